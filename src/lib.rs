@@ -1,0 +1,12 @@
+//! rfrisk: asymptotic test error of deep random-features models whose hidden
+//! weights are Gaussian or one-bit, trained in the last layer by stochastic
+//! mirror descent (arXiv 2510.16250). See README.md and equations/.
+
+pub mod activation;
+pub mod gep;
+pub mod quadrature;
+pub mod spec;
+pub mod squared;
+
+pub use activation::{Activation, Gep};
+pub use spec::{Spec, SpecDoc, SpecError};

@@ -1,0 +1,386 @@
+//! Model specs: a TOML (or JSON) document, command-line overrides, and the
+//! validated [`Spec`] that everything downstream trusts.
+//!
+//! Two stages: [`SpecDoc`] holds the document as written (plus `--set` overrides);
+//! [`SpecDoc::to_spec`] checks every field once and names the key on failure.
+
+use crate::activation::Activation;
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Why a spec was refused. Every variant names the file or the key.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("cannot read spec file {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot parse spec file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("--set {assignment}: {reason}")]
+    Override { assignment: String, reason: String },
+    #[error("{key}: {reason}")]
+    Field { key: String, reason: String },
+}
+
+fn field_error(key: impl Into<String>, reason: impl Into<String>) -> SpecError {
+    SpecError::Field { key: key.into(), reason: reason.into() }
+}
+
+/// Gives an enum its spec names: `CHOICES` for parsing, `name()` for printing.
+macro_rules! named_choices {
+    ($ty:ident { $($variant:ident = $name:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const CHOICES: &'static [(&'static str, $ty)] = &[$(($name, $ty::$variant)),+];
+            pub fn name(self) -> &'static str {
+                match self { $($ty::$variant => $name),+ }
+            }
+        }
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+    };
+}
+
+named_choices!(WeightLaw { Gaussian = "gaussian", Onebit = "onebit" });
+named_choices!(Prior { Gaussian = "gaussian", HalfNormal = "half-normal" });
+named_choices!(Mirror { Squared = "squared", Entropic = "entropic" });
+
+/// Law of the i.i.d. hidden weights (all with variance `1/d_{l-1}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WeightLaw {
+    Gaussian,
+    Onebit,
+}
+
+/// Prior of the teacher's entries `a*_i`, scaled so that `E a*_i^2 = norm2 / d_L`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prior {
+    Gaussian,
+    HalfNormal,
+}
+
+/// The mirror map (potential) of stochastic mirror descent on the last layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mirror {
+    Squared,
+    Entropic,
+}
+
+/// A validated model: sizes positive, `samples < d_L`, every choice known.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Spec {
+    /// Input dimension `d_0`; inputs `x ~ N(0, I)`.
+    pub dim: usize,
+    /// Hidden widths `d_1..d_L`.
+    pub widths: Vec<usize>,
+    pub activation: Activation,
+    pub weights: WeightLaw,
+    pub prior: Prior,
+    /// `E ||a*||^2`.
+    pub norm2: f64,
+    pub noise_std: f64,
+    /// Number of training samples `n`.
+    pub samples: usize,
+    pub mirror: Mirror,
+    /// Every entry of the initial last layer `a_0`.
+    pub init: f64,
+}
+
+impl serde::Serialize for Activation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl Spec {
+    /// Reads `path` and applies `overrides` (`section.key=value`) in order.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Spec, SpecError> {
+        let mut doc = SpecDoc::read(path)?;
+        for assignment in overrides {
+            doc.set(assignment)?;
+        }
+        doc.to_spec()
+    }
+
+    pub fn depth(&self) -> usize {
+        self.widths.len()
+    }
+
+    /// `d_L`, the width of the trained layer.
+    pub fn last_width(&self) -> usize {
+        *self.widths.last().expect("validated: widths is non-empty")
+    }
+
+    /// `E a*_i` under the prior.
+    pub fn prior_mean_entry(&self) -> f64 {
+        match self.prior {
+            Prior::Gaussian => 0.0,
+            Prior::HalfNormal => (2.0 * self.norm2 / (std::f64::consts::PI * self.last_width() as f64)).sqrt(),
+        }
+    }
+
+    /// `E ||a* - a_0||^2 = norm2 - 2 c mu d_L + c^2 d_L` with `a_0 = c 1`: the only
+    /// property of teacher and start that the squared map's risk depends on
+    /// (equations/squared.md §2).
+    pub fn effective_norm2(&self) -> f64 {
+        let p = self.last_width() as f64;
+        self.norm2 - 2.0 * self.init * self.prior_mean_entry() * p + self.init * self.init * p
+    }
+}
+
+/// The raw spec document: TOML or JSON, with `--set` overrides applied.
+#[derive(Clone, Debug, Default)]
+pub struct SpecDoc {
+    table: toml::Table,
+}
+
+impl SpecDoc {
+    pub fn read(path: &Path) -> Result<SpecDoc, SpecError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| SpecError::Io { path: path.to_owned(), source })?;
+        let is_json = path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
+        let parsed = if is_json {
+            serde_json::from_str::<toml::Table>(&text).map_err(|e| e.to_string())
+        } else {
+            toml::from_str::<toml::Table>(&text).map_err(|e| e.message().to_owned())
+        };
+        parsed
+            .map(|table| SpecDoc { table })
+            .map_err(|message| SpecError::Parse { path: path.to_owned(), message })
+    }
+
+    /// Applies one `section.key=value` override. The value is read as a TOML value
+    /// (`800`, `0.5`, `[1000, 1000]`, `"tanh"`); anything else is taken as a string.
+    pub fn set(&mut self, assignment: &str) -> Result<(), SpecError> {
+        let err = |reason: &str| SpecError::Override { assignment: assignment.to_owned(), reason: reason.to_owned() };
+        let (key, raw) = assignment.split_once('=').ok_or_else(|| err("expected SECTION.KEY=VALUE"))?;
+        let (section, field) = key.trim().split_once('.').ok_or_else(|| err("expected SECTION.KEY=VALUE"))?;
+        if !SECTIONS.contains(&section) {
+            return Err(err(&format!("unknown section `{section}` (expected one of {})", SECTIONS.join(", "))));
+        }
+        let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(raw.trim().to_owned()));
+        let entry = self
+            .table
+            .entry(section)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(section_table) = entry else {
+            return Err(err(&format!("`{section}` in the spec file is not a table")));
+        };
+        section_table.insert(field.to_owned(), value);
+        Ok(())
+    }
+
+    /// Checks every field; the error names the first key that is wrong.
+    pub fn to_spec(&self) -> Result<Spec, SpecError> {
+        let raw: RawSpec = serde_path_to_error::deserialize(toml::Value::Table(self.table.clone()))
+            .map_err(|e| field_error(e.path().to_string(), e.inner().to_string()))?;
+        raw.validate()
+    }
+}
+
+const SECTIONS: [&str; 4] = ["data", "features", "teacher", "training"];
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    #[serde(default)]
+    data: RawData,
+    #[serde(default)]
+    features: RawFeatures,
+    #[serde(default)]
+    teacher: RawTeacher,
+    #[serde(default)]
+    training: RawTraining,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawData {
+    dim: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawFeatures {
+    widths: Vec<i64>,
+    depth: Option<i64>,
+    activation: String,
+    weights: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawTeacher {
+    prior: String,
+    norm2: f64,
+    noise_std: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawTraining {
+    samples: i64,
+    mirror: String,
+    init: Option<f64>,
+}
+
+impl Default for RawData {
+    fn default() -> Self {
+        RawData { dim: 1000 }
+    }
+}
+
+impl Default for RawFeatures {
+    fn default() -> Self {
+        RawFeatures { widths: vec![2000, 2000], depth: None, activation: "tanh".into(), weights: "gaussian".into() }
+    }
+}
+
+impl Default for RawTeacher {
+    fn default() -> Self {
+        RawTeacher { prior: "gaussian".into(), norm2: 1.0, noise_std: 0.0 }
+    }
+}
+
+impl Default for RawTraining {
+    fn default() -> Self {
+        RawTraining { samples: 500, mirror: "squared".into(), init: None }
+    }
+}
+
+fn positive(key: &str, value: i64) -> Result<usize, SpecError> {
+    if value > 0 {
+        Ok(value as usize)
+    } else {
+        Err(field_error(key, format!("must be > 0, got {value}")))
+    }
+}
+
+fn finite_nonnegative(key: &str, value: f64) -> Result<f64, SpecError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(field_error(key, format!("must be finite and >= 0, got {value}")))
+    }
+}
+
+fn choice<T: Copy>(key: &str, value: &str, options: &[(&str, T)]) -> Result<T, SpecError> {
+    options.iter().find(|(name, _)| *name == value).map(|(_, v)| *v).ok_or_else(|| {
+        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+        field_error(key, format!("unknown value `{value}` (expected one of {})", names.join(", ")))
+    })
+}
+
+impl RawSpec {
+    fn validate(self) -> Result<Spec, SpecError> {
+        let dim = positive("data.dim", self.data.dim)?;
+        let widths = self.features.resolved_widths()?;
+        let activation: Activation =
+            self.features.activation.parse().map_err(|reason| field_error("features.activation", reason))?;
+        let weights = choice("features.weights", &self.features.weights, WeightLaw::CHOICES)?;
+        let prior = choice("teacher.prior", &self.teacher.prior, Prior::CHOICES)?;
+        let norm2 = finite_nonnegative("teacher.norm2", self.teacher.norm2)?;
+        let noise_std = finite_nonnegative("teacher.noise_std", self.teacher.noise_std)?;
+        let samples = positive("training.samples", self.training.samples)?;
+        let mirror = choice("training.mirror", &self.training.mirror, Mirror::CHOICES)?;
+        let last = *widths.last().expect("resolved_widths refuses an empty list");
+        if samples >= last {
+            return Err(field_error(
+                "training.samples",
+                format!(
+                    "n = {samples} is not below the last width d_L = {last}: outside the interpolation regime \
+                     (the theory needs an overparameterised last layer, samples < d_L)"
+                ),
+            ));
+        }
+        if activation == Activation::Identity {
+            // Linear features span at most min(d_0..d_L) directions: n must stay below.
+            let rank = widths.iter().copied().chain([dim]).min().expect("non-empty");
+            if samples >= rank {
+                return Err(field_error(
+                    "training.samples",
+                    format!(
+                        "n = {samples} is not below the rank {rank} = min(data.dim, widths) of identity-activation \
+                         features: outside the interpolation regime"
+                    ),
+                ));
+            }
+        }
+        let mut spec = Spec {
+            dim,
+            widths,
+            activation,
+            weights,
+            prior,
+            norm2,
+            noise_std,
+            samples,
+            mirror,
+            init: 0.0,
+        };
+        spec.init = match self.training.init {
+            Some(c) if !c.is_finite() => return Err(field_error("training.init", format!("must be finite, got {c}"))),
+            Some(c) => c,
+            // Squared map: start at zero (minimum-norm). Entropic: the prior's mean |a*_i|.
+            None => match mirror {
+                Mirror::Squared => 0.0,
+                Mirror::Entropic => (2.0 * norm2 / (std::f64::consts::PI * last as f64)).sqrt(),
+            },
+        };
+        if mirror == Mirror::Entropic && spec.init <= 0.0 {
+            return Err(field_error(
+                "training.init",
+                format!("the entropic mirror map needs a positive start a_0 = c 1, got c = {}", spec.init),
+            ));
+        }
+        Ok(spec)
+    }
+}
+
+impl RawFeatures {
+    /// `widths`, expanded by `depth` when given (constant width).
+    fn resolved_widths(&self) -> Result<Vec<usize>, SpecError> {
+        if self.widths.is_empty() {
+            return Err(field_error("features.widths", "must list at least one hidden width"));
+        }
+        let widths = self
+            .widths
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| positive(&format!("features.widths[{i}]"), w))
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(depth) = self.depth else { return Ok(widths) };
+        let depth = positive("features.depth", depth)?;
+        if widths.iter().any(|&w| w != widths[0]) {
+            return Err(field_error(
+                "features.depth",
+                format!("sets the depth at constant width, but features.widths = {widths:?} are not all equal"),
+            ));
+        }
+        Ok(vec![widths[0]; depth])
+    }
+}
+
+impl fmt::Display for Spec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} L={} d0={} widths={:?} n={} {} weights, {} teacher (norm2={}, noise_std={}), {} mirror",
+            self.activation,
+            self.depth(),
+            self.dim,
+            self.widths,
+            self.samples,
+            self.weights.name(),
+            self.prior.name(),
+            self.norm2,
+            self.noise_std,
+            self.mirror.name(),
+        )
+    }
+}
