@@ -10,3 +10,11 @@ pub mod squared;
 
 pub use activation::{Activation, Gep};
 pub use spec::{Spec, SpecDoc, SpecError};
+pub mod predict;
+pub use predict::{predict, Prediction, PredictError};
+pub mod output;
+pub mod sweep;
+pub mod bench;
+pub mod report;
+pub mod det_equiv;
+pub mod realized;

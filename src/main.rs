@@ -1,1 +1,203 @@
-fn main() {}
+//! The `rfrisk` command line: parse, call one library function, print, exit.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use rfrisk::spec::{Spec, SpecDoc, SpecError};
+use rfrisk::{predict, report, sweep, PredictError};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "rfrisk",
+    version,
+    about = "Asymptotic test error of deep random-features models with Gaussian or one-bit hidden weights",
+    long_about = "Asymptotic test error of deep random-features models with Gaussian or one-bit hidden \
+weights, last layer trained by stochastic mirror descent (arXiv 2510.16250).\n\n\
+Exit codes: 0 success, 1 I/O failure, 2 invalid input (spec, key or value), \
+3 outside the theory's scope, 4 the solver did not converge.",
+    after_help = "Spec keys (see README.md): data.dim, features.widths, features.depth, features.activation, \
+features.weights, teacher.prior, teacher.norm2, teacher.noise_std, training.samples, training.mirror, training.init"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct SpecArgs {
+    /// Spec file (TOML, or JSON by extension or content).
+    spec: PathBuf,
+    /// Override a spec key, e.g. --set training.samples=800 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Predict the asymptotic excess risk and test error of a spec.
+    Predict {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show the per-layer Gaussian-equivalence coefficients of a spec.
+    Gep {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Predict at each value of one spec key (in parallel) and write a CSV.
+    Sweep {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The key to sweep, e.g. training.samples or features.depth (depth at constant width).
+        #[arg(long)]
+        param: String,
+        /// Values: a:b:step (inclusive) or v1,v2,...
+        #[arg(long)]
+        values: String,
+        /// Write the CSV here (atomically) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Time a 200-point training.samples sweep at depth 5 against the same predictions run sequentially.
+    Bench {
+        #[arg(long, default_value_t = 200)]
+        points: usize,
+        #[arg(long, default_value_t = 5)]
+        depth: usize,
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+    },
+}
+
+/// An error with the exit code it maps to.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl From<SpecError> for Failure {
+    fn from(e: SpecError) -> Self {
+        Failure { code: 2, message: e.to_string() }
+    }
+}
+
+impl From<PredictError> for Failure {
+    fn from(e: PredictError) -> Self {
+        let code = match e {
+            PredictError::UnsupportedMirror(_) => 2,
+            PredictError::NoSignal { .. } => 3,
+            PredictError::Solve(_) | PredictError::NonFinite { .. } => 4,
+        };
+        Failure { code, message: e.to_string() }
+    }
+}
+
+fn io_failure(path: &Path, e: std::io::Error) -> Failure {
+    Failure { code: 1, message: format!("cannot write {}: {e}", path.display()) }
+}
+
+fn load(args: &SpecArgs) -> Result<Spec, Failure> {
+    Ok(Spec::load(&args.spec, &args.overrides)?)
+}
+
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).expect("predictions serialize") + "\n"
+}
+
+fn run(cli: Cli) -> Result<String, Failure> {
+    match cli.command {
+        Command::Predict { spec, format } => {
+            let spec = load(&spec)?;
+            let prediction = predict(&spec)?;
+            Ok(match format {
+                Format::Table => report::prediction_table(&spec, &prediction),
+                Format::Json => json(&report::PredictionJson { spec: &spec, prediction: &prediction }),
+            })
+        }
+        Command::Gep { spec, format } => {
+            let spec = load(&spec)?;
+            let gep = rfrisk::gep::layer_coefficients(spec.activation, spec.depth());
+            Ok(match format {
+                Format::Table => report::gep_table(&gep),
+                Format::Json => json(&gep),
+            })
+        }
+        Command::Sweep { spec, param, values, out } => {
+            let mut doc = SpecDoc::read(&spec.spec)?;
+            for assignment in &spec.overrides {
+                doc.set(assignment)?;
+            }
+            let values = sweep::parse_values(&values)
+                .map_err(|reason| Failure { code: 2, message: format!("--values {reason}") })?;
+            // An unknown key fails every point the same way: refuse it once, up front.
+            if !rfrisk::spec::KEYS.contains(&param.as_str()) {
+                return Err(Failure {
+                    code: 2,
+                    message: format!("--param {param}: unknown key (known keys: {})", rfrisk::spec::KEYS.join(", ")),
+                });
+            }
+            let points = sweep::sweep(&doc, &param, &values);
+            let failed: Vec<_> = points.iter().filter_map(|p| p.outcome.as_ref().err().map(|e| (&p.value, e))).collect();
+            for (value, error) in &failed {
+                eprintln!("warning: {param}={value}: {error}");
+            }
+            if !failed.is_empty() {
+                eprintln!("warning: {} of {} points failed; they are marked in the CSV's status column", failed.len(), points.len());
+            }
+            let csv = sweep::to_csv(&param, &points);
+            match out {
+                Some(path) => {
+                    rfrisk::output::write_atomic(&path, &csv).map_err(|e| io_failure(&path, e))?;
+                    eprintln!("wrote {} points to {}", points.len(), path.display());
+                    Ok(String::new())
+                }
+                None => Ok(String::from_utf8(csv).expect("CSV of UTF-8 strings")),
+            }
+        }
+        Command::Bench { points, depth, repeats } => {
+            if points < 2 || depth < 1 || repeats < 1 {
+                return Err(Failure { code: 2, message: "bench needs --points >= 2, --depth >= 1, --repeats >= 1".into() });
+            }
+            let b = rfrisk::bench::sweep_bench(depth, points, repeats);
+            Ok(format!(
+                "sweep of training.samples, {} points, L = {}, widths 2000, d0 = 1000 ({} threads, best of {repeats})\n\
+                 parallel sweep     {:>10.3} ms\n\
+                 sequential baseline{:>10.3} ms   (same predictions, one thread)\n\
+                 speed-up           {:>10.2} x\n\
+                 one prediction     {:>10.1} us   (median)\n\
+                 failed points      {:>10}\n",
+                b.points,
+                b.depth,
+                b.threads,
+                b.parallel_seconds * 1e3,
+                b.sequential_seconds * 1e3,
+                b.sequential_seconds / b.parallel_seconds,
+                b.single_prediction_seconds * 1e6,
+                b.failed_points
+            ))
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(stdout) => {
+            print!("{stdout}");
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}

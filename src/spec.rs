@@ -156,10 +156,11 @@ impl SpecDoc {
     pub fn set(&mut self, assignment: &str) -> Result<(), SpecError> {
         let err = |reason: &str| SpecError::Override { assignment: assignment.to_owned(), reason: reason.to_owned() };
         let (key, raw) = assignment.split_once('=').ok_or_else(|| err("expected SECTION.KEY=VALUE"))?;
-        let (section, field) = key.trim().split_once('.').ok_or_else(|| err("expected SECTION.KEY=VALUE"))?;
-        if !SECTIONS.contains(&section) {
-            return Err(err(&format!("unknown section `{section}` (expected one of {})", SECTIONS.join(", "))));
+        let key = key.trim();
+        if !KEYS.contains(&key) {
+            return Err(err(&format!("unknown key `{key}` (known keys: {})", KEYS.join(", "))));
         }
+        let (section, field) = key.split_once('.').expect("every known key is SECTION.KEY");
         let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
             .ok()
             .and_then(|mut t| t.remove("v"))
@@ -183,7 +184,20 @@ impl SpecDoc {
     }
 }
 
-const SECTIONS: [&str; 4] = ["data", "features", "teacher", "training"];
+/// Every key a spec may set (`features.depth` repeats a constant width).
+pub const KEYS: &[&str] = &[
+    "data.dim",
+    "features.widths",
+    "features.depth",
+    "features.activation",
+    "features.weights",
+    "teacher.prior",
+    "teacher.norm2",
+    "teacher.noise_std",
+    "training.samples",
+    "training.mirror",
+    "training.init",
+];
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]

@@ -1,0 +1,77 @@
+//! `rfrisk bench`: how fast the calculator is, against a baseline run in the same process.
+
+use crate::predict::predict;
+use crate::spec::SpecDoc;
+use crate::sweep::sweep;
+use std::time::{Duration, Instant};
+
+/// Timings of a `training.samples` sweep at depth `depth`, width 2000.
+#[derive(Debug, serde::Serialize)]
+pub struct SweepBench {
+    pub depth: usize,
+    pub points: usize,
+    pub threads: usize,
+    /// Best of `repeats` wall times of the parallel sweep (what `rfrisk sweep` runs).
+    pub parallel_seconds: f64,
+    /// Best of `repeats` wall times of the same predictions one after another.
+    pub sequential_seconds: f64,
+    /// Median time of one prediction.
+    pub single_prediction_seconds: f64,
+    pub failed_points: usize,
+}
+
+fn best_of(repeats: usize, mut run: impl FnMut()) -> Duration {
+    (0..repeats)
+        .map(|_| {
+            let start = Instant::now();
+            run();
+            start.elapsed()
+        })
+        .min()
+        .expect("repeats >= 1")
+}
+
+pub fn sweep_bench(depth: usize, points: usize, repeats: usize) -> SweepBench {
+    let mut doc = SpecDoc::default();
+    for set in ["data.dim=1000", "features.widths=[2000]", &format!("features.depth={depth}")] {
+        doc.set(set).expect("bench spec keys are valid");
+    }
+    // n from 5 to 1995: the whole interpolation range of d_L = 2000.
+    let step = 1990 / (points.max(2) - 1);
+    let values: Vec<String> = (0..points).map(|i| (5 + i * step).to_string()).collect();
+    let mut failed_points = 0;
+    let parallel = best_of(repeats, || {
+        failed_points = sweep(&doc, "training.samples", &values).iter().filter(|p| p.outcome.is_err()).count();
+    });
+    let specs: Vec<_> = values
+        .iter()
+        .map(|v| {
+            let mut d = doc.clone();
+            d.set(&format!("training.samples={v}")).unwrap();
+            d.to_spec().unwrap()
+        })
+        .collect();
+    let sequential = best_of(repeats, || {
+        for spec in &specs {
+            let _ = std::hint::black_box(predict(spec));
+        }
+    });
+    let mut singles: Vec<Duration> = specs
+        .iter()
+        .map(|spec| {
+            let start = Instant::now();
+            let _ = std::hint::black_box(predict(spec));
+            start.elapsed()
+        })
+        .collect();
+    singles.sort();
+    SweepBench {
+        depth,
+        points,
+        threads: rayon::current_num_threads(),
+        parallel_seconds: parallel.as_secs_f64(),
+        sequential_seconds: sequential.as_secs_f64(),
+        single_prediction_seconds: singles[singles.len() / 2].as_secs_f64(),
+        failed_points,
+    }
+}

@@ -1,0 +1,45 @@
+//! A realized finite-size covariance of the GEP Gaussian model (THEORY.md §4.2):
+//! `Sigma_l = rho1^2 W_l Sigma_{l-1} W_l^T + rho2^2 I` with drawn weights. It is the
+//! input of the two independent checks of the asymptotic solver: the
+//! deterministic equivalent ([`crate::det_equiv`]) and direct Monte Carlo.
+
+use crate::activation::Gep;
+use crate::spec::WeightLaw;
+use faer::Mat;
+use rand::Rng;
+use rand_distr::StandardNormal;
+
+/// A `rows x cols` weight matrix with i.i.d. entries of variance `1/cols`.
+pub fn weight_matrix(rows: usize, cols: usize, law: WeightLaw, rng: &mut impl Rng) -> Mat<f64> {
+    let scale = 1.0 / (cols as f64).sqrt();
+    match law {
+        WeightLaw::Gaussian => Mat::from_fn(rows, cols, |_, _| scale * rng.sample::<f64, _>(StandardNormal)),
+        WeightLaw::Onebit => Mat::from_fn(rows, cols, |_, _| if rng.random::<bool>() { scale } else { -scale }),
+    }
+}
+
+/// `Sigma_L` for inputs `x ~ N(0, I_{dim})` through layers of the given widths.
+pub fn realized_covariance(dim: usize, widths: &[usize], gep: &[Gep], law: WeightLaw, rng: &mut impl Rng) -> Mat<f64> {
+    assert_eq!(widths.len(), gep.len(), "one GEP coefficient set per layer");
+    let mut sigma: Option<Mat<f64>> = None; // None stands for I_{dim}
+    let mut prev = dim;
+    for (&width, g) in widths.iter().zip(gep) {
+        let w = weight_matrix(width, prev, law, rng);
+        let wsw = match &sigma {
+            None => &w * w.transpose(),
+            Some(s) => &(&w * s) * w.transpose(),
+        };
+        let (r1, r2) = (g.rho1 * g.rho1, g.rho2 * g.rho2);
+        sigma = Some(Mat::from_fn(width, width, |i, j| {
+            let sym = 0.5 * (wsw[(i, j)] + wsw[(j, i)]);
+            r1 * sym + if i == j { r2 } else { 0.0 }
+        }));
+        prev = width;
+    }
+    sigma.expect("at least one layer")
+}
+
+/// Eigenvalues of a symmetric matrix, ascending.
+pub fn eigenvalues(sigma: &Mat<f64>) -> Vec<f64> {
+    sigma.self_adjoint_eigenvalues(faer::Side::Lower).expect("symmetric eigenproblem converges")
+}

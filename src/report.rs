@@ -1,0 +1,53 @@
+//! Human-readable tables for `predict` and `gep`.
+
+use crate::activation::Gep;
+use crate::predict::Prediction;
+use crate::spec::Spec;
+use std::fmt::Write;
+
+/// The GEP coefficients, one row per layer.
+pub fn gep_table(gep: &[Gep]) -> String {
+    let mut out = String::from("layer        v_in        rho1        rho2       v_out\n");
+    for (i, g) in gep.iter().enumerate() {
+        writeln!(out, "{:>5} {:>11.8} {:>11.8} {:>11.8} {:>11.8}", i + 1, g.v_in, g.rho1, g.rho2, g.v_out).unwrap();
+    }
+    out
+}
+
+/// Everything `rfrisk predict` knows, for a person.
+pub fn prediction_table(spec: &Spec, p: &Prediction) -> String {
+    let mut out = String::new();
+    writeln!(out, "model     {spec}").unwrap();
+    writeln!(out, "ratio     n/d_L = {:.6}", spec.samples as f64 / spec.last_width() as f64).unwrap();
+    writeln!(out).unwrap();
+    writeln!(out, "test error   {:.10}   (excess risk + noise_std^2)", p.test_error).unwrap();
+    writeln!(out, "excess risk  {:.10}", p.excess_risk).unwrap();
+    writeln!(out, "  bias       {:.10}", p.bias).unwrap();
+    writeln!(out, "  variance   {:.10}", p.variance).unwrap();
+    writeln!(out).unwrap();
+    writeln!(out, "Gaussian-equivalence coefficients (equations/gep.md)").unwrap();
+    out.push_str(&gep_table(&p.gep));
+    writeln!(out).unwrap();
+    let s = &p.solver;
+    writeln!(
+        out,
+        "solver ({}): {} unknowns, {} iterations, max residual {:.1e}",
+        s.equations,
+        s.unknowns.len(),
+        s.iterations,
+        s.max_residual
+    )
+    .unwrap();
+    for (u, r) in s.unknowns.iter().zip(&s.residuals) {
+        writeln!(out, "  {:<7} {:>22.15e}    {} residual {:>9.1e}", u.name, u.value, r.name, r.value).unwrap();
+    }
+    out
+}
+
+/// `rfrisk predict --format json`: the prediction's fields at the top level, the spec beside them.
+#[derive(serde::Serialize)]
+pub struct PredictionJson<'a> {
+    #[serde(flatten)]
+    pub prediction: &'a Prediction,
+    pub spec: &'a Spec,
+}

@@ -1,0 +1,100 @@
+//! `rfrisk sweep`: one prediction per value of a spec key, solved in parallel.
+
+use crate::predict::{predict, Prediction};
+use crate::spec::SpecDoc;
+use rayon::prelude::*;
+
+/// One point of a sweep: the value as the user wrote it and its outcome.
+#[derive(Debug)]
+pub struct SweepPoint {
+    pub value: String,
+    pub outcome: Result<Prediction, String>,
+}
+
+/// Expands `a:b:step` (inclusive of `b` up to rounding) or `v1,v2,...` into values.
+/// A range of integers stays integer, so it can set integer keys.
+pub fn parse_values(spec: &str) -> Result<Vec<String>, String> {
+    let parts: Vec<&str> = spec.split(':').map(str::trim).collect();
+    match parts.as_slice() {
+        [single] => {
+            let values: Vec<String> = single.split(',').map(|v| v.trim().to_owned()).collect();
+            if values.iter().any(String::is_empty) {
+                return Err(format!("`{spec}`: empty value in the list"));
+            }
+            Ok(values)
+        }
+        [a, b, step] => {
+            if let (Ok(a), Ok(b), Ok(step)) = (a.parse::<i64>(), b.parse::<i64>(), step.parse::<i64>()) {
+                if step <= 0 || b < a {
+                    return Err(format!("`{spec}`: needs a <= b and step > 0"));
+                }
+                return Ok((a..=b).step_by(step as usize).map(|v| v.to_string()).collect());
+            }
+            let num = |s: &str| s.parse::<f64>().ok().filter(|v| v.is_finite());
+            let (Some(a), Some(b), Some(step)) = (num(a), num(b), num(step)) else {
+                return Err(format!("`{spec}`: a:b:step needs three finite numbers"));
+            };
+            if !(step > 0.0) || b < a {
+                return Err(format!("`{spec}`: needs a <= b and step > 0"));
+            }
+            let count = ((b - a) / step + 1e-9).floor() as usize + 1;
+            if count > 1_000_000 {
+                return Err(format!("`{spec}`: {count} points is more than a sweep should hold"));
+            }
+            // Round to 12 significant digits so that 0.1:0.3:0.1 prints 0.3, not 0.30000000000000004.
+            Ok((0..count).map(|i| format!("{}", format!("{:.12e}", a + i as f64 * step).parse::<f64>().unwrap())).collect())
+        }
+        _ => Err(format!("`{spec}`: expected a:b:step or v1,v2,...")),
+    }
+}
+
+/// Predicts at every value of `key`, in parallel; a failure stays with its point.
+pub fn sweep(doc: &SpecDoc, key: &str, values: &[String]) -> Vec<SweepPoint> {
+    values
+        .par_iter()
+        .map(|value| {
+            let mut point = doc.clone();
+            let outcome = point
+                .set(&format!("{key}={value}"))
+                .and_then(|()| point.to_spec())
+                .map_err(|e| e.to_string())
+                .and_then(|spec| predict(&spec).map_err(|e| e.to_string()));
+            SweepPoint { value: value.clone(), outcome }
+        })
+        .collect()
+}
+
+/// CSV: the swept key, `excess_risk`, `test_error`, `bias`, `variance`, `status`.
+/// A failed point keeps its value, leaves the numbers empty and says why in `status`.
+pub fn to_csv(key: &str, points: &[SweepPoint]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([key, "excess_risk", "test_error", "bias", "variance", "status"]).expect("in-memory write");
+    for point in points {
+        let record: Vec<String> = match &point.outcome {
+            Ok(p) => [p.excess_risk, p.test_error, p.bias, p.variance]
+                .iter()
+                .map(f64::to_string)
+                .chain(["ok".to_owned()])
+                .collect(),
+            Err(e) => vec![String::new(), String::new(), String::new(), String::new(), format!("error: {e}")],
+        };
+        w.write_record(std::iter::once(&point.value).chain(&record)).expect("in-memory write");
+    }
+    w.into_inner().expect("in-memory write")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_and_lists_expand() {
+        assert_eq!(parse_values("100:400:100").unwrap(), ["100", "200", "300", "400"]);
+        assert_eq!(parse_values("0.1:0.3:0.1").unwrap(), ["0.1", "0.2", "0.3"]);
+        assert_eq!(parse_values("1, 2.5,tanh").unwrap(), ["1", "2.5", "tanh"]);
+        assert!(parse_values("5:1:1").is_err());
+        assert!(parse_values("1:5:0").is_err());
+        assert!(parse_values("1:x:1").is_err());
+        assert!(parse_values("1,,2").is_err());
+    }
+}
