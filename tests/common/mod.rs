@@ -12,14 +12,13 @@ pub fn spec(assignments: &[&str]) -> Spec {
     doc.to_spec().unwrap_or_else(|e| panic!("{assignments:?}: {e}"))
 }
 
-/// The same spec with every size multiplied by `factor`.
-pub fn scaled(spec: &Spec, factor: usize) -> Spec {
-    Spec {
-        dim: spec.dim * factor,
-        widths: spec.widths.iter().map(|w| w * factor).collect(),
-        samples: spec.samples * factor,
-        ..spec.clone()
-    }
+/// The same spec with every size multiplied by `num/den` (which must divide them).
+pub fn resized(spec: &Spec, num: usize, den: usize) -> Spec {
+    let scale = |d: usize| {
+        assert_eq!(d * num % den, 0, "{d} * {num}/{den} is not an integer");
+        d * num / den
+    };
+    Spec { dim: scale(spec.dim), widths: spec.widths.iter().map(|&w| scale(w)).collect(), samples: scale(spec.samples), ..spec.clone() }
 }
 
 pub fn relative(a: f64, b: f64) -> f64 {
