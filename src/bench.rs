@@ -13,7 +13,7 @@ pub struct SweepBench {
     pub threads: usize,
     /// Best of `repeats` wall times of the parallel sweep (what `rfrisk sweep` runs).
     pub parallel_seconds: f64,
-    /// Best of `repeats` wall times of the same predictions one after another.
+    /// Best of `repeats` wall times of the same sweep on a one-thread pool (the baseline).
     pub sequential_seconds: f64,
     /// Median time of one prediction.
     pub single_prediction_seconds: f64,
@@ -43,19 +43,19 @@ pub fn sweep_bench(depth: usize, points: usize, repeats: usize) -> SweepBench {
     let parallel = best_of(repeats, || {
         failed_points = sweep(&doc, "training.samples", &values).iter().filter(|p| p.outcome.is_err()).count();
     });
+    // Baseline: the very same sweep confined to one thread.
+    let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a one-thread pool");
+    let sequential = best_of(repeats, || {
+        one_thread.install(|| std::hint::black_box(sweep(&doc, "training.samples", &values)));
+    });
     let specs: Vec<_> = values
         .iter()
         .map(|v| {
             let mut d = doc.clone();
-            d.set(&format!("training.samples={v}")).unwrap();
-            d.to_spec().unwrap()
+            d.set(&format!("training.samples={v}")).expect("a valid sample count");
+            d.to_spec().expect("n < d_L for every bench point")
         })
         .collect();
-    let sequential = best_of(repeats, || {
-        for spec in &specs {
-            let _ = std::hint::black_box(predict(spec));
-        }
-    });
     let mut singles: Vec<Duration> = specs
         .iter()
         .map(|spec| {

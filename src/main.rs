@@ -68,7 +68,7 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Time a 200-point training.samples sweep at depth 5 against the same predictions run sequentially.
+    /// Time a 200-point training.samples sweep at depth 5 against the same sweep on one thread.
     Bench {
         #[arg(long, default_value_t = 200)]
         points: usize,
@@ -172,7 +172,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             Ok(format!(
                 "sweep of training.samples, {} points, L = {}, widths 2000, d0 = 1000 ({} threads, best of {repeats})\n\
                  parallel sweep     {:>10.3} ms\n\
-                 sequential baseline{:>10.3} ms   (same predictions, one thread)\n\
+                 one-thread sweep   {:>10.3} ms   (baseline: the same sweep on one thread)\n\
                  speed-up           {:>10.2} x\n\
                  one prediction     {:>10.1} us   (median)\n\
                  failed points      {:>10}\n",

@@ -1,0 +1,196 @@
+//! The `rfrisk` binary as a user meets it: invalid input gets exit code 2, an
+//! empty stdout and a message naming the key and the reason; valid input gets
+//! output that is consistent with the library.
+
+mod common;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn rfrisk(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rfrisk")).args(args).output().expect("runs the binary")
+}
+
+/// A spec file in a fresh temporary directory.
+fn spec_file(name: &str, body: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rfrisk-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+const VALID: &str = "[data]\ndim = 400\n[features]\nwidths = [600, 800]\n[teacher]\nnoise_std = 0.2\n[training]\nsamples = 300\n";
+
+/// Exit code 2, nothing on stdout, and every `needle` in stderr.
+fn assert_refused(out: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(out.stdout.is_empty(), "stdout not empty: {}", String::from_utf8_lossy(&out.stdout));
+    for needle in needles {
+        assert!(stderr.contains(needle), "stderr lacks `{needle}`: {stderr}");
+    }
+}
+
+#[test]
+fn invalid_specs_are_refused_with_the_key_and_the_reason() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("unknown-key", "[training]\nsample = 300\n", &["training", "unknown field `sample`"]),
+        ("unknown-section", "[trainer]\nsamples = 300\n", &["unknown field `trainer`"]),
+        ("wrong-type", "[training]\nsamples = \"many\"\n", &["training.samples", "invalid type"]),
+        ("float-size", "[training]\nsamples = 300.5\n", &["training.samples", "invalid type"]),
+        ("zero-dim", "[data]\ndim = 0\n", &["data.dim", "must be > 0, got 0"]),
+        ("negative-width", "[features]\nwidths = [600, -5]\n", &["features.widths[1]", "must be > 0, got -5"]),
+        ("empty-widths", "[features]\nwidths = []\n", &["features.widths", "at least one"]),
+        ("nan-noise", "[teacher]\nnoise_std = nan\n", &["teacher.noise_std", "finite"]),
+        ("inf-norm", "[teacher]\nnorm2 = inf\n", &["teacher.norm2", "finite"]),
+        ("negative-noise", "[teacher]\nnoise_std = -0.1\n", &["teacher.noise_std", ">= 0"]),
+        ("negative-norm", "[teacher]\nnorm2 = -1.0\n", &["teacher.norm2", ">= 0"]),
+        ("unknown-activation", "[features]\nactivation = \"relu\"\n", &["features.activation", "unknown activation `relu`"]),
+        ("unknown-mirror", "[training]\nmirror = \"adam\"\n", &["training.mirror", "unknown value `adam`"]),
+        ("unknown-weights", "[features]\nweights = \"ternary\"\n", &["features.weights", "unknown value `ternary`"]),
+        ("unknown-prior", "[teacher]\nprior = \"laplace\"\n", &["teacher.prior", "unknown value `laplace`"]),
+        (
+            "samples-at-width",
+            "[features]\nwidths = [600, 800]\n[training]\nsamples = 800\n",
+            &["training.samples", "interpolation regime", "d_L = 800"],
+        ),
+        (
+            "identity-rank",
+            "[data]\ndim = 200\n[features]\nwidths = [600]\nactivation = \"identity\"\n[training]\nsamples = 300\n",
+            &["training.samples", "rank 200", "interpolation regime"],
+        ),
+        ("not-toml", "[training\nsamples = 3", &["cannot parse spec file", "not-toml"]),
+        ("bad-depth", "[features]\nwidths = [600, 800]\ndepth = 3\n", &["features.depth", "not all equal"]),
+    ];
+    for (name, body, needles) in cases {
+        let path = spec_file(&format!("{name}.toml"), body);
+        let out = rfrisk(&["predict", path.to_str().unwrap()]);
+        assert_refused(&out, needles);
+    }
+}
+
+#[test]
+fn invalid_overrides_are_refused() {
+    let path = spec_file("valid.toml", VALID);
+    let p = path.to_str().unwrap();
+    assert_refused(&rfrisk(&["predict", p, "--set", "training.sampels=5"]), &["training.sampels", "unknown key"]);
+    assert_refused(&rfrisk(&["predict", p, "--set", "samples=5"]), &["samples=5", "unknown key"]);
+    assert_refused(&rfrisk(&["predict", p, "--set", "training.samples"]), &["KEY=VALUE"]);
+    assert_refused(&rfrisk(&["predict", p, "--set", "training.samples=0"]), &["training.samples", "must be > 0, got 0"]);
+    assert_refused(&rfrisk(&["predict", p, "--set", "training.samples=900"]), &["training.samples", "interpolation regime"]);
+    assert_refused(&rfrisk(&["predict", p, "--set", "training.mirror=entropic"]), &["training.mirror", "not implemented yet"]);
+}
+
+#[test]
+fn missing_spec_file_names_the_path() {
+    let out = rfrisk(&["predict", "/nonexistent/dir/model.toml"]);
+    assert_refused(&out, &["cannot read spec file /nonexistent/dir/model.toml"]);
+}
+
+#[test]
+fn predict_json_reports_the_numbers_and_the_solver() {
+    let path = spec_file("valid.toml", VALID);
+    let out = rfrisk(&["predict", path.to_str().unwrap(), "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let get = |k: &str| json[k].as_f64().unwrap_or_else(|| panic!("no number `{k}` in {json}"));
+    // Same numbers as the library.
+    let lib = rfrisk::predict(&rfrisk::Spec::load(&path, &[]).unwrap()).unwrap();
+    assert_eq!(get("excess_risk"), lib.excess_risk);
+    assert!((get("test_error") - (get("excess_risk") + 0.04)).abs() < 1e-15);
+    assert!((get("bias") + get("variance") - get("excess_risk")).abs() < 1e-15);
+    assert_eq!(json["gep"].as_array().unwrap().len(), 2);
+    assert_eq!(json["solver"]["unknowns"].as_array().unwrap().len(), 3);
+    assert!(json["solver"]["max_residual"].as_f64().unwrap() < 1e-10);
+    assert!(json["solver"]["iterations"].as_u64().unwrap() > 0);
+    // JSON specs are read too, and give the same prediction.
+    let json_spec = spec_file(
+        "valid.json",
+        r#"{"data": {"dim": 400}, "features": {"widths": [600, 800]}, "teacher": {"noise_std": 0.2}, "training": {"samples": 300}}"#,
+    );
+    let out = rfrisk(&["predict", json_spec.to_str().unwrap(), "--format", "json"]);
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again["excess_risk"], json["excess_risk"]);
+}
+
+#[test]
+fn predict_table_shows_the_same_numbers() {
+    let path = spec_file("valid.toml", VALID);
+    let out = rfrisk(&["predict", path.to_str().unwrap()]);
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    let lib = rfrisk::predict(&rfrisk::Spec::load(&path, &[]).unwrap()).unwrap();
+    for needle in [format!("{:.10}", lib.test_error), format!("{:.10}", lib.excess_risk), "kappa".into(), "rho1".into()] {
+        assert!(table.contains(&needle), "table lacks {needle}:\n{table}");
+    }
+}
+
+#[test]
+fn gep_command_prints_one_row_per_layer() {
+    let path = spec_file("valid.toml", VALID);
+    let out = rfrisk(&["gep", path.to_str().unwrap(), "--set", "features.depth=3", "--set", "features.widths=[700]"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(table.lines().count(), 4, "{table}");
+    assert!(table.lines().nth(1).unwrap().contains("0.60570551"), "tanh rho1 at v = 1: {table}");
+}
+
+#[test]
+fn sweep_marks_failed_points_and_never_writes_a_number_for_them() {
+    let path = spec_file("valid.toml", VALID);
+    let csv_path = path.with_file_name("curve.csv");
+    let out = rfrisk(&[
+        "sweep",
+        path.to_str().unwrap(),
+        "--param",
+        "training.samples",
+        "--values",
+        "200:1000:200",
+        "--out",
+        csv_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("training.samples=800") && stderr.contains("training.samples=1000"), "{stderr}");
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["training.samples", "excess_risk", "test_error", "bias", "variance", "status"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 5);
+    for row in &rows {
+        let n: usize = row[0].parse().unwrap();
+        if n < 800 {
+            assert_eq!(&row[5], "ok");
+            let spec = rfrisk::Spec::load(&path, &[format!("training.samples={n}")]).unwrap();
+            assert_eq!(row[1].parse::<f64>().unwrap(), rfrisk::predict(&spec).unwrap().excess_risk);
+        } else {
+            assert!(row[5].starts_with("error: training.samples"), "{row:?}");
+            assert!((1..5).all(|i| row[i].is_empty()), "a failed point carries a number: {row:?}");
+        }
+    }
+}
+
+#[test]
+fn sweep_over_depth_keeps_the_width() {
+    let path = spec_file("valid.toml", VALID);
+    let out = rfrisk(&["sweep", path.to_str().unwrap(), "--set", "features.widths=[800]", "--param", "features.depth", "--values", "1,2,3"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    for (row, depth) in rows.records().map(Result::unwrap).zip(1..) {
+        let spec = rfrisk::Spec::load(&path, &["features.widths=[800]".into(), format!("features.depth={depth}")]).unwrap();
+        assert_eq!(spec.widths, vec![800; depth]);
+        assert_eq!(row[1].parse::<f64>().unwrap(), rfrisk::predict(&spec).unwrap().excess_risk);
+    }
+}
+
+#[test]
+fn sweep_refuses_unknown_keys_and_bad_ranges() {
+    let path = spec_file("valid.toml", VALID);
+    let p = path.to_str().unwrap();
+    assert_refused(&rfrisk(&["sweep", p, "--param", "training.sampels", "--values", "1,2"]), &["--param training.sampels", "unknown key"]);
+    assert_refused(&rfrisk(&["sweep", p, "--param", "training.samples", "--values", "5:1:1"]), &["--values", "a <= b"]);
+}
