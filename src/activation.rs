@@ -1,5 +1,5 @@
 //! Elementwise activations and their Gaussian-equivalence coefficients
-//! (equations/gep.md).
+//! ([equations/gep.md](../equations/gep.md)).
 
 use crate::quadrature::gaussian_expectation;
 use std::f64::consts::PI;
@@ -60,7 +60,7 @@ impl Activation {
     }
 
     /// Coefficients for pre-activations `z ~ N(0, v_in)`: closed forms for erf,
-    /// identity and sign; 200-node Gauss–Hermite for tanh (equations/gep.md §2–3).
+    /// identity and sign; 200-node Gauss–Hermite for tanh (equations/gep.md §5–6).
     pub fn gep(self, v_in: f64) -> Gep {
         match self {
             Self::Identity => Gep { v_in, rho1: 1.0, rho2: 0.0, v_out: v_in },

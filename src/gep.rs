@@ -1,5 +1,5 @@
 //! The per-layer Gaussian-equivalence coefficients of a deep model: a fold over
-//! depth, `v_0 = 1 -> v_1 -> ... -> v_L` (equations/gep.md §1).
+//! depth, `v_0 = 1 -> v_1 -> ... -> v_L` (equations/gep.md §7).
 
 use crate::activation::{Activation, Gep};
 

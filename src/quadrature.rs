@@ -1,6 +1,6 @@
 //! One-dimensional Gaussian expectations `E f(z)`, `z ~ N(0, v)`.
 //!
-//! Two independent rules, so that each checks the other (equations/gep.md §3):
+//! Two independent rules, so that each checks the other (equations/gep.md §6):
 //! - [`gaussian_expectation`]: Gauss–Hermite with [`HERMITE_NODES`] nodes, the
 //!   workhorse for smooth activations (tanh: error below 1e-13 for v <= 1, the
 //!   range a tanh layer sees; it grows to 1e-9 at v = 4 because of tanh's poles);
@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn piecewise_rule_handles_the_kink_of_abs() {
-        // E|z| = sqrt(2 v / pi): Gauss–Hermite misses this in the 4th digit.
+        // E|z| = sqrt(2 v / pi): 200-node Gauss–Hermite misses this in the 3rd digit.
         for v in [0.5, 1.0, 3.0] {
             let exact = (2.0 * v / std::f64::consts::PI).sqrt();
             assert!((gaussian_expectation_piecewise(f64::abs, v) - exact).abs() < 1e-13);

@@ -38,7 +38,7 @@ impl Trace {
     }
 }
 
-/// Equation `E_l` (squared.md §3–5): given `u_l` and layer `l-1`'s trace at `u_l`,
+/// Equation `E_l` (squared.md (4.1) in the form (5.2)): given `u_l` and layer `l-1`'s trace at `u_l`,
 /// returns `u_{l+1} = rho1^2 u_l (gamma - tau_{l-1}(u_l)) - rho2^2` and layer `l`'s
 /// trace there, `tau_l = (tau_{l-1}(u_l) + rho2^2/(rho1^2 u_l)) / gamma`, with its
 /// derivative by the chain rule. `None` below the physical branch (`u_{l+1} <= 0`).
@@ -193,7 +193,7 @@ pub fn solve(layers: &[Layer], ratio: f64) -> Result<Solution, SolveError> {
     }
 }
 
-/// Bias and variance of the excess risk (squared.md §2 and §4), from the solved
+/// Bias and variance of the excess risk (squared.md (4.5) in the form (5.3)), from the solved
 /// chain. With `A = -tau_L'(kappa) = (1/p) tr Sigma (Sigma+kappa)^{-2}` and
 /// `df2/p = tau_L - kappa A`, `E_0` gives `n - df2 = p kappa A`, so
 /// `bias = r^2 kappa^2 A n/(n - df2) = r^2 kappa tau_L` and

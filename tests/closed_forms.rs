@@ -85,3 +85,63 @@ fn vanishing_sample_ratio_gives_the_null_predictor_risk() {
         assert!(relative(p.excess_risk, 2.0 * v_last) < 1e-6, "{activation}: {} vs {}", p.excess_risk, 2.0 * v_last);
     }
 }
+
+/// Identity activation at any depth (equations/squared.md §6.3):
+/// `bias = r^2 prod_l (1 - n/d_l)`, `variance = sigma^2 sum_l n/(d_l - n)` over l = 0..L.
+#[test]
+fn identity_any_depth_matches_the_product_formula() {
+    for (dims, n) in [
+        (vec![1000, 2000, 1500], 600),
+        (vec![5000, 800, 3000, 1200], 700),
+        (vec![900, 900, 900, 900, 900, 900], 450),
+        (vec![3000, 2500, 2000, 2200, 2100, 2600, 2400, 2300, 2800, 2700, 3000], 1999),
+    ] {
+        let widths: Vec<String> = dims[1..].iter().map(ToString::to_string).collect();
+        let s = spec(&[
+            &format!("data.dim={}", dims[0]),
+            &format!("features.widths=[{}]", widths.join(",")),
+            "features.activation=identity",
+            "teacher.norm2=0.8",
+            "teacher.noise_std=0.5",
+            &format!("training.samples={n}"),
+        ]);
+        let p = predict(&s).unwrap();
+        let nf = n as f64;
+        let bias = 0.8 * dims.iter().map(|&d| 1.0 - nf / d as f64).product::<f64>();
+        let variance = 0.25 * dims.iter().map(|&d| nf / (d as f64 - nf)).sum::<f64>();
+        assert!(relative(p.bias, bias) < 1e-8, "{dims:?}: bias {} vs {bias}", p.bias);
+        assert!(relative(p.variance, variance) < 1e-8, "{dims:?}: variance {} vs {variance}", p.variance);
+    }
+}
+
+/// Any activation, one layer (equations/squared.md §6.4): `u_1` is the positive
+/// root of `psi u^2 + (psi - 1 - delta) u - delta = 0` (`delta = rho2^2/rho1^2`,
+/// `psi = n/d0`), `kappa = rho1^2 u_1 (d1 - n)/d0`, `bias = r^2 kappa n/d1`,
+/// `variance = sigma^2 (n (d1 - d0 w)/((d1 - n)(n - d0 w)) - 1)`, `w = (1+u_1)^-2`.
+#[test]
+fn one_layer_any_activation_matches_the_quadratic() {
+    for activation in ["tanh", "erf", "sign"] {
+        for (d0, d1, n) in [(1000, 2000, 500), (500, 3000, 1500), (4000, 1000, 999), (2000, 2000, 10)] {
+            let s = spec(&[
+                &format!("data.dim={d0}"),
+                &format!("features.widths=[{d1}]"),
+                &format!("features.activation={activation}"),
+                "teacher.norm2=1.3",
+                "teacher.noise_std=0.7",
+                &format!("training.samples={n}"),
+            ]);
+            let p = predict(&s).unwrap();
+            let g = p.gep[0];
+            let (d0, d1, n) = (d0 as f64, d1 as f64, n as f64);
+            let (delta, psi) = (g.rho2.powi(2) / g.rho1.powi(2), n / d0);
+            let b = 1.0 + delta - psi;
+            let u = (b + (b * b + 4.0 * psi * delta).sqrt()) / (2.0 * psi);
+            let kappa = g.rho1.powi(2) * u * (d1 - n) / d0;
+            let w = 1.0 / (1.0 + u).powi(2);
+            let bias = 1.3 * kappa * n / d1;
+            let variance = 0.49 * (n * (d1 - d0 * w) / ((d1 - n) * (n - d0 * w)) - 1.0);
+            assert!(relative(p.bias, bias) < 1e-8, "{activation} {d0} {d1} {n}: bias {} vs {bias}", p.bias);
+            assert!(relative(p.variance, variance) < 1e-8, "{activation} {d0} {d1} {n}: variance {} vs {variance}", p.variance);
+        }
+    }
+}
