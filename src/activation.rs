@@ -1,19 +1,9 @@
-//! Elementwise activations and their Gaussian-equivalence coefficients
+//! Gaussian-equivalence coefficients of each activation
 //! ([equations/gep.md](../equations/gep.md)).
 
 use crate::quadrature::gaussian_expectation;
+pub use validation::model::Activation;
 use std::f64::consts::PI;
-use std::fmt;
-use std::str::FromStr;
-
-/// The activations the theory covers: odd functions, so features are centred.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Activation {
-    Tanh,
-    Erf,
-    Identity,
-    Sign,
-}
 
 /// Gaussian-equivalence coefficients of one layer (THEORY.md §3):
 /// `sigma(z) ~ rho1 z + rho2 xi` for `z ~ N(0, v_in)`, `xi ~ N(0, 1)` independent.
@@ -38,30 +28,15 @@ impl Gep {
     }
 }
 
-impl Activation {
-    pub const ALL: [Activation; 4] = [Self::Tanh, Self::Erf, Self::Identity, Self::Sign];
-
-    pub fn eval(self, z: f64) -> f64 {
-        match self {
-            Self::Tanh => z.tanh(),
-            // libm (a port of musl) is accurate to an ulp; statrs 0.18's erf is off by 1e-10.
-            Self::Erf => libm::erf(z),
-            Self::Identity => z,
-            Self::Sign => {
-                if z > 0.0 {
-                    1.0
-                } else if z < 0.0 {
-                    -1.0
-                } else {
-                    0.0
-                }
-            }
-        }
-    }
-
+/// What the theory needs of an activation: its coefficients for a Gaussian input.
+pub trait GaussianEquivalence {
     /// Coefficients for pre-activations `z ~ N(0, v_in)`: closed forms for erf,
     /// identity and sign; 200-node Gauss–Hermite for tanh (equations/gep.md §5–6).
-    pub fn gep(self, v_in: f64) -> Gep {
+    fn gep(self, v_in: f64) -> Gep;
+}
+
+impl GaussianEquivalence for Activation {
+    fn gep(self, v_in: f64) -> Gep {
         match self {
             Self::Identity => Gep { v_in, rho1: 1.0, rho2: 0.0, v_out: v_in },
             // E[z erf z] = v (2/sqrt(pi)) / sqrt(1 + 2v);  E erf(z)^2 = (2/pi) asin(2v/(1+2v)).
@@ -81,27 +56,6 @@ impl Activation {
     }
 }
 
-impl fmt::Display for Activation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Tanh => "tanh",
-            Self::Erf => "erf",
-            Self::Identity => "identity",
-            Self::Sign => "sign",
-        })
-    }
-}
-
-impl FromStr for Activation {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.to_string() == s)
-            .ok_or_else(|| format!("unknown activation `{s}` (expected one of tanh, erf, identity, sign)"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,7 +64,7 @@ mod tests {
     /// Every closed form against the independent piecewise Gauss–Legendre rule.
     #[test]
     fn coefficients_match_piecewise_quadrature() {
-        for act in Activation::ALL {
+        for &(_, act) in Activation::CHOICES {
             // v <= 1 is the range tanh layers see (v_0 = 1 and tanh contracts).
             for v in [0.05, 0.3, 0.6, 1.0] {
                 let g = act.gep(v);
@@ -144,9 +98,9 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_unknown_names_are_refused() {
-        for act in Activation::ALL {
+        for &(_, act) in Activation::CHOICES {
             assert_eq!(act.to_string().parse::<Activation>(), Ok(act));
         }
-        assert!("relu".parse::<Activation>().unwrap_err().contains("unknown activation `relu`"));
+        assert!("relu".parse::<Activation>().unwrap_err().contains("unknown value `relu`"));
     }
 }

@@ -8,7 +8,7 @@ pub mod quadrature;
 pub mod spec;
 pub mod squared;
 
-pub use activation::{Activation, Gep};
+pub use activation::{Activation, GaussianEquivalence, Gep};
 pub use spec::{Spec, SpecDoc, SpecError};
 pub mod predict;
 pub use predict::{predict, Prediction, PredictError};

@@ -107,7 +107,7 @@ fn io_failure(path: &Path, e: std::io::Error) -> Failure {
 }
 
 fn load(args: &SpecArgs) -> Result<Spec, Failure> {
-    Ok(Spec::load(&args.spec, &args.overrides)?)
+    Ok(rfrisk::spec::load(&args.spec, &args.overrides)?)
 }
 
 fn json(value: &impl serde::Serialize) -> String {

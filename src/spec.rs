@@ -4,10 +4,9 @@
 //! Two stages: [`SpecDoc`] holds the document as written (plus `--set` overrides);
 //! [`SpecDoc::to_spec`] checks every field once and names the key on failure.
 
-use crate::activation::Activation;
 use serde::Deserialize;
-use std::fmt;
 use std::path::{Path, PathBuf};
+pub use validation::model::{Activation, Mirror, Prior, Spec, WeightLaw};
 
 /// Why a spec was refused. Every variant names the file or the key.
 #[derive(Debug, thiserror::Error)]
@@ -26,108 +25,14 @@ fn field_error(key: impl Into<String>, reason: impl Into<String>) -> SpecError {
     SpecError::Field { key: key.into(), reason: reason.into() }
 }
 
-/// Gives an enum its spec names: `CHOICES` for parsing, `name()` for printing.
-macro_rules! named_choices {
-    ($ty:ident { $($variant:ident = $name:literal),+ $(,)? }) => {
-        impl $ty {
-            pub const CHOICES: &'static [(&'static str, $ty)] = &[$(($name, $ty::$variant)),+];
-            pub fn name(self) -> &'static str {
-                match self { $($ty::$variant => $name),+ }
-            }
-        }
-        impl serde::Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.name())
-            }
-        }
-    };
-}
 
-named_choices!(WeightLaw { Gaussian = "gaussian", Onebit = "onebit" });
-named_choices!(Prior { Gaussian = "gaussian", HalfNormal = "half-normal" });
-named_choices!(Mirror { Squared = "squared", Entropic = "entropic" });
-
-/// Law of the i.i.d. hidden weights (all with variance `1/d_{l-1}`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WeightLaw {
-    Gaussian,
-    Onebit,
-}
-
-/// Prior of the teacher's entries `a*_i`, scaled so that `E a*_i^2 = norm2 / d_L`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Prior {
-    Gaussian,
-    HalfNormal,
-}
-
-/// The mirror map (potential) of stochastic mirror descent on the last layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mirror {
-    Squared,
-    Entropic,
-}
-
-/// A validated model: sizes positive, `samples < d_L`, every choice known.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Spec {
-    /// Input dimension `d_0`; inputs `x ~ N(0, I)`.
-    pub dim: usize,
-    /// Hidden widths `d_1..d_L`.
-    pub widths: Vec<usize>,
-    pub activation: Activation,
-    pub weights: WeightLaw,
-    pub prior: Prior,
-    /// `E ||a*||^2`.
-    pub norm2: f64,
-    pub noise_std: f64,
-    /// Number of training samples `n`.
-    pub samples: usize,
-    pub mirror: Mirror,
-    /// Every entry of the initial last layer `a_0`.
-    pub init: f64,
-}
-
-impl serde::Serialize for Activation {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+/// Reads `path` and applies `overrides` (`section.key=value`) in order.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Spec, SpecError> {
+    let mut doc = SpecDoc::read(path)?;
+    for assignment in overrides {
+        doc.set(assignment)?;
     }
-}
-
-impl Spec {
-    /// Reads `path` and applies `overrides` (`section.key=value`) in order.
-    pub fn load(path: &Path, overrides: &[String]) -> Result<Spec, SpecError> {
-        let mut doc = SpecDoc::read(path)?;
-        for assignment in overrides {
-            doc.set(assignment)?;
-        }
-        doc.to_spec()
-    }
-
-    pub fn depth(&self) -> usize {
-        self.widths.len()
-    }
-
-    /// `d_L`, the width of the trained layer.
-    pub fn last_width(&self) -> usize {
-        *self.widths.last().expect("validated: widths is non-empty")
-    }
-
-    /// `E a*_i` under the prior.
-    pub fn prior_mean_entry(&self) -> f64 {
-        match self.prior {
-            Prior::Gaussian => 0.0,
-            Prior::HalfNormal => (2.0 * self.norm2 / (std::f64::consts::PI * self.last_width() as f64)).sqrt(),
-        }
-    }
-
-    /// `E ||a* - a_0||^2 = norm2 - 2 c mu d_L + c^2 d_L` with `a_0 = c 1`: the only
-    /// property of teacher and start that the squared map's risk depends on
-    /// (equations/squared.md §2).
-    pub fn effective_norm2(&self) -> f64 {
-        let p = self.last_width() as f64;
-        self.norm2 - 2.0 * self.init * self.prior_mean_entry() * p + self.init * self.init * p
-    }
+    doc.to_spec()
 }
 
 /// The raw spec document: TOML or JSON, with `--set` overrides applied.
@@ -283,25 +188,21 @@ fn finite_nonnegative(key: &str, value: f64) -> Result<f64, SpecError> {
     }
 }
 
-fn choice<T: Copy>(key: &str, value: &str, options: &[(&str, T)]) -> Result<T, SpecError> {
-    options.iter().find(|(name, _)| *name == value).map(|(_, v)| *v).ok_or_else(|| {
-        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-        field_error(key, format!("unknown value `{value}` (expected one of {})", names.join(", ")))
-    })
+fn choice<T: std::str::FromStr<Err = String>>(key: &str, value: &str) -> Result<T, SpecError> {
+    value.parse().map_err(|reason| field_error(key, reason))
 }
 
 impl RawSpec {
     fn validate(self) -> Result<Spec, SpecError> {
         let dim = positive("data.dim", self.data.dim)?;
         let widths = self.features.resolved_widths()?;
-        let activation: Activation =
-            self.features.activation.parse().map_err(|reason| field_error("features.activation", reason))?;
-        let weights = choice("features.weights", &self.features.weights, WeightLaw::CHOICES)?;
-        let prior = choice("teacher.prior", &self.teacher.prior, Prior::CHOICES)?;
+        let activation: Activation = choice("features.activation", &self.features.activation)?;
+        let weights: WeightLaw = choice("features.weights", &self.features.weights)?;
+        let prior: Prior = choice("teacher.prior", &self.teacher.prior)?;
         let norm2 = finite_nonnegative("teacher.norm2", self.teacher.norm2)?;
         let noise_std = finite_nonnegative("teacher.noise_std", self.teacher.noise_std)?;
         let samples = positive("training.samples", self.training.samples)?;
-        let mirror = choice("training.mirror", &self.training.mirror, Mirror::CHOICES)?;
+        let mirror: Mirror = choice("training.mirror", &self.training.mirror)?;
         let last = *widths.last().expect("resolved_widths refuses an empty list");
         if samples >= last {
             return Err(field_error(
@@ -380,21 +281,3 @@ impl RawFeatures {
     }
 }
 
-impl fmt::Display for Spec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} L={} d0={} widths={:?} n={} {} weights, {} teacher (norm2={}, noise_std={}), {} mirror",
-            self.activation,
-            self.depth(),
-            self.dim,
-            self.widths,
-            self.samples,
-            self.weights.name(),
-            self.prior.name(),
-            self.norm2,
-            self.noise_std,
-            self.mirror.name(),
-        )
-    }
-}

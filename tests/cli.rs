@@ -45,7 +45,7 @@ fn invalid_specs_are_refused_with_the_key_and_the_reason() {
         ("inf-norm", "[teacher]\nnorm2 = inf\n", &["teacher.norm2", "finite"]),
         ("negative-noise", "[teacher]\nnoise_std = -0.1\n", &["teacher.noise_std", ">= 0"]),
         ("negative-norm", "[teacher]\nnorm2 = -1.0\n", &["teacher.norm2", ">= 0"]),
-        ("unknown-activation", "[features]\nactivation = \"relu\"\n", &["features.activation", "unknown activation `relu`"]),
+        ("unknown-activation", "[features]\nactivation = \"relu\"\n", &["features.activation", "unknown value `relu`"]),
         ("unknown-mirror", "[training]\nmirror = \"adam\"\n", &["training.mirror", "unknown value `adam`"]),
         ("unknown-weights", "[features]\nweights = \"ternary\"\n", &["features.weights", "unknown value `ternary`"]),
         ("unknown-prior", "[teacher]\nprior = \"laplace\"\n", &["teacher.prior", "unknown value `laplace`"]),
@@ -95,7 +95,7 @@ fn predict_json_reports_the_numbers_and_the_solver() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let get = |k: &str| json[k].as_f64().unwrap_or_else(|| panic!("no number `{k}` in {json}"));
     // Same numbers as the library.
-    let lib = rfrisk::predict(&rfrisk::Spec::load(&path, &[]).unwrap()).unwrap();
+    let lib = rfrisk::predict(&rfrisk::spec::load(&path, &[]).unwrap()).unwrap();
     assert_eq!(get("excess_risk"), lib.excess_risk);
     assert!((get("test_error") - (get("excess_risk") + 0.04)).abs() < 1e-15);
     assert!((get("bias") + get("variance") - get("excess_risk")).abs() < 1e-15);
@@ -119,7 +119,7 @@ fn predict_table_shows_the_same_numbers() {
     let out = rfrisk(&["predict", path.to_str().unwrap()]);
     assert!(out.status.success());
     let table = String::from_utf8(out.stdout).unwrap();
-    let lib = rfrisk::predict(&rfrisk::Spec::load(&path, &[]).unwrap()).unwrap();
+    let lib = rfrisk::predict(&rfrisk::spec::load(&path, &[]).unwrap()).unwrap();
     for needle in [format!("{:.10}", lib.test_error), format!("{:.10}", lib.excess_risk), "kappa".into(), "rho1".into()] {
         assert!(table.contains(&needle), "table lacks {needle}:\n{table}");
     }
@@ -164,7 +164,7 @@ fn sweep_marks_failed_points_and_never_writes_a_number_for_them() {
         let n: usize = row[0].parse().unwrap();
         if n < 800 {
             assert_eq!(&row[5], "ok");
-            let spec = rfrisk::Spec::load(&path, &[format!("training.samples={n}")]).unwrap();
+            let spec = rfrisk::spec::load(&path, &[format!("training.samples={n}")]).unwrap();
             assert_eq!(row[1].parse::<f64>().unwrap(), rfrisk::predict(&spec).unwrap().excess_risk);
         } else {
             assert!(row[5].starts_with("error: training.samples"), "{row:?}");
@@ -181,7 +181,7 @@ fn sweep_over_depth_keeps_the_width() {
     let text = String::from_utf8(out.stdout).unwrap();
     let mut rows = csv::Reader::from_reader(text.as_bytes());
     for (row, depth) in rows.records().map(Result::unwrap).zip(1..) {
-        let spec = rfrisk::Spec::load(&path, &["features.widths=[800]".into(), format!("features.depth={depth}")]).unwrap();
+        let spec = rfrisk::spec::load(&path, &["features.widths=[800]".into(), format!("features.depth={depth}")]).unwrap();
         assert_eq!(spec.widths, vec![800; depth]);
         assert_eq!(row[1].parse::<f64>().unwrap(), rfrisk::predict(&spec).unwrap().excess_risk);
     }

@@ -1,0 +1,5 @@
+//! The real finite-size random-features model that checks rfrisk's theory:
+//! random hidden layers with Gaussian or one-bit weights, the last layer trained
+//! to the interpolator its mirror map selects, and the risk on fresh inputs.
+
+pub mod model;
