@@ -18,3 +18,4 @@ pub mod bench;
 pub mod report;
 pub mod det_equiv;
 pub mod realized;
+pub mod simulate;

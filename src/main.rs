@@ -29,6 +29,13 @@ enum Format {
     Json,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendChoice {
+    Cpu,
+    Opencl,
+    Auto,
+}
+
 #[derive(clap::Args)]
 struct SpecArgs {
     /// Spec file (TOML, or JSON by extension or content).
@@ -67,6 +74,34 @@ enum Command {
         /// Write the CSV here (atomically) instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Run trials of the real finite-size model (Gaussian and one-bit weights) beside the theory.
+    Simulate {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// Trials per weight law.
+        #[arg(long)]
+        trials: usize,
+        /// Weight laws to simulate, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "gaussian,onebit")]
+        weights: Vec<String>,
+        /// Fresh test inputs per trial for measuring the risk.
+        #[arg(long, default_value_t = 2000)]
+        n_test: usize,
+        /// Run seed; trial k uses a seed derived from it (written in the CSV).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Where the dense work runs.
+        #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+        backend: BackendChoice,
+        /// Append each finished trial to this CSV (its run identity goes beside it, FILE.run.json).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Continue the run in --out, skipping the trials it already holds.
+        #[arg(long, requires = "out")]
+        resume: bool,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Time a 200-point training.samples sweep at depth 5 against the same sweep on one thread.
     Bench {
@@ -163,6 +198,51 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 }
                 None => Ok(String::from_utf8(csv).expect("CSV of UTF-8 strings")),
             }
+        }
+        Command::Simulate { spec, trials, weights, n_test, seed, backend, out, resume, format } => {
+            let spec = load(&spec)?;
+            let input = |message: String| Failure { code: 2, message };
+            let laws = weights
+                .iter()
+                .map(|w| w.parse::<rfrisk::spec::WeightLaw>().map_err(|e| input(format!("--weights: {e}"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            if trials == 0 || n_test == 0 {
+                return Err(input("--trials and --n-test must be > 0".into()));
+            }
+            let backend: &dyn validation::Backend = match backend {
+                BackendChoice::Cpu => &validation::Cpu,
+                BackendChoice::Opencl => {
+                    return Err(input("--backend opencl: this build has no OpenCL backend yet; use cpu".into()))
+                }
+                BackendChoice::Auto => {
+                    eprintln!("note: no OpenCL backend in this build; using the cpu backend");
+                    &validation::Cpu
+                }
+            };
+            let run = rfrisk::simulate::Run { spec: &spec, laws, trials, n_test, seed, backend };
+            let bar = indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials, {elapsed} elapsed, eta {eta}")
+                    .expect("a valid template"),
+            );
+            let rows = run
+                .execute(out.as_deref(), resume, &|done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                })
+                .map_err(|e| Failure {
+                    code: match e {
+                        rfrisk::simulate::SimulateError::Exists { .. } | rfrisk::simulate::SimulateError::Mismatch { .. } => 2,
+                        rfrisk::simulate::SimulateError::Trial { .. } => 4,
+                        _ => 1,
+                    },
+                    message: e.to_string(),
+                })?;
+            bar.finish_and_clear();
+            let summary = rfrisk::simulate::summarize(&spec, &rows);
+            Ok(match format {
+                Format::Table => rfrisk::simulate::summary_table(&summary),
+                Format::Json => json(&summary),
+            })
         }
         Command::Bench { points, depth, repeats } => {
             if points < 2 || depth < 1 || repeats < 1 {

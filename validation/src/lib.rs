@@ -2,4 +2,11 @@
 //! random hidden layers with Gaussian or one-bit weights, the last layer trained
 //! to the interpolator its mirror map selects, and the risk on fresh inputs.
 
+pub mod backend;
+pub mod draws;
 pub mod model;
+pub mod train;
+pub mod trial;
+
+pub use backend::{Backend, Cpu};
+pub use trial::{run_trial, TrialOutcome};

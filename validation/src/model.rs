@@ -14,6 +14,24 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// Single precision, for the simulator's feature maps.
+    pub fn eval_f32(self, z: f32) -> f32 {
+        match self {
+            Self::Tanh => z.tanh(),
+            Self::Erf => libm::erff(z),
+            Self::Identity => z,
+            Self::Sign => {
+                if z > 0.0 {
+                    1.0
+                } else if z < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+
     pub fn eval(self, z: f64) -> f64 {
         match self {
             Self::Tanh => z.tanh(),

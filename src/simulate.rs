@@ -1,0 +1,266 @@
+//! `rfrisk simulate`: trials of the real finite-size model, each appended to a
+//! CSV the moment it finishes, resumable, summarised beside the theory.
+
+use crate::predict::predict;
+use crate::spec::{Spec, WeightLaw};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use validation::{run_trial, Backend, TrialOutcome};
+
+/// One CSV row: a finished trial.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrialRow {
+    pub weights: String,
+    pub trial: usize,
+    pub seed: u64,
+    pub excess_risk: f64,
+    pub test_error: f64,
+    pub train_residual: f64,
+    pub seconds: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimulateError {
+    #[error("{path} already exists: pass --resume to continue it, or remove it")]
+    Exists { path: PathBuf },
+    #[error("--resume: {path} was written by a different run ({reason}); refusing to mix trials")]
+    Mismatch { path: PathBuf, reason: String },
+    #[error("cannot use {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot read {path}: {message}")]
+    Csv { path: PathBuf, message: String },
+    #[error("{law} trial {trial} (seed {seed}): {source}")]
+    Trial { law: &'static str, trial: usize, seed: u64, source: validation::train::TrainError },
+}
+
+/// The seed of trial `k` of a run with seed `run_seed` (SplitMix64 of the pair),
+/// the same for every weight law so that laws are compared on the same draws.
+pub fn trial_seed(run_seed: u64, trial: usize) -> u64 {
+    let mut z = run_seed.wrapping_add((trial as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// What a run is: everything a resumed run must share with the one it continues.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunIdentity {
+    pub spec: serde_json::Value,
+    pub n_test: usize,
+    pub seed: u64,
+    pub backend: String,
+}
+
+pub struct Run<'a> {
+    pub spec: &'a Spec,
+    pub laws: Vec<WeightLaw>,
+    pub trials: usize,
+    pub n_test: usize,
+    pub seed: u64,
+    pub backend: &'a dyn Backend,
+}
+
+impl Run<'_> {
+    fn identity(&self) -> RunIdentity {
+        RunIdentity {
+            spec: serde_json::to_value(self.spec).expect("specs serialize"),
+            n_test: self.n_test,
+            seed: self.seed,
+            backend: self.backend.name().to_owned(),
+        }
+    }
+
+    /// Runs every (law, trial) not already in `out`, appending each as it finishes.
+    /// `progress(done, total)` is called after each trial.
+    pub fn execute(&self, out: Option<&Path>, resume: bool, progress: &dyn Fn(usize, usize)) -> Result<Vec<TrialRow>, SimulateError> {
+        let mut rows = match out {
+            Some(path) => self.open(path, resume)?,
+            None => Vec::new(),
+        };
+        let total = self.laws.len() * self.trials;
+        let todo: Vec<(WeightLaw, usize)> = (0..self.trials)
+            .flat_map(|k| self.laws.iter().map(move |&law| (law, k)))
+            .filter(|(law, k)| !rows.iter().any(|r| r.weights == law.name() && r.trial == *k))
+            .collect();
+        progress(total - todo.len(), total);
+        for (law, k) in todo {
+            let seed = trial_seed(self.seed, k);
+            let outcome: TrialOutcome = run_trial(self.spec, law, seed, self.n_test, self.backend)
+                .map_err(|source| SimulateError::Trial { law: law.name(), trial: k, seed, source })?;
+            let row = TrialRow {
+                weights: law.name().to_owned(),
+                trial: k,
+                seed,
+                excess_risk: outcome.excess_risk,
+                test_error: outcome.test_error,
+                train_residual: outcome.train_residual,
+                seconds: outcome.seconds,
+            };
+            if let Some(path) = out {
+                append(path, &row)?;
+            }
+            rows.push(row);
+            progress(total - self.remaining(&rows), total);
+        }
+        rows.retain(|r| self.laws.iter().any(|l| l.name() == r.weights) && r.trial < self.trials);
+        Ok(rows)
+    }
+
+    fn remaining(&self, rows: &[TrialRow]) -> usize {
+        let done = rows.iter().filter(|r| self.laws.iter().any(|l| l.name() == r.weights) && r.trial < self.trials).count();
+        self.laws.len() * self.trials - done
+    }
+
+    /// Creates `path` (with its identity beside it) or, with `resume`, reads the
+    /// trials it already holds after checking it belongs to this run.
+    fn open(&self, path: &Path, resume: bool) -> Result<Vec<TrialRow>, SimulateError> {
+        let io = |source| SimulateError::Io { path: path.to_owned(), source };
+        let meta_path = identity_path(path);
+        if !path.exists() {
+            let meta = serde_json::to_vec_pretty(&self.identity()).expect("identity serializes");
+            crate::output::write_atomic(&meta_path, &meta).map_err(io)?;
+            let header = "weights,trial,seed,excess_risk,test_error,train_residual,seconds\n";
+            crate::output::write_atomic(path, header.as_bytes()).map_err(io)?;
+            return Ok(Vec::new());
+        }
+        if !resume {
+            return Err(SimulateError::Exists { path: path.to_owned() });
+        }
+        let meta = std::fs::read(&meta_path).map_err(|source| SimulateError::Io { path: meta_path.clone(), source })?;
+        let found: RunIdentity = serde_json::from_slice(&meta)
+            .map_err(|e| SimulateError::Csv { path: meta_path.clone(), message: e.to_string() })?;
+        let mine = self.identity();
+        for (what, same) in [
+            ("spec", found.spec == mine.spec),
+            ("n_test", found.n_test == mine.n_test),
+            ("seed", found.seed == mine.seed),
+            ("backend", found.backend == mine.backend),
+        ] {
+            if !same {
+                return Err(SimulateError::Mismatch { path: path.to_owned(), reason: format!("its {what} differs") });
+            }
+        }
+        drop_partial_last_line(path).map_err(io)?;
+        let mut reader = csv::Reader::from_path(path).map_err(|e| SimulateError::Csv { path: path.to_owned(), message: e.to_string() })?;
+        let rows: Vec<TrialRow> = reader
+            .deserialize()
+            .collect::<Result<_, _>>()
+            .map_err(|e| SimulateError::Csv { path: path.to_owned(), message: e.to_string() })?;
+        Ok(rows)
+    }
+}
+
+/// `trials.csv` -> `trials.csv.run.json`.
+pub fn identity_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".run.json");
+    PathBuf::from(name)
+}
+
+/// A run killed mid-write can leave a last line without its newline: drop it,
+/// so the trial it held is simply run again.
+fn drop_partial_last_line(path: &Path) -> std::io::Result<()> {
+    let bytes = std::fs::read(path)?;
+    if bytes.last().is_some_and(|&b| b != b'\n') {
+        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        std::fs::OpenOptions::new().write(true).open(path)?.set_len(keep as u64)?;
+    }
+    Ok(())
+}
+
+/// Appends one row and pushes it to disk before the next trial starts.
+fn append(path: &Path, row: &TrialRow) -> Result<(), SimulateError> {
+    let io = |source| SimulateError::Io { path: path.to_owned(), source };
+    let mut line = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    line.serialize(row).expect("rows serialize");
+    let bytes = line.into_inner().expect("in-memory write");
+    let mut file = std::fs::OpenOptions::new().append(true).open(path).map_err(io)?;
+    file.write_all(&bytes).map_err(io)?;
+    file.sync_data().map_err(io)
+}
+
+/// Mean, standard error of the mean, and count.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Estimate {
+    pub mean: f64,
+    pub stderr: f64,
+    pub n: usize,
+}
+
+impl Estimate {
+    /// `None` for an empty sample; `stderr` is NaN-free (0 for one value).
+    pub fn of(values: &[f64]) -> Option<Estimate> {
+        let n = values.len();
+        if n == 0 {
+            return None;
+        }
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let var = if n > 1 { values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64 } else { 0.0 };
+        Some(Estimate { mean, stderr: (var / n as f64).sqrt(), n })
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LawSummary {
+    pub excess_risk: Estimate,
+    pub test_error: Estimate,
+}
+
+/// The theory's numbers, or why there are none.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Theory {
+    Prediction { excess_risk: f64, test_error: f64 },
+    Unavailable { unavailable: String },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    #[serde(flatten)]
+    pub laws: BTreeMap<String, LawSummary>,
+    pub theory: Theory,
+}
+
+pub fn summarize(spec: &Spec, rows: &[TrialRow]) -> Summary {
+    let mut laws = BTreeMap::new();
+    for (name, _) in WeightLaw::CHOICES {
+        let pick = |f: fn(&TrialRow) -> f64| rows.iter().filter(|r| r.weights == *name).map(f).collect::<Vec<f64>>();
+        if let (Some(excess_risk), Some(test_error)) = (Estimate::of(&pick(|r| r.excess_risk)), Estimate::of(&pick(|r| r.test_error))) {
+            laws.insert(name.to_string(), LawSummary { excess_risk, test_error });
+        }
+    }
+    let theory = match predict(spec) {
+        Ok(p) => Theory::Prediction { excess_risk: p.excess_risk, test_error: p.test_error },
+        Err(e) => Theory::Unavailable { unavailable: e.to_string() },
+    };
+    Summary { laws, theory }
+}
+
+/// The summary for a person: mean ± s.e. per law, and how many s.e. from theory.
+pub fn summary_table(summary: &Summary) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("weights    trials    excess risk (mean ± s.e.)    test error (mean ± s.e.)    z vs theory\n");
+    for (law, s) in &summary.laws {
+        let z = match summary.theory {
+            Theory::Prediction { excess_risk, .. } if s.excess_risk.stderr > 0.0 => {
+                format!("{:+.2}", (s.excess_risk.mean - excess_risk) / s.excess_risk.stderr)
+            }
+            _ => "-".into(),
+        };
+        writeln!(
+            out,
+            "{law:<10} {:>6}    {:.6} ± {:.6}         {:.6} ± {:.6}        {z}",
+            s.excess_risk.n, s.excess_risk.mean, s.excess_risk.stderr, s.test_error.mean, s.test_error.stderr
+        )
+        .unwrap();
+    }
+    match &summary.theory {
+        Theory::Prediction { excess_risk, test_error } => {
+            writeln!(out, "theory                {excess_risk:.6}                    {test_error:.6}").unwrap()
+        }
+        Theory::Unavailable { unavailable } => writeln!(out, "theory: none ({unavailable})").unwrap(),
+    }
+    out
+}
