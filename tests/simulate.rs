@@ -1,0 +1,142 @@
+//! `rfrisk simulate` against the theory, and its promise that nothing is lost.
+
+mod common;
+use common::spec;
+use rfrisk::simulate::{summarize, Run, Theory, TrialRow};
+use rfrisk::spec::{Spec, WeightLaw};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn run(spec: &Spec, trials: usize, seed: u64) -> Vec<TrialRow> {
+    let run = Run { spec, laws: vec![WeightLaw::Gaussian, WeightLaw::Onebit], trials, n_test: 1500, seed, backend: &validation::Cpu };
+    run.execute(None, false, &|_, _| {}).unwrap()
+}
+
+/// The real nonlinear model at CI size, both weight laws, within 3 standard
+/// errors of `rfrisk predict` (THEORY.md §4.1).
+fn assert_agrees(name: &str, spec: &Spec, trials: usize, seed: u64) {
+    let summary = summarize(spec, &run(spec, trials, seed));
+    let Theory::Prediction { excess_risk, .. } = summary.theory else { panic!("{name}: no theory") };
+    for (law, s) in &summary.laws {
+        let z = (s.excess_risk.mean - excess_risk) / s.excess_risk.stderr;
+        eprintln!("{name} {law}: theory {excess_risk:.5}, simulation {:.5} ± {:.5}, z = {z:+.2}", s.excess_risk.mean, s.excess_risk.stderr);
+        assert!(z.abs() < 3.0, "{name} {law}: {z:.2} standard errors from theory");
+        assert_eq!(s.excess_risk.n, trials);
+    }
+}
+
+#[test]
+fn one_layer_simulation_matches_theory_for_both_weight_laws() {
+    let s = spec(&["data.dim=500", "features.widths=[1000]", "teacher.noise_std=0.3", "training.samples=400"]);
+    assert_agrees("tanh L=1", &s, 16, 1);
+}
+
+#[test]
+fn two_layer_simulation_matches_theory_for_both_weight_laws() {
+    let s = spec(&[
+        "data.dim=600",
+        "features.widths=[800,1000]",
+        "features.activation=erf",
+        "teacher.noise_std=0.2",
+        "training.samples=500",
+    ]);
+    assert_agrees("erf L=2", &s, 16, 2);
+}
+
+#[test]
+fn a_trial_is_reproducible_bit_for_bit() {
+    let s = spec(&["data.dim=200", "features.widths=[300,300]", "teacher.noise_std=0.5", "training.samples=150"]);
+    let (a, b) = (run(&s, 2, 9), run(&s, 2, 9));
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!((x.seed, x.excess_risk, x.test_error, x.train_residual), (y.seed, y.excess_risk, y.test_error, y.train_residual));
+    }
+    assert!(a.iter().all(|r| r.train_residual < 1e-8));
+    assert_ne!(a[0].seed, a[2].seed, "trials get different seeds");
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rfrisk-sim-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn data_lines(path: &PathBuf) -> Vec<String> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().skip(1).map(str::to_owned).collect()
+}
+
+/// Without the `seconds` column: what must be identical across runs.
+fn without_time(line: &str) -> String {
+    line.rsplit_once(',').unwrap().0.to_owned()
+}
+
+/// Kill a run mid-way, resume it: no finished trial lost, none duplicated, and
+/// the rows are those of an uninterrupted run.
+#[test]
+fn killed_run_resumes_without_loss_or_duplication() {
+    let dir = temp_dir("resume");
+    let spec_path = dir.join("spec.toml");
+    std::fs::write(&spec_path, "[data]\ndim = 600\n[features]\nwidths = [900, 900]\n[training]\nsamples = 400\n").unwrap();
+    let csv = dir.join("trials.csv");
+    let args = |csv: &PathBuf| {
+        vec![
+            "simulate".to_owned(),
+            spec_path.to_str().unwrap().to_owned(),
+            "--trials".into(),
+            "6".into(),
+            "--n-test".into(),
+            "500".into(),
+            "--seed".into(),
+            "5".into(),
+            "--backend".into(),
+            "cpu".into(),
+            "--out".into(),
+            csv.to_str().unwrap().to_owned(),
+        ]
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rfrisk")).args(args(&csv)).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while data_lines(&csv).len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "no progress");
+        assert!(child.try_wait().unwrap().is_none(), "the run finished before it could be killed");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = data_lines(&csv);
+    assert!(before.len() < 12, "killed too late to test anything: {} rows", before.len());
+
+    // Without --resume the file is not touched.
+    let refused = Command::new(env!("CARGO_BIN_EXE_rfrisk")).args(args(&csv)).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--resume"));
+
+    let mut resumed_args = args(&csv);
+    resumed_args.push("--resume".into());
+    let out = Command::new(env!("CARGO_BIN_EXE_rfrisk")).args(&resumed_args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = data_lines(&csv);
+    assert_eq!(after.len(), 12, "{after:#?}");
+    assert_eq!(&after[..before.len()], &before[..], "finished trials were rewritten");
+    let mut keys: Vec<String> = after.iter().map(|l| l.splitn(3, ',').take(2).collect::<Vec<_>>().join(",")).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 12, "duplicated trials");
+
+    // The same rows as one uninterrupted run.
+    let fresh = dir.join("fresh.csv");
+    assert!(Command::new(env!("CARGO_BIN_EXE_rfrisk")).args(args(&fresh)).output().unwrap().status.success());
+    let mut a: Vec<String> = after.iter().map(|l| without_time(l)).collect();
+    let mut b: Vec<String> = data_lines(&fresh).iter().map(|l| without_time(l)).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+
+    // A different seed may not continue this file.
+    let mut other = resumed_args.clone();
+    let i = other.iter().position(|a| a == "--seed").unwrap();
+    other[i + 1] = "6".into();
+    let out = Command::new(env!("CARGO_BIN_EXE_rfrisk")).args(&other).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("seed differs"));
+}
