@@ -75,3 +75,54 @@ pub fn sweep_bench(depth: usize, points: usize, repeats: usize) -> SweepBench {
         failed_points,
     }
 }
+
+/// The trial of the benchmark: d0 = 2048, widths 2048 x 2, tanh,
+/// n = 1000, n_test = 2000, squared map.
+pub fn bench_trial_spec() -> crate::spec::Spec {
+    let mut doc = SpecDoc::default();
+    for set in ["data.dim=2048", "features.widths=[2048,2048]", "training.samples=1000"] {
+        doc.set(set).expect("bench spec keys are valid");
+    }
+    doc.to_spec().expect("a valid bench spec")
+}
+
+pub const BENCH_N_TEST: usize = 2000;
+
+/// Floating-point operations of one trial: the f32 forward GEMMs and the f64 Gram
+/// matrix, its Cholesky factor and the two solves (everything else is O(n p)).
+pub fn trial_flops(spec: &crate::spec::Spec, n_test: usize) -> f64 {
+    let rows = (spec.samples + n_test) as f64;
+    let dims: Vec<f64> = std::iter::once(spec.dim).chain(spec.widths.iter().copied()).map(|d| d as f64).collect();
+    let forward: f64 = dims.windows(2).map(|d| 2.0 * rows * d[0] * d[1]).sum();
+    let (n, p) = (spec.samples as f64, spec.last_width() as f64);
+    forward + 2.0 * n * n * p + n * n * n / 3.0 + 4.0 * n * p
+}
+
+/// Median seconds of `repeats` trials for each weight law.
+#[derive(Debug, serde::Serialize)]
+pub struct TrialBench {
+    pub backend: String,
+    pub gaussian_seconds: f64,
+    pub onebit_seconds: f64,
+    pub flops: f64,
+}
+
+pub fn trial_bench(backend: &dyn validation::Backend, repeats: usize) -> Result<TrialBench, validation::train::TrainError> {
+    use crate::spec::WeightLaw;
+    let spec = bench_trial_spec();
+    // One warm-up trial: thread pools and page faults are not the trial's cost.
+    validation::run_trial(&spec, WeightLaw::Gaussian, 0, BENCH_N_TEST, backend)?;
+    let median = |law| -> Result<f64, validation::train::TrainError> {
+        let mut times = (0..repeats)
+            .map(|k| validation::run_trial(&spec, law, 1 + k as u64, BENCH_N_TEST, backend).map(|o| o.seconds))
+            .collect::<Result<Vec<f64>, _>>()?;
+        times.sort_by(f64::total_cmp);
+        Ok(times[times.len() / 2])
+    };
+    Ok(TrialBench {
+        backend: backend.name().to_owned(),
+        gaussian_seconds: median(WeightLaw::Gaussian)?,
+        onebit_seconds: median(WeightLaw::Onebit)?,
+        flops: trial_flops(&spec, BENCH_N_TEST),
+    })
+}

@@ -30,6 +30,12 @@ enum Format {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum BenchKind {
+    Sweep,
+    Trial,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum BackendChoice {
     Cpu,
     Opencl,
@@ -103,8 +109,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Time a 200-point training.samples sweep at depth 5 against the same sweep on one thread.
+    /// Benchmarks. `sweep`: a 200-point training.samples sweep at depth 5 against the same
+    /// sweep on one thread. `trial`: one simulation trial (d0 = 2048, widths 2048 x 2,
+    /// n = 1000, n_test = 2000) against the NumPy baseline validation/bench/numpy_trial.py.
     Bench {
+        #[arg(value_enum, default_value_t = BenchKind::Sweep)]
+        kind: BenchKind,
+        /// Backend for `trial`.
+        #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+        backend: BackendChoice,
         #[arg(long, default_value_t = 200)]
         points: usize,
         #[arg(long, default_value_t = 5)]
@@ -143,6 +156,45 @@ fn io_failure(path: &Path, e: std::io::Error) -> Failure {
 
 fn load(args: &SpecArgs) -> Result<Spec, Failure> {
     Ok(rfrisk::spec::load(&args.spec, &args.overrides)?)
+}
+
+fn choose_backend(choice: BackendChoice) -> Result<&'static dyn validation::Backend, Failure> {
+    match choice {
+        BackendChoice::Cpu => Ok(&validation::Cpu),
+        BackendChoice::Opencl => {
+            Err(Failure { code: 2, message: "--backend opencl: this build has no OpenCL backend yet; use cpu".into() })
+        }
+        BackendChoice::Auto => {
+            eprintln!("note: no OpenCL backend in this build; using the cpu backend");
+            Ok(&validation::Cpu)
+        }
+    }
+}
+
+/// Runs validation/bench/numpy_trial.py (same trial, same process tree) and
+/// prints its times beside ours, with the ratio.
+fn numpy_baseline(ours: &rfrisk::bench::TrialBench, repeats: usize) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("validation/bench/numpy_trial.py");
+    let output = std::process::Command::new("python3").arg(&script).arg(repeats.to_string()).output();
+    let parsed = output
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok());
+    let Some(numpy) = parsed else {
+        return format!("numpy baseline: could not run `python3 {}` (is NumPy installed?)\n", script.display());
+    };
+    let secs = |law: &str| numpy[law]["seconds"].as_f64().unwrap_or(f64::NAN);
+    let (g, o) = (secs("gaussian"), secs("onebit"));
+    format!(
+        "numpy {:<9} gaussian {:>7.3} s   onebit {:>7.3} s   {:>6.1} GFLOP/s\n\
+         time ratio numpy / rfrisk: gaussian {:.2}x, onebit {:.2}x (above 1: rfrisk is faster)\n",
+        numpy["numpy"].as_str().unwrap_or("?"),
+        g,
+        o,
+        ours.flops / g / 1e9,
+        g / ours.gaussian_seconds,
+        o / ours.onebit_seconds
+    )
 }
 
 fn json(value: &impl serde::Serialize) -> String {
@@ -209,16 +261,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             if trials == 0 || n_test == 0 {
                 return Err(input("--trials and --n-test must be > 0".into()));
             }
-            let backend: &dyn validation::Backend = match backend {
-                BackendChoice::Cpu => &validation::Cpu,
-                BackendChoice::Opencl => {
-                    return Err(input("--backend opencl: this build has no OpenCL backend yet; use cpu".into()))
-                }
-                BackendChoice::Auto => {
-                    eprintln!("note: no OpenCL backend in this build; using the cpu backend");
-                    &validation::Cpu
-                }
-            };
+            let backend = choose_backend(backend)?;
             let run = rfrisk::simulate::Run { spec: &spec, laws, trials, n_test, seed, backend };
             let bar = indicatif::ProgressBar::new(0).with_style(
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials, {elapsed} elapsed, eta {eta}")
@@ -244,7 +287,22 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 Format::Json => json(&summary),
             })
         }
-        Command::Bench { points, depth, repeats } => {
+        Command::Bench { kind: BenchKind::Trial, backend, repeats, .. } => {
+            let backend = choose_backend(backend)?;
+            let b = rfrisk::bench::trial_bench(backend, repeats.max(1)).map_err(|e| Failure { code: 4, message: e.to_string() })?;
+            let mut out = format!(
+                "one trial: d0 = 2048, widths 2048 x 2, tanh, n = 1000, n_test = 2000, squared ({:.1} GFLOP)\n\
+                 rfrisk {:<8} gaussian {:>7.3} s   onebit {:>7.3} s   {:>6.1} GFLOP/s\n",
+                b.flops / 1e9,
+                b.backend,
+                b.gaussian_seconds,
+                b.onebit_seconds,
+                b.flops / b.gaussian_seconds / 1e9
+            );
+            out += &numpy_baseline(&b, repeats.max(1));
+            Ok(out)
+        }
+        Command::Bench { kind: BenchKind::Sweep, points, depth, repeats, .. } => {
             if points < 2 || depth < 1 || repeats < 1 {
                 return Err(Failure { code: 2, message: "bench needs --points >= 2, --depth >= 1, --repeats >= 1".into() });
             }

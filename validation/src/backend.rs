@@ -8,7 +8,7 @@ use rayon::prelude::*;
 pub trait Backend: Sync {
     fn name(&self) -> &'static str;
     /// `phi_l = sigma(phi_{l-1} W_l^T)` through every layer.
-    fn features(&self, inputs: &Mat<f32>, weights: &[Mat<f32>], activation: Activation) -> Mat<f32>;
+    fn features(&self, inputs: Mat<f32>, weights: &[Mat<f32>], activation: Activation) -> Mat<f32>;
 }
 
 /// faer's multithreaded f32 GEMM and a rayon elementwise pass.
@@ -19,13 +19,17 @@ impl Backend for Cpu {
         "cpu"
     }
 
-    fn features(&self, inputs: &Mat<f32>, weights: &[Mat<f32>], activation: Activation) -> Mat<f32> {
-        let mut h = inputs.clone();
+    fn features(&self, inputs: Mat<f32>, weights: &[Mat<f32>], activation: Activation) -> Mat<f32> {
+        let mut h = inputs;
         for w in weights {
             let mut z = &h * w.transpose();
-            z.as_mut().par_col_iter_mut().for_each(|col| {
-                for x in col.iter_mut() {
-                    *x = activation.eval_f32(*x);
+            // Contiguous column slices, so that the activation vectorizes.
+            z.as_mut().par_col_chunks_mut(64).for_each(|mut chunk| {
+                for j in 0..chunk.ncols() {
+                    let col = chunk.as_mut().col_mut(j).try_as_col_major_mut().expect("owned columns are contiguous");
+                    for x in col.as_slice_mut() {
+                        *x = activation.eval_f32(*x);
+                    }
                 }
             });
             h = z;

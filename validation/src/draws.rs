@@ -7,7 +7,8 @@
 //! This pairs the two laws, which makes their difference far less noisy.
 
 use crate::model::{Prior, WeightLaw};
-use faer::Mat;
+use faer::{Mat, MatRef};
+use rayon::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -23,42 +24,75 @@ pub enum Stream {
     Layer(usize),
 }
 
+impl Stream {
+    fn id(self) -> u64 {
+        match self {
+            Stream::TrainInputs => 1,
+            Stream::TestInputs => 2,
+            Stream::Teacher => 3,
+            Stream::TrainNoise => 4,
+            Stream::TestNoise => 5,
+            Stream::Layer(l) => 100 + l as u64,
+        }
+    }
+}
+
 /// The generator of one stream of one trial.
 pub fn rng(seed: u64, stream: Stream) -> ChaCha8Rng {
+    column_rng(seed, stream, 0)
+}
+
+/// Column `j` of a matrix-valued stream has a generator of its own, so that
+/// columns are drawn in parallel and the result does not depend on the thread count.
+fn column_rng(seed: u64, stream: Stream, column: usize) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(match stream {
-        Stream::TrainInputs => 1,
-        Stream::TestInputs => 2,
-        Stream::Teacher => 3,
-        Stream::TrainNoise => 4,
-        Stream::TestNoise => 5,
-        Stream::Layer(l) => 100 + l as u64,
-    });
+    rng.set_stream((stream.id() << 32) | column as u64);
     rng
 }
 
-/// `rows x cols` standard Gaussian inputs in f32.
-pub fn gaussian_matrix(rows: usize, cols: usize, rng: &mut ChaCha8Rng) -> Mat<f32> {
-    Mat::from_fn(rows, cols, |_, _| rng.sample::<f32, _>(StandardNormal))
+/// Fills a column-major `rows x cols` matrix, column `j` from `fill(column rng, column)`.
+fn by_columns(rows: usize, cols: usize, fill: impl Fn(&mut ChaCha8Rng, &mut [f32]) + Sync, seed: u64, stream: Stream) -> Mat<f32> {
+    let mut data = vec![0.0f32; rows * cols];
+    data.par_chunks_mut(rows.max(1)).enumerate().for_each(|(j, col)| fill(&mut column_rng(seed, stream, j), col));
+    MatRef::from_column_major_slice(&data, rows, cols).to_owned()
 }
 
-/// Hidden layer `l`'s weights, `width x fan_in`, variance `1/fan_in`.
+/// `n_first + n_second` rows of standard Gaussian inputs, `dim` columns: the first
+/// rows from stream `first`, the others from `second` (training and test inputs
+/// share one matrix, so the forward pass is one GEMM per layer).
+pub fn stacked_inputs(seed: u64, first: (Stream, usize), second: (Stream, usize), dim: usize) -> Mat<f32> {
+    let ((s1, n1), (s2, n2)) = (first, second);
+    let mut data = vec![0.0f32; (n1 + n2) * dim];
+    data.par_chunks_mut((n1 + n2).max(1)).enumerate().for_each(|(j, col)| {
+        let (a, b) = col.split_at_mut(n1);
+        let mut r1 = column_rng(seed, s1, j);
+        a.iter_mut().for_each(|x| *x = r1.sample(StandardNormal));
+        let mut r2 = column_rng(seed, s2, j);
+        b.iter_mut().for_each(|x| *x = r2.sample(StandardNormal));
+    });
+    MatRef::from_column_major_slice(&data, n1 + n2, dim).to_owned()
+}
+
+/// Hidden layer `l`'s weights, `width x fan_in`, variance `1/fan_in`: `G/sqrt(fan_in)`
+/// or `sign(G)/sqrt(fan_in)` for the same Gaussian `G`.
 pub fn layer_weights(seed: u64, layer: usize, width: usize, fan_in: usize, law: WeightLaw) -> Mat<f32> {
-    let mut rng = rng(seed, Stream::Layer(layer));
     let scale = 1.0 / (fan_in as f32).sqrt();
-    Mat::from_fn(width, fan_in, |_, _| {
-        let g: f32 = rng.sample(StandardNormal);
-        match law {
-            WeightLaw::Gaussian => scale * g,
-            WeightLaw::Onebit => {
-                if g >= 0.0 {
-                    scale
-                } else {
-                    -scale
+    let fill = |rng: &mut ChaCha8Rng, col: &mut [f32]| {
+        for x in col {
+            let g: f32 = rng.sample(StandardNormal);
+            *x = match law {
+                WeightLaw::Gaussian => scale * g,
+                WeightLaw::Onebit => {
+                    if g >= 0.0 {
+                        scale
+                    } else {
+                        -scale
+                    }
                 }
-            }
+            };
         }
-    })
+    };
+    by_columns(width, fan_in, fill, seed, Stream::Layer(layer))
 }
 
 /// The teacher `a*`: i.i.d. entries with `E a_i^2 = norm2 / p`.

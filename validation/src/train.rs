@@ -1,7 +1,8 @@
 //! Training the last layer: the interpolator its mirror map selects.
 
 use faer::prelude::*;
-use faer::{Mat, Side};
+use faer::linalg::matmul::triangular::BlockStructure;
+use faer::{Accum, Mat, Side};
 
 /// Why a trial could not be trained.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -23,7 +24,19 @@ pub fn min_distance(phi: &Mat<f64>, y: &[f64], start: f64) -> Result<(Vec<f64>, 
     assert_eq!(y.len(), n, "one label per training row");
     let a0 = Mat::<f64>::from_fn(p, 1, |_, _| start);
     let labels = Mat::<f64>::from_fn(n, 1, |i, _| y[i]);
-    let gram = phi * phi.transpose();
+    // Only the lower triangle of the symmetric Gram matrix: half the flops.
+    let mut gram = Mat::<f64>::zeros(n, n);
+    faer::linalg::matmul::triangular::matmul(
+        gram.as_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Replace,
+        phi,
+        BlockStructure::Rectangular,
+        phi.transpose(),
+        BlockStructure::Rectangular,
+        1.0,
+        faer::get_global_parallelism(),
+    );
     let llt = gram.llt(Side::Lower).map_err(|_| TrainError::SingularGram)?;
     let dual = llt.solve(&labels - phi * &a0);
     let a = &a0 + phi.transpose() * &dual;
