@@ -111,10 +111,10 @@ pub fn trial_bench(backend: &dyn validation::Backend, repeats: usize) -> Result<
     use crate::spec::WeightLaw;
     let spec = bench_trial_spec();
     // One warm-up trial: thread pools and page faults are not the trial's cost.
-    validation::run_trial(&spec, WeightLaw::Gaussian, 0, BENCH_N_TEST, backend)?;
+    validation::run_trial(&spec, WeightLaw::Gaussian, 0, BENCH_N_TEST, validation::Trainer::Direct, backend)?;
     let median = |law| -> Result<f64, validation::train::TrainError> {
         let mut times = (0..repeats)
-            .map(|k| validation::run_trial(&spec, law, 1 + k as u64, BENCH_N_TEST, backend).map(|o| o.seconds))
+            .map(|k| validation::run_trial(&spec, law, 1 + k as u64, BENCH_N_TEST, validation::Trainer::Direct, backend).map(|o| o.seconds))
             .collect::<Result<Vec<f64>, _>>()?;
         times.sort_by(f64::total_cmp);
         Ok(times[times.len() / 2])

@@ -30,6 +30,12 @@ enum Format {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum TrainerChoice {
+    Direct,
+    Smd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum BenchKind {
     Sweep,
     Trial,
@@ -103,6 +109,10 @@ enum Command {
         /// Append each finished trial to this CSV (its run identity goes beside it, FILE.run.json).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// How the last layer is trained: straight to the mirror map's interpolator, or by
+        /// real stochastic mirror descent (one sample per step; slow, to show it lands there).
+        #[arg(long, value_enum, default_value_t = TrainerChoice::Direct)]
+        trainer: TrainerChoice,
         /// Continue the run in --out, skipping the trials it already holds.
         #[arg(long, requires = "out")]
         resume: bool,
@@ -251,7 +261,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 None => Ok(String::from_utf8(csv).expect("CSV of UTF-8 strings")),
             }
         }
-        Command::Simulate { spec, trials, weights, n_test, seed, backend, out, resume, format } => {
+        Command::Simulate { spec, trials, weights, n_test, seed, backend, trainer, out, resume, format } => {
             let spec = load(&spec)?;
             let input = |message: String| Failure { code: 2, message };
             let laws = weights
@@ -262,7 +272,11 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 return Err(input("--trials and --n-test must be > 0".into()));
             }
             let backend = choose_backend(backend)?;
-            let run = rfrisk::simulate::Run { spec: &spec, laws, trials, n_test, seed, backend };
+            let trainer = match trainer {
+                TrainerChoice::Direct => validation::Trainer::Direct,
+                TrainerChoice::Smd => validation::Trainer::Smd,
+            };
+            let run = rfrisk::simulate::Run { spec: &spec, laws, trials, n_test, seed, trainer, backend };
             let bar = indicatif::ProgressBar::new(0).with_style(
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials, {elapsed} elapsed, eta {eta}")
                     .expect("a valid template"),
@@ -275,6 +289,10 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 .map_err(|e| Failure {
                     code: match e {
                         rfrisk::simulate::SimulateError::Exists { .. } | rfrisk::simulate::SimulateError::Mismatch { .. } => 2,
+                        rfrisk::simulate::SimulateError::Trial {
+                            source: validation::train::TrainError::NoPositiveInterpolator { .. },
+                            ..
+                        } => 3,
                         rfrisk::simulate::SimulateError::Trial { .. } => 4,
                         _ => 1,
                     },

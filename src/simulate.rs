@@ -51,6 +51,7 @@ pub struct RunIdentity {
     pub n_test: usize,
     pub seed: u64,
     pub backend: String,
+    pub trainer: String,
 }
 
 pub struct Run<'a> {
@@ -59,6 +60,7 @@ pub struct Run<'a> {
     pub trials: usize,
     pub n_test: usize,
     pub seed: u64,
+    pub trainer: validation::Trainer,
     pub backend: &'a dyn Backend,
 }
 
@@ -69,6 +71,7 @@ impl Run<'_> {
             n_test: self.n_test,
             seed: self.seed,
             backend: self.backend.name().to_owned(),
+            trainer: format!("{:?}", self.trainer).to_lowercase(),
         }
     }
 
@@ -87,7 +90,7 @@ impl Run<'_> {
         progress(total - todo.len(), total);
         for (law, k) in todo {
             let seed = trial_seed(self.seed, k);
-            let outcome: TrialOutcome = run_trial(self.spec, law, seed, self.n_test, self.backend)
+            let outcome: TrialOutcome = run_trial(self.spec, law, seed, self.n_test, self.trainer, self.backend)
                 .map_err(|source| SimulateError::Trial { law: law.name(), trial: k, seed, source })?;
             let row = TrialRow {
                 weights: law.name().to_owned(),
@@ -137,6 +140,7 @@ impl Run<'_> {
             ("n_test", found.n_test == mine.n_test),
             ("seed", found.seed == mine.seed),
             ("backend", found.backend == mine.backend),
+            ("trainer", found.trainer == mine.trainer),
         ] {
             if !same {
                 return Err(SimulateError::Mismatch { path: path.to_owned(), reason: format!("its {what} differs") });

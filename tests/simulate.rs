@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn run(spec: &Spec, trials: usize, seed: u64) -> Vec<TrialRow> {
-    let run = Run { spec, laws: vec![WeightLaw::Gaussian, WeightLaw::Onebit], trials, n_test: 1500, seed, backend: &validation::Cpu };
+    let run = Run { spec, laws: vec![WeightLaw::Gaussian, WeightLaw::Onebit], trials, n_test: 1500, seed, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
     run.execute(None, false, &|_, _| {}).unwrap()
 }
 

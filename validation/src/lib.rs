@@ -9,4 +9,5 @@ pub mod train;
 pub mod trial;
 
 pub use backend::{Backend, Cpu};
+pub use train::Trainer;
 pub use trial::{run_trial, TrialOutcome};

@@ -11,8 +11,10 @@ pub enum TrainError {
     SingularGram,
     #[error("the interpolator misses the labels: relative residual {0:.2e} > 1e-8 (Gram matrix numerically singular)")]
     NotInterpolating(f64),
-    #[error("the {0} mirror map has no trainer in the simulator yet")]
-    Unsupported(&'static str),
+    #[error("no positive interpolator exists: the dual of the entropic problem diverges (certificate: lambda with Phi^T lambda <= 0 and lambda^T y = {certificate:.3e} > 0)")]
+    NoPositiveInterpolator { certificate: f64 },
+    #[error("{method} did not converge in {iterations} iterations: relative residual {residual:.2e}")]
+    NoConvergence { method: &'static str, iterations: usize, residual: f64 },
 }
 
 /// The minimum-distance interpolator `a = a_0 + Phi^T (Phi Phi^T)^{-1} (y - Phi a_0)`,
@@ -45,6 +47,136 @@ pub fn min_distance(phi: &Mat<f64>, y: &[f64], start: f64) -> Result<(Vec<f64>, 
         return Err(TrainError::NotInterpolating(residual));
     }
     Ok(((0..p).map(|i| a[(i, 0)]).collect(), residual))
+}
+
+/// How the last layer is trained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trainer {
+    /// Straight to the interpolator the mirror map selects (Cholesky or dual Newton).
+    Direct,
+    /// Real stochastic mirror descent, one sample per step, to relative residual 1e-8.
+    Smd,
+}
+
+/// Relative constraint residual at which the entropic solver stops.
+pub const ENTROPIC_TOLERANCE: f64 = 1e-9;
+
+/// The entropic interpolator `argmin sum a log(a/a_0) - a + a_0  s.t.  Phi a = y`,
+/// `a_0 = start 1`, `start > 0`: the point exponentiated-gradient SMD converges to.
+///
+/// Dual Newton: the optimum has the form `a = a_0 exp(Phi^T lambda)`, where lambda maximises
+/// the concave dual `g(lambda) = lambda^T y - sum a(lambda)`; Newton steps solve
+/// `(Phi diag(a) Phi^T) delta = y - Phi a` and are backtracked until `g` rises enough
+/// (Armijo). Stops at relative residual < [`ENTROPIC_TOLERANCE`]. When `y` lies
+/// outside the cone `{Phi a : a > 0}` the dual is unbounded and lambda diverges along a
+/// Farkas certificate (`Phi^T lambda <= 0`, `lambda^T y > 0`), which is checked at every
+/// iterate and reported as [`TrainError::NoPositiveInterpolator`].
+pub fn entropic(phi: &Mat<f64>, y: &[f64], start: f64) -> Result<(Vec<f64>, f64), TrainError> {
+    assert!(start > 0.0, "the entropic map needs a positive start");
+    let (n, p) = (phi.nrows(), phi.ncols());
+    let labels = Mat::<f64>::from_fn(n, 1, |i, _| y[i]);
+    let y_norm = labels.norm_l2().max(f64::MIN_POSITIVE);
+    let primal = |lambda: &Mat<f64>| -> Option<Mat<f64>> {
+        let exponent = phi.transpose() * lambda;
+        let a = Mat::<f64>::from_fn(p, 1, |i, _| start * exponent[(i, 0)].exp());
+        (0..p).all(|i| a[(i, 0)].is_finite()).then_some(a)
+    };
+    let dual = |lambda: &Mat<f64>, a: &Mat<f64>| (lambda.transpose() * &labels)[(0, 0)] - a.sum();
+    let mut lambda = Mat::<f64>::zeros(n, 1);
+    let mut a = primal(&lambda).expect("a_0 is finite");
+    const MAX_ITERATIONS: usize = 500;
+    for _ in 0..MAX_ITERATIONS {
+        let gradient = &labels - phi * &a;
+        let residual = gradient.norm_l2() / y_norm;
+        if residual < ENTROPIC_TOLERANCE {
+            return Ok(((0..p).map(|i| a[(i, 0)]).collect(), residual));
+        }
+        // Farkas: Phi^T lambda <= 0 with lambda^T y > 0 proves no a >= 0 solves Phi a = y.
+        // A diverging lambda approaches such a direction; its positive part vanishes
+        // relative to its size, so the check is relative (1e-9).
+        let exponent = phi.transpose() * &lambda;
+        let certificate = (lambda.transpose() * &labels)[(0, 0)];
+        let (most, largest) = (0..p).fold((f64::NEG_INFINITY, 0.0f64), |(m, l), i| {
+            let e = exponent[(i, 0)];
+            (m.max(e), l.max(e.abs()))
+        });
+        if certificate > 0.0 && most <= 1e-9 * largest {
+            return Err(TrainError::NoPositiveInterpolator { certificate });
+        }
+        let weighted = Mat::<f64>::from_fn(n, p, |i, j| phi[(i, j)] * a[(j, 0)]);
+        let mut hessian = &weighted * phi.transpose();
+        // When lambda diverges most of a underflows and the Hessian loses rank:
+        // a tiny ridge keeps the Newton step defined.
+        let ridge = 1e-14 * (0..n).map(|i| hessian[(i, i)]).sum::<f64>() / n as f64;
+        let mut attempts = 0;
+        let llt = loop {
+            if let Ok(llt) = hessian.llt(Side::Lower) {
+                break llt;
+            }
+            attempts += 1;
+            if attempts > 20 {
+                return Err(TrainError::NoConvergence { method: "entropic dual Newton", iterations: 0, residual });
+            }
+            for i in 0..n {
+                hessian[(i, i)] += ridge.max(f64::MIN_POSITIVE) * 10f64.powi(attempts);
+            }
+        };
+        let step = llt.solve(&gradient);
+        let slope = (gradient.transpose() * &step)[(0, 0)];
+        let current = dual(&lambda, &a);
+        let mut t = 1.0;
+        loop {
+            let candidate = &lambda + &step * faer::Scale(t);
+            if let Some(next) = primal(&candidate) {
+                if dual(&candidate, &next) >= current + 1e-4 * t * slope {
+                    lambda = candidate;
+                    a = next;
+                    break;
+                }
+            }
+            t *= 0.5;
+            if t < 1e-12 {
+                // No ascent left: converged as far as floating point allows, or diverging.
+                let residual = (&labels - phi * &a).norm_l2() / y_norm;
+                return Err(TrainError::NoConvergence { method: "entropic dual Newton", iterations: MAX_ITERATIONS, residual });
+            }
+        }
+    }
+    let residual = (&labels - phi * &a).norm_l2() / y_norm;
+    Err(TrainError::NoConvergence { method: "entropic dual Newton", iterations: MAX_ITERATIONS, residual })
+}
+
+/// Real stochastic mirror descent on the square loss, one training sample per step
+/// (cyclic over a fixed random order each epoch), from `a_0 = start 1`:
+/// `grad psi(a) <- grad psi(a) - eta (phi_i^T a - y_i) phi_i`. For the squared map that is
+/// SGD; for the entropic map the multiplicative update `a <- a exp(-eta r phi_i)`. The
+/// step is constant, `eta = 1/(2 max_i sum_j h_j phi_ij^2)` with `h` the inverse Hessian
+/// of psi at the start (1, or `a_0`), and the run stops at relative residual < `tolerance`.
+pub fn smd(phi: &Mat<f64>, y: &[f64], start: f64, entropic: bool, tolerance: f64, max_epochs: usize) -> Result<(Vec<f64>, f64), TrainError> {
+    let (n, p) = (phi.nrows(), phi.ncols());
+    let rows: Vec<Vec<f64>> = (0..n).map(|i| (0..p).map(|j| phi[(i, j)]).collect()).collect();
+    let curvature = if entropic { start } else { 1.0 };
+    let eta = 0.5 / rows.iter().map(|r| curvature * r.iter().map(|x| x * x).sum::<f64>()).fold(0.0, f64::max);
+    let mut a = vec![start; p];
+    let y_norm = y.iter().map(|v| v * v).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
+    let residual = |a: &[f64]| {
+        rows.iter().zip(y).map(|(r, yi)| (r.iter().zip(a).map(|(x, w)| x * w).sum::<f64>() - yi).powi(2)).sum::<f64>().sqrt() / y_norm
+    };
+    for _ in 0..max_epochs {
+        for (r, yi) in rows.iter().zip(y) {
+            let err = r.iter().zip(&a).map(|(x, w)| x * w).sum::<f64>() - yi;
+            if entropic {
+                a.iter_mut().zip(r).for_each(|(w, x)| *w *= (-eta * err * x).exp());
+            } else {
+                a.iter_mut().zip(r).for_each(|(w, x)| *w -= eta * err * x);
+            }
+        }
+        let res = residual(&a);
+        if res < tolerance {
+            return Ok((a, res));
+        }
+    }
+    Err(TrainError::NoConvergence { method: "stochastic mirror descent", iterations: max_epochs, residual: residual(&a) })
 }
 
 #[cfg(test)]
@@ -87,5 +219,83 @@ mod tests {
         }
         let y: Vec<f64> = (0..10).map(|i| i as f64).collect();
         assert!(min_distance(&phi, &y, 0.0).is_err());
+    }
+}
+
+#[cfg(test)]
+mod entropic_tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_distr::StandardNormal;
+
+    fn problem(n: usize, p: usize, seed: u64) -> (Mat<f64>, Vec<f64>) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let phi = Mat::from_fn(n, p, |_, _| rng.sample::<f64, _>(StandardNormal) / (p as f64).sqrt());
+        // A positive teacher: a positive interpolator exists.
+        let teacher: Vec<f64> = (0..p).map(|_| rng.sample::<f64, _>(StandardNormal).abs()).collect();
+        let y = (0..n).map(|i| (0..p).map(|j| phi[(i, j)] * teacher[j]).sum()).collect();
+        (phi, y)
+    }
+
+    /// KKT: positive, interpolating, and log(a/a_0) in the row space of Phi.
+    #[test]
+    fn entropic_solution_satisfies_its_kkt_conditions() {
+        let (phi, y) = problem(40, 120, 4);
+        let (a, residual) = entropic(&phi, &y, 0.8).unwrap();
+        assert!(residual < ENTROPIC_TOLERANCE);
+        assert!(a.iter().all(|&v| v > 0.0));
+        let log_ratio = Mat::<f64>::from_fn(120, 1, |j, _| (a[j] / 0.8).ln());
+        let gram = &phi * phi.transpose();
+        let projected = phi.transpose() * gram.llt(Side::Lower).unwrap().solve(&phi * &log_ratio);
+        let outside = (&log_ratio - &projected).norm_l2() / log_ratio.norm_l2();
+        assert!(outside < 1e-8, "log(a/a0) leaves the row space by {outside:e}");
+    }
+
+    #[test]
+    fn infeasible_labels_get_a_certificate_not_a_number() {
+        // Phi with a positive row forces y_0 > 0 for any positive a: ask for y_0 < 0.
+        let (mut phi, mut y) = problem(10, 60, 5);
+        for j in 0..60 {
+            phi[(0, j)] = 1.0 / 60.0;
+        }
+        y[0] = -1.0;
+        match entropic(&phi, &y, 1.0) {
+            Err(TrainError::NoPositiveInterpolator { certificate }) => assert!(certificate > 0.0),
+            other => panic!("expected no positive interpolator, got {other:?}"),
+        }
+    }
+
+    /// Generic signed labels need d_L/n above about 2 (THEORY.md §2): refused at 1.5,
+    /// solved at 4.
+    #[test]
+    fn signed_labels_are_feasible_only_with_enough_width() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+        let n = 60;
+        let y: Vec<f64> = (0..n).map(|_| rng.sample(StandardNormal)).collect();
+        for (p, feasible) in [(90, false), (240, true)] {
+            let phi = Mat::from_fn(n, p, |_, _| rng.sample::<f64, _>(StandardNormal));
+            match entropic(&phi, &y, 1.0) {
+                Ok((a, residual)) => {
+                    assert!(feasible, "p = {p}: found an interpolator at p/n = 1.5");
+                    assert!(residual < ENTROPIC_TOLERANCE && a.iter().all(|&v| v > 0.0));
+                }
+                Err(TrainError::NoPositiveInterpolator { .. }) => assert!(!feasible, "p = {p}: refused at p/n = 4"),
+                Err(e) => panic!("p = {p}: {e}"),
+            }
+        }
+    }
+
+    /// Real SMD, one sample per step, lands on the direct solution (within 1%).
+    #[test]
+    fn stochastic_mirror_descent_lands_on_the_direct_solution() {
+        let (phi, y) = problem(20, 80, 6);
+        for entropic_map in [false, true] {
+            let (direct, _) = if entropic_map { entropic(&phi, &y, 0.5).unwrap() } else { min_distance(&phi, &y, 0.5).unwrap() };
+            let (walked, residual) = smd(&phi, &y, 0.5, entropic_map, 1e-10, 200_000).unwrap();
+            assert!(residual < 1e-10);
+            let diff = direct.iter().zip(&walked).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+            let norm = direct.iter().map(|a| a * a).sum::<f64>().sqrt();
+            assert!(diff / norm < 0.01, "entropic={entropic_map}: SMD is {:.2e} away", diff / norm);
+        }
     }
 }

@@ -3,7 +3,7 @@
 use crate::backend::Backend;
 use crate::draws::{self, Stream};
 use crate::model::{Mirror, Spec, WeightLaw};
-use crate::train::{min_distance, TrainError};
+use crate::train::{entropic, min_distance, smd, TrainError, Trainer};
 use faer::Mat;
 use std::time::Instant;
 
@@ -21,7 +21,14 @@ pub struct TrialOutcome {
 
 /// Draws the weights (law `law`), data, teacher and noise of trial `seed`,
 /// trains the last layer and measures its risk on `n_test` fresh inputs.
-pub fn run_trial(spec: &Spec, law: WeightLaw, seed: u64, n_test: usize, backend: &dyn Backend) -> Result<TrialOutcome, TrainError> {
+pub fn run_trial(
+    spec: &Spec,
+    law: WeightLaw,
+    seed: u64,
+    n_test: usize,
+    trainer: Trainer,
+    backend: &dyn Backend,
+) -> Result<TrialOutcome, TrainError> {
     let start = Instant::now();
     let (n, p) = (spec.samples, spec.last_width());
     let mut fan_in = spec.dim;
@@ -45,9 +52,11 @@ pub fn run_trial(spec: &Spec, law: WeightLaw, seed: u64, n_test: usize, backend:
     let noise = draws::noise(seed, Stream::TrainNoise, n, spec.noise_std);
     let clean = &phi * &teacher_col;
     let y: Vec<f64> = (0..n).map(|i| clean[(i, 0)] + noise[i]).collect();
-    let (a_hat, train_residual) = match spec.mirror {
-        Mirror::Squared => min_distance(&phi, &y, spec.init)?,
-        Mirror::Entropic => return Err(TrainError::Unsupported("entropic")),
+    let entropic_map = spec.mirror == Mirror::Entropic;
+    let (a_hat, train_residual) = match (trainer, entropic_map) {
+        (Trainer::Direct, false) => min_distance(&phi, &y, spec.init)?,
+        (Trainer::Direct, true) => entropic(&phi, &y, spec.init)?,
+        (Trainer::Smd, _) => smd(&phi, &y, spec.init, entropic_map, 1e-8, 100_000)?,
     };
 
     // Risk on fresh inputs through the same weights: phi_test (a_hat - a*), and the
