@@ -107,12 +107,12 @@ pub struct TrialBench {
     pub flops: f64,
 }
 
-pub fn trial_bench(backend: &dyn validation::Backend, repeats: usize) -> Result<TrialBench, validation::train::TrainError> {
+pub fn trial_bench(backend: &dyn validation::Backend, repeats: usize) -> Result<TrialBench, validation::TrialError> {
     use crate::spec::WeightLaw;
     let spec = bench_trial_spec();
     // One warm-up trial: thread pools and page faults are not the trial's cost.
     validation::run_trial(&spec, WeightLaw::Gaussian, 0, BENCH_N_TEST, validation::Trainer::Direct, backend)?;
-    let median = |law| -> Result<f64, validation::train::TrainError> {
+    let median = |law| -> Result<f64, validation::TrialError> {
         let mut times = (0..repeats)
             .map(|k| validation::run_trial(&spec, law, 1 + k as u64, BENCH_N_TEST, validation::Trainer::Direct, backend).map(|o| o.seconds))
             .collect::<Result<Vec<f64>, _>>()?;

@@ -168,16 +168,30 @@ fn load(args: &SpecArgs) -> Result<Spec, Failure> {
     Ok(rfrisk::spec::load(&args.spec, &args.overrides)?)
 }
 
-fn choose_backend(choice: BackendChoice) -> Result<&'static dyn validation::Backend, Failure> {
+/// The backend asked for. `auto` takes an OpenCL GPU when there is one and says
+/// what it chose; an OpenCL CPU device (PoCL) is slower than the cpu backend.
+fn choose_backend(choice: BackendChoice) -> Result<Box<dyn validation::Backend>, Failure> {
     match choice {
-        BackendChoice::Cpu => Ok(&validation::Cpu),
+        BackendChoice::Cpu => Ok(Box::new(validation::Cpu)),
         BackendChoice::Opencl => {
-            Err(Failure { code: 2, message: "--backend opencl: this build has no OpenCL backend yet; use cpu".into() })
+            let cl = validation::OpenCl::new().map_err(|e| Failure { code: 2, message: format!("--backend opencl: {e}") })?;
+            eprintln!("note: OpenCL device: {}", cl.device());
+            Ok(Box::new(cl))
         }
-        BackendChoice::Auto => {
-            eprintln!("note: no OpenCL backend in this build; using the cpu backend");
-            Ok(&validation::Cpu)
-        }
+        BackendChoice::Auto => match validation::OpenCl::new() {
+            Ok(cl) if cl.is_gpu() => {
+                eprintln!("note: using the OpenCL GPU {}", cl.device());
+                Ok(Box::new(cl))
+            }
+            Ok(cl) => {
+                eprintln!("note: the only OpenCL device is a CPU ({}); using the faster cpu backend", cl.device());
+                Ok(Box::new(validation::Cpu))
+            }
+            Err(e) => {
+                eprintln!("note: {e}; using the cpu backend");
+                Ok(Box::new(validation::Cpu))
+            }
+        },
     }
 }
 
@@ -276,7 +290,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 TrainerChoice::Direct => validation::Trainer::Direct,
                 TrainerChoice::Smd => validation::Trainer::Smd,
             };
-            let run = rfrisk::simulate::Run { spec: &spec, laws, trials, n_test, seed, trainer, backend };
+            let run = rfrisk::simulate::Run { spec: &spec, laws, trials, n_test, seed, trainer, backend: backend.as_ref() };
             let bar = indicatif::ProgressBar::new(0).with_style(
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials, {elapsed} elapsed, eta {eta}")
                     .expect("a valid template"),
@@ -290,7 +304,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
                     code: match e {
                         rfrisk::simulate::SimulateError::Exists { .. } | rfrisk::simulate::SimulateError::Mismatch { .. } => 2,
                         rfrisk::simulate::SimulateError::Trial {
-                            source: validation::train::TrainError::NoPositiveInterpolator { .. },
+                            source: validation::TrialError::Train(validation::train::TrainError::NoPositiveInterpolator { .. }),
                             ..
                         } => 3,
                         rfrisk::simulate::SimulateError::Trial { .. } => 4,
@@ -307,7 +321,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
         }
         Command::Bench { kind: BenchKind::Trial, backend, repeats, .. } => {
             let backend = choose_backend(backend)?;
-            let b = rfrisk::bench::trial_bench(backend, repeats.max(1)).map_err(|e| Failure { code: 4, message: e.to_string() })?;
+            let b = rfrisk::bench::trial_bench(backend.as_ref(), repeats.max(1)).map_err(|e| Failure { code: 4, message: e.to_string() })?;
             let mut out = format!(
                 "one trial: d0 = 2048, widths 2048 x 2, tanh, n = 1000, n_test = 2000, squared ({:.1} GFLOP)\n\
                  rfrisk {:<8} gaussian {:>7.3} s   onebit {:>7.3} s   {:>6.1} GFLOP/s\n",

@@ -32,7 +32,7 @@ pub enum SimulateError {
     #[error("cannot read {path}: {message}")]
     Csv { path: PathBuf, message: String },
     #[error("{law} trial {trial} (seed {seed}): {source}")]
-    Trial { law: &'static str, trial: usize, seed: u64, source: validation::train::TrainError },
+    Trial { law: &'static str, trial: usize, seed: u64, source: validation::TrialError },
 }
 
 /// The seed of trial `k` of a run with seed `run_seed` (SplitMix64 of the pair),

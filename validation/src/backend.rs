@@ -7,8 +7,8 @@ use rayon::prelude::*;
 /// The hidden-feature map `phi_L(x)` for a batch of inputs (rows are samples).
 pub trait Backend: Sync {
     fn name(&self) -> &'static str;
-    /// `phi_l = sigma(phi_{l-1} W_l^T)` through every layer.
-    fn features(&self, inputs: Mat<f32>, weights: &[Mat<f32>], activation: Activation) -> Mat<f32>;
+    /// `phi_l = sigma(phi_{l-1} W_l^T)` through every layer; an error says why the device failed.
+    fn features(&self, inputs: Mat<f32>, weights: &[Mat<f32>], activation: Activation) -> Result<Mat<f32>, String>;
 }
 
 /// faer's multithreaded f32 GEMM and a rayon elementwise pass.
@@ -19,7 +19,7 @@ impl Backend for Cpu {
         "cpu"
     }
 
-    fn features(&self, inputs: Mat<f32>, weights: &[Mat<f32>], activation: Activation) -> Mat<f32> {
+    fn features(&self, inputs: Mat<f32>, weights: &[Mat<f32>], activation: Activation) -> Result<Mat<f32>, String> {
         let mut h = inputs;
         for w in weights {
             let mut z = &h * w.transpose();
@@ -34,6 +34,6 @@ impl Backend for Cpu {
             });
             h = z;
         }
-        h
+        Ok(h)
     }
 }

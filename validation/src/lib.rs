@@ -5,9 +5,11 @@
 pub mod backend;
 pub mod draws;
 pub mod model;
+pub mod opencl;
 pub mod train;
 pub mod trial;
 
 pub use backend::{Backend, Cpu};
+pub use opencl::OpenCl;
 pub use train::Trainer;
-pub use trial::{run_trial, TrialOutcome};
+pub use trial::{run_trial, TrialError, TrialOutcome};

@@ -7,6 +7,15 @@ use crate::train::{entropic, min_distance, smd, TrainError, Trainer};
 use faer::Mat;
 use std::time::Instant;
 
+/// Why a trial has no outcome.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TrialError {
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    #[error("the backend failed: {0}")]
+    Backend(String),
+}
+
 /// What one trial measured.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrialOutcome {
@@ -28,7 +37,7 @@ pub fn run_trial(
     n_test: usize,
     trainer: Trainer,
     backend: &dyn Backend,
-) -> Result<TrialOutcome, TrainError> {
+) -> Result<TrialOutcome, TrialError> {
     let start = Instant::now();
     let (n, p) = (spec.samples, spec.last_width());
     let mut fan_in = spec.dim;
@@ -44,7 +53,7 @@ pub fn run_trial(
         .collect();
     // One forward pass for training and test inputs together: one GEMM per layer.
     let inputs = draws::stacked_inputs(seed, (Stream::TrainInputs, n), (Stream::TestInputs, n_test), spec.dim);
-    let features = backend.features(inputs, &weights, spec.activation);
+    let features = backend.features(inputs, &weights, spec.activation).map_err(TrialError::Backend)?;
 
     let teacher = draws::teacher(seed, p, spec.prior, spec.norm2);
     let teacher_col = Mat::<f64>::from_fn(p, 1, |j, _| teacher[j]);
