@@ -10,9 +10,12 @@ fn rfrisk(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rfrisk")).args(args).output().expect("runs the binary")
 }
 
-/// A spec file in a fresh temporary directory.
+/// A spec file in a temporary directory of its own (tests run in parallel, and
+/// a file rewritten while another test reads it would be read half-written).
 fn spec_file(name: &str, body: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rfrisk-cli-{}-{name}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let k = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("rfrisk-cli-{}-{k}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, body).unwrap();
