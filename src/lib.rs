@@ -19,3 +19,6 @@ pub mod report;
 pub mod det_equiv;
 pub mod realized;
 pub mod simulate;
+pub mod curve;
+pub mod plot;
+pub mod validate;

@@ -49,6 +49,19 @@ enum BackendChoice {
 }
 
 #[derive(clap::Args)]
+struct PlotLook {
+    /// What the y axis shows.
+    #[arg(long, value_enum, default_value_t = rfrisk::curve::Metric::TestError)]
+    metric: rfrisk::curve::Metric,
+    /// Logarithmic x axis.
+    #[arg(long)]
+    log_x: bool,
+    /// Logarithmic y axis.
+    #[arg(long)]
+    log_y: bool,
+}
+
+#[derive(clap::Args)]
 struct SpecArgs {
     /// Spec file (TOML, or JSON by extension or content).
     spec: PathBuf,
@@ -118,6 +131,52 @@ enum Command {
         resume: bool,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Theory and simulation at the same values of one key: one CSV and one plot (PNG and SVG).
+    Validate {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The numeric key to sweep, e.g. training.samples or features.depth.
+        #[arg(long)]
+        param: String,
+        /// Values: a:b:step (inclusive) or v1,v2,...
+        #[arg(long)]
+        values: String,
+        /// Trials per weight law at each value.
+        #[arg(long)]
+        trials: usize,
+        #[arg(long, value_delimiter = ',', default_value = "gaussian,onebit")]
+        weights: Vec<String>,
+        #[arg(long, default_value_t = 2000)]
+        n_test: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+        backend: BackendChoice,
+        #[arg(long, value_enum, default_value_t = TrainerChoice::Direct)]
+        trainer: TrainerChoice,
+        /// Directory for validate.csv, validate.png, validate.svg and trials/.
+        #[arg(long, default_value = "validate-out")]
+        out_dir: PathBuf,
+        /// Continue the run in --out-dir, skipping the trials it already holds.
+        #[arg(long)]
+        resume: bool,
+        #[command(flatten)]
+        look: PlotLook,
+    },
+    /// Redraw a figure from saved figure CSVs (written by validate), without recomputing.
+    Plot {
+        /// One or more figure CSVs; several are overlaid, labelled by file name.
+        #[arg(required = true)]
+        csv: Vec<PathBuf>,
+        /// Output path without extension: writes OUT.png and OUT.svg.
+        #[arg(long, default_value = "plot")]
+        out: PathBuf,
+        /// Title (default: the file names).
+        #[arg(long)]
+        title: Option<String>,
+        #[command(flatten)]
+        look: PlotLook,
     },
     /// Benchmarks. `sweep`: a 200-point training.samples sweep at depth 5 against the same
     /// sweep on one thread. `trial`: one simulation trial (d0 = 2048, widths 2048 x 2,
@@ -221,6 +280,39 @@ fn numpy_baseline(ours: &rfrisk::bench::TrialBench, repeats: usize) -> String {
     )
 }
 
+impl From<TrainerChoice> for validation::Trainer {
+    fn from(t: TrainerChoice) -> Self {
+        match t {
+            TrainerChoice::Direct => validation::Trainer::Direct,
+            TrainerChoice::Smd => validation::Trainer::Smd,
+        }
+    }
+}
+
+fn parse_laws(names: &[String]) -> Result<Vec<rfrisk::spec::WeightLaw>, Failure> {
+    names
+        .iter()
+        .map(|w| w.parse().map_err(|e| Failure { code: 2, message: format!("--weights: {e}") }))
+        .collect()
+}
+
+fn progress_bar() -> indicatif::ProgressBar {
+    indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials, {elapsed} elapsed, eta {eta}").expect("a valid template"),
+    )
+}
+
+fn simulate_failure(e: rfrisk::simulate::SimulateError) -> Failure {
+    use rfrisk::simulate::SimulateError as E;
+    let code = match &e {
+        E::Exists { .. } | E::Mismatch { .. } => 2,
+        E::Trial { source: validation::TrialError::Train(validation::train::TrainError::NoPositiveInterpolator { .. }), .. } => 3,
+        E::Trial { .. } => 4,
+        _ => 1,
+    };
+    Failure { code, message: e.to_string() }
+}
+
 fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).expect("predictions serialize") + "\n"
 }
@@ -277,47 +369,99 @@ fn run(cli: Cli) -> Result<String, Failure> {
         }
         Command::Simulate { spec, trials, weights, n_test, seed, backend, trainer, out, resume, format } => {
             let spec = load(&spec)?;
-            let input = |message: String| Failure { code: 2, message };
-            let laws = weights
-                .iter()
-                .map(|w| w.parse::<rfrisk::spec::WeightLaw>().map_err(|e| input(format!("--weights: {e}"))))
-                .collect::<Result<Vec<_>, _>>()?;
+            let laws = parse_laws(&weights)?;
             if trials == 0 || n_test == 0 {
-                return Err(input("--trials and --n-test must be > 0".into()));
+                return Err(Failure { code: 2, message: "--trials and --n-test must be > 0".into() });
             }
             let backend = choose_backend(backend)?;
-            let trainer = match trainer {
-                TrainerChoice::Direct => validation::Trainer::Direct,
-                TrainerChoice::Smd => validation::Trainer::Smd,
-            };
-            let run = rfrisk::simulate::Run { spec: &spec, laws, trials, n_test, seed, trainer, backend: backend.as_ref() };
-            let bar = indicatif::ProgressBar::new(0).with_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials, {elapsed} elapsed, eta {eta}")
-                    .expect("a valid template"),
-            );
+            let run = rfrisk::simulate::Run { spec: &spec, laws, trials, n_test, seed, trainer: trainer.into(), backend: backend.as_ref() };
+            let bar = progress_bar();
             let rows = run
                 .execute(out.as_deref(), resume, &|done, total| {
                     bar.set_length(total as u64);
                     bar.set_position(done as u64);
                 })
-                .map_err(|e| Failure {
-                    code: match e {
-                        rfrisk::simulate::SimulateError::Exists { .. } | rfrisk::simulate::SimulateError::Mismatch { .. } => 2,
-                        rfrisk::simulate::SimulateError::Trial {
-                            source: validation::TrialError::Train(validation::train::TrainError::NoPositiveInterpolator { .. }),
-                            ..
-                        } => 3,
-                        rfrisk::simulate::SimulateError::Trial { .. } => 4,
-                        _ => 1,
-                    },
-                    message: e.to_string(),
-                })?;
+                .map_err(simulate_failure)?;
             bar.finish_and_clear();
             let summary = rfrisk::simulate::summarize(&spec, &rows);
             Ok(match format {
                 Format::Table => rfrisk::simulate::summary_table(&summary),
                 Format::Json => json(&summary),
             })
+        }
+        Command::Validate { spec, param, values, trials, weights, n_test, seed, backend, trainer, out_dir, resume, look } => {
+            let input = |message: String| Failure { code: 2, message };
+            let mut doc = SpecDoc::read(&spec.spec)?;
+            for assignment in &spec.overrides {
+                doc.set(assignment)?;
+            }
+            if !rfrisk::spec::KEYS.contains(&param.as_str()) {
+                return Err(input(format!("--param {param}: unknown key (known keys: {})", rfrisk::spec::KEYS.join(", "))));
+            }
+            let values = sweep::parse_values(&values).map_err(|reason| input(format!("--values {reason}")))?;
+            let laws = parse_laws(&weights)?;
+            if trials == 0 || n_test == 0 {
+                return Err(input("--trials and --n-test must be > 0".into()));
+            }
+            let base = doc.to_spec()?;
+            let backend = choose_backend(backend)?;
+            let run = rfrisk::validate::Validation {
+                doc: &doc,
+                key: &param,
+                values: &values,
+                laws,
+                trials,
+                n_test,
+                seed,
+                trainer: trainer.into(),
+                backend: backend.as_ref(),
+            };
+            std::fs::create_dir_all(&out_dir).map_err(|e| io_failure(&out_dir, e))?;
+            let bar = progress_bar();
+            let curve = run
+                .run(&out_dir, resume, look.log_x, &|done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                })
+                .map_err(|e| match e {
+                    rfrisk::validate::ValidateError::NotNumeric(_) => input(e.to_string()),
+                    rfrisk::validate::ValidateError::Simulate(e) => simulate_failure(e),
+                })?;
+            bar.finish_and_clear();
+            let csv = out_dir.join("validate.csv");
+            curve.write(&csv).map_err(|e| Failure { code: 1, message: e.to_string() })?;
+            let options = rfrisk::plot::PlotOptions {
+                metric: look.metric,
+                log_x: look.log_x,
+                log_y: look.log_y,
+                title: rfrisk::plot::title(&base, &param),
+            };
+            rfrisk::plot::draw(&[(String::new(), curve)], &options, &out_dir.join("validate"))
+                .map_err(|e| Failure { code: 1, message: e.to_string() })?;
+            eprintln!("wrote {}, validate.png and validate.svg in {}", csv.display(), out_dir.display());
+            Ok(String::new())
+        }
+        Command::Plot { csv, out, title, look } => {
+            let curves = csv
+                .iter()
+                .map(|path| {
+                    let label = if csv.len() > 1 { path.file_stem().unwrap_or_default().to_string_lossy().into_owned() } else { String::new() };
+                    rfrisk::curve::Curve::read(path).map(|c| (label, c)).map_err(|e| Failure { code: 2, message: e.to_string() })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let title = title.unwrap_or_else(|| {
+                csv.iter().map(|p| p.file_stem().unwrap_or_default().to_string_lossy().into_owned()).collect::<Vec<_>>().join(", ")
+            });
+            let options = rfrisk::plot::PlotOptions { metric: look.metric, log_x: look.log_x, log_y: look.log_y, title };
+            rfrisk::plot::draw(&curves, &options, &out).map_err(|e| Failure {
+                code: match e {
+                    rfrisk::plot::PlotError::Draw { .. } => 1,
+                    _ => 2,
+                },
+                message: e.to_string(),
+            })?;
+            eprintln!("wrote {} and {}", out.with_extension("png").display(), out.with_extension("svg").display());
+            Ok(String::new())
         }
         Command::Bench { kind: BenchKind::Trial, backend, repeats, .. } => {
             let backend = choose_backend(backend)?;

@@ -1,0 +1,142 @@
+//! `rfrisk validate`: the theory curve and the simulations at the same values of
+//! one key, in one figure CSV and one plot.
+
+use crate::curve::{Curve, Row};
+use crate::simulate::{Estimate, Run, SimulateError};
+use crate::spec::{SpecDoc, WeightLaw};
+use crate::sweep::sweep;
+use std::path::{Path, PathBuf};
+
+pub struct Validation<'a> {
+    pub doc: &'a SpecDoc,
+    pub key: &'a str,
+    pub values: &'a [String],
+    pub laws: Vec<WeightLaw>,
+    pub trials: usize,
+    pub n_test: usize,
+    pub seed: u64,
+    pub trainer: validation::Trainer,
+    pub backend: &'a dyn validation::Backend,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    #[error("--values: `{0}` is not a number; validate plots against a numeric key")]
+    NotNumeric(String),
+    #[error(transparent)]
+    Simulate(#[from] SimulateError),
+}
+
+/// Where the trials of one value are kept (resumable, one CSV per value).
+pub fn trials_path(out_dir: &Path, key: &str, value: &str) -> PathBuf {
+    out_dir.join("trials").join(format!("{key}={value}.csv"))
+}
+
+/// A dense grid of theory points between the smallest and the largest value:
+/// every integer for integer keys (up to 400 of them), else 200 points.
+fn theory_grid(values: &[String], log: bool) -> Vec<String> {
+    let nums: Vec<f64> = values.iter().filter_map(|v| v.parse().ok()).collect();
+    let (lo, hi) = nums.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let integer = values.iter().all(|v| v.parse::<i64>().is_ok());
+    let mut grid: Vec<String> = values.to_vec();
+    if !(hi > lo) {
+        return grid;
+    }
+    if integer && hi - lo <= 400.0 {
+        grid.extend((lo as i64..=hi as i64).map(|v| v.to_string()));
+    } else {
+        grid.extend((0..200).map(|i| {
+            let t = i as f64 / 199.0;
+            let v = if log && lo > 0.0 { lo * (hi / lo).powf(t) } else { lo + t * (hi - lo) };
+            if integer { (v.round() as i64).to_string() } else { format!("{}", format!("{v:.10e}").parse::<f64>().unwrap()) }
+        }));
+    }
+    grid.sort_by(|a, b| a.parse::<f64>().unwrap().total_cmp(&b.parse::<f64>().unwrap()));
+    grid.dedup();
+    grid
+}
+
+impl Validation<'_> {
+    /// Runs everything not already in `out_dir` and returns the figure's rows.
+    /// `progress(done, total)` counts trials.
+    pub fn run(&self, out_dir: &Path, resume: bool, log_x: bool, progress: &dyn Fn(usize, usize)) -> Result<Curve, ValidateError> {
+        for v in self.values {
+            v.parse::<f64>().map_err(|_| ValidateError::NotNumeric(v.clone()))?;
+        }
+        let mut rows: Vec<Row> = sweep(self.doc, self.key, &theory_grid(self.values, log_x))
+            .into_iter()
+            .map(|p| {
+                let x = p.value.parse().expect("grid values are numbers");
+                match p.outcome {
+                    Ok(pred) => Row {
+                        series: "theory".into(),
+                        x,
+                        excess_risk: Some(pred.excess_risk),
+                        excess_stderr: None,
+                        test_error: Some(pred.test_error),
+                        test_stderr: None,
+                        trials: None,
+                        status: "ok".into(),
+                    },
+                    Err(e) => Row::failed("theory", x, &e),
+                }
+            })
+            .collect();
+        let total = self.values.len() * self.laws.len() * self.trials;
+        for (i, value) in self.values.iter().enumerate() {
+            let x: f64 = value.parse().expect("checked above");
+            let mut doc = self.doc.clone();
+            let spec = doc.set(&format!("{}={value}", self.key)).and_then(|()| doc.to_spec());
+            let spec = match spec {
+                Ok(spec) => spec,
+                Err(e) => {
+                    rows.extend(self.laws.iter().map(|l| Row::failed(l.name(), x, &e.to_string())));
+                    continue;
+                }
+            };
+            let run = Run {
+                spec: &spec,
+                laws: self.laws.clone(),
+                trials: self.trials,
+                n_test: self.n_test,
+                seed: self.seed,
+                trainer: self.trainer,
+                backend: self.backend,
+            };
+            let path = trials_path(out_dir, self.key, value);
+            std::fs::create_dir_all(path.parent().expect("has a parent"))
+                .map_err(|source| SimulateError::Io { path: path.clone(), source })?;
+            let before = i * self.laws.len() * self.trials;
+            let done = run.execute(Some(&path), resume, &|d, _| progress(before + d, total));
+            let trial_rows = match done {
+                Ok(r) => r,
+                // A trial that cannot be trained (no positive interpolator) marks the point.
+                Err(SimulateError::Trial { source, .. }) => {
+                    rows.extend(self.laws.iter().map(|l| Row::failed(l.name(), x, &source.to_string())));
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            for law in &self.laws {
+                let pick = |f: fn(&crate::simulate::TrialRow) -> f64| -> Vec<f64> {
+                    trial_rows.iter().filter(|r| r.weights == law.name()).map(f).collect()
+                };
+                let (e, t) = (Estimate::of(&pick(|r| r.excess_risk)), Estimate::of(&pick(|r| r.test_error)));
+                rows.push(match (e, t) {
+                    (Some(e), Some(t)) => Row {
+                        series: law.name().into(),
+                        x,
+                        excess_risk: Some(e.mean),
+                        excess_stderr: Some(e.stderr),
+                        test_error: Some(t.mean),
+                        test_stderr: Some(t.stderr),
+                        trials: Some(e.n),
+                        status: "ok".into(),
+                    },
+                    _ => Row::failed(law.name(), x, "no trials"),
+                });
+            }
+        }
+        Ok(Curve { key: self.key.to_owned(), rows })
+    }
+}
