@@ -1,0 +1,136 @@
+//! Figures: files are written and non-empty, a figure CSV redraws to the very
+//! same plot, and a failed point is drawn as missing, never as a number.
+
+mod common;
+use rfrisk::curve::{Curve, Metric, Row};
+use rfrisk::plot::{draw, PlotOptions};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rfrisk-plot-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rfrisk(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rfrisk")).args(args).output().unwrap()
+}
+
+fn row(series: &str, x: f64, v: Option<f64>, se: Option<f64>) -> Row {
+    match v {
+        Some(v) => Row {
+            series: series.into(),
+            x,
+            excess_risk: Some(v),
+            excess_stderr: se,
+            test_error: Some(v + 0.1),
+            test_stderr: se,
+            trials: se.map(|_| 5),
+            status: "ok".into(),
+        },
+        None => Row::failed(series, x, "training.samples: outside the interpolation regime"),
+    }
+}
+
+#[test]
+fn validate_writes_csv_png_and_svg_and_plot_redraws_the_same_figure() {
+    let dir = temp_dir("validate");
+    let spec = dir.join("spec.toml");
+    std::fs::write(&spec, "[data]\ndim = 120\n[features]\nwidths = [200]\n[teacher]\nnoise_std = 0.2\n[training]\nsamples = 60\n").unwrap();
+    let out = dir.join("out");
+    let args = [
+        "validate",
+        spec.to_str().unwrap(),
+        "--param",
+        "training.samples",
+        "--values",
+        "40,80,120,240",
+        "--trials",
+        "3",
+        "--n-test",
+        "200",
+        "--backend",
+        "cpu",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ];
+    let run = rfrisk(&args);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    for file in ["validate.csv", "validate.png", "validate.svg"] {
+        let len = std::fs::metadata(out.join(file)).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 1000, "{file}: {len} bytes");
+    }
+    assert!(std::fs::read(out.join("validate.png")).unwrap().starts_with(b"\x89PNG"));
+    // n = 240 >= d_L = 200 fails: kept in the CSV as missing, never as a number.
+    let curve = Curve::read(&out.join("validate.csv")).unwrap();
+    let at_240: Vec<&Row> = curve.rows.iter().filter(|r| r.x == 240.0).collect();
+    assert_eq!(at_240.len(), 3, "theory, gaussian and onebit rows at 240");
+    assert!(at_240.iter().all(|r| !r.ok() && r.excess_risk.is_none() && r.status.contains("interpolation regime")));
+    assert_eq!(curve.rows.iter().filter(|r| r.series != "theory" && r.ok()).count(), 6);
+
+    // Redraw from the CSV alone: the same SVG, byte for byte.
+    let spec_value = rfrisk::spec::load(&spec, &[]).unwrap();
+    let title = rfrisk::plot::title(&spec_value, "training.samples");
+    let again = dir.join("again");
+    let replot = rfrisk(&["plot", out.join("validate.csv").to_str().unwrap(), "--out", again.to_str().unwrap(), "--title", &title]);
+    assert!(replot.status.success(), "{}", String::from_utf8_lossy(&replot.stderr));
+    assert_eq!(std::fs::read(again.with_extension("svg")).unwrap(), std::fs::read(out.join("validate.svg")).unwrap());
+
+    // The same directory again without --resume is refused; with it nothing reruns.
+    let refused = rfrisk(&args);
+    assert_eq!(refused.status.code(), Some(2), "{}", String::from_utf8_lossy(&refused.stderr));
+    let mut resumed: Vec<&str> = args.to_vec();
+    resumed.push("--resume");
+    assert!(rfrisk(&resumed).status.success());
+    assert_eq!(Curve::read(&out.join("validate.csv")).unwrap(), curve);
+}
+
+#[test]
+fn figure_csv_round_trips() {
+    let dir = temp_dir("roundtrip");
+    let curve = Curve {
+        key: "features.depth".into(),
+        rows: vec![row("theory", 1.0, Some(0.5), None), row("gaussian", 1.0, Some(0.51), Some(0.01)), row("onebit", 2.0, None, None)],
+    };
+    let path = dir.join("c.csv");
+    curve.write(&path).unwrap();
+    assert_eq!(Curve::read(&path).unwrap(), curve);
+    std::fs::write(dir.join("bad.csv"), "a,b\n1,2\n").unwrap();
+    let out = rfrisk(&["plot", dir.join("bad.csv").to_str().unwrap(), "--out", dir.join("bad").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a figure CSV"));
+}
+
+/// Count of filled markers in an SVG: one per simulation point plus one per
+/// legend entry (error bars draw an unfilled circle of their own, not counted).
+fn circles(svg: &str) -> usize {
+    svg.split("<circle").skip(1).filter(|c| c.split('>').next().unwrap_or("").contains("stroke=\"none\"")).count()
+}
+
+#[test]
+fn a_failed_point_is_drawn_as_missing() {
+    let dir = temp_dir("missing");
+    let options = PlotOptions { metric: Metric::ExcessRisk, log_x: false, log_y: true, title: "missing".into() };
+    let ok_rows = vec![
+        row("theory", 1.0, Some(0.5), None),
+        row("theory", 2.0, Some(0.4), None),
+        row("theory", 3.0, Some(0.35), None),
+        row("gaussian", 1.0, Some(0.52), Some(0.02)),
+        row("gaussian", 2.0, Some(0.41), Some(0.02)),
+    ];
+    let mut with_failure = ok_rows.clone();
+    with_failure.push(row("theory", 4.0, None, None));
+    with_failure.push(row("gaussian", 4.0, None, None));
+    for (name, rows, points) in [("ok", ok_rows, 2), ("failed", with_failure, 2)] {
+        let stem = dir.join(name);
+        draw(&[(String::new(), Curve { key: "features.depth".into(), rows })], &options, &stem).unwrap();
+        let svg = std::fs::read_to_string(stem.with_extension("svg")).unwrap();
+        assert_eq!(circles(&svg), points + 1, "{name}: one marker per successful point plus the legend's");
+        assert!(!svg.contains("NaN") && !svg.contains("inf"), "{name}: a non-number reached the SVG");
+    }
+    // Nothing to draw is an error, not an empty figure.
+    let empty = Curve { key: "x".into(), rows: vec![row("theory", 1.0, None, None)] };
+    assert!(draw(&[(String::new(), empty)], &options, &dir.join("empty")).is_err());
+}
