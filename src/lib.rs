@@ -22,3 +22,4 @@ pub mod simulate;
 pub mod curve;
 pub mod plot;
 pub mod validate;
+pub mod reproduce;

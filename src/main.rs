@@ -48,6 +48,45 @@ enum BackendChoice {
     Auto,
 }
 
+/// How trials are run (simulate and validate).
+#[derive(clap::Args)]
+struct TrialArgs {
+    /// Trials per weight law (at each value, for validate).
+    #[arg(long)]
+    trials: usize,
+    /// Weight laws to simulate, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "gaussian,onebit")]
+    weights: Vec<String>,
+    /// Fresh test inputs per trial for measuring the risk.
+    #[arg(long, default_value_t = 2000)]
+    n_test: usize,
+    /// Run seed; trial k uses a seed derived from it (written in the CSV).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Where the dense work runs.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    backend: BackendChoice,
+    /// How the last layer is trained: straight to the mirror map's interpolator, or by
+    /// real stochastic mirror descent (one sample per step; slow, to show it lands there).
+    #[arg(long, value_enum, default_value_t = TrainerChoice::Direct)]
+    trainer: TrainerChoice,
+}
+
+impl TrialArgs {
+    /// The weight laws and the backend, checked.
+    fn checked(&self) -> Result<(Vec<rfrisk::spec::WeightLaw>, Box<dyn validation::Backend>), Failure> {
+        let laws = self
+            .weights
+            .iter()
+            .map(|w| w.parse().map_err(|e| Failure { code: 2, message: format!("--weights: {e}") }))
+            .collect::<Result<Vec<_>, _>>()?;
+        if self.trials == 0 || self.n_test == 0 {
+            return Err(Failure { code: 2, message: "--trials and --n-test must be > 0".into() });
+        }
+        Ok((laws, choose_backend(self.backend)?))
+    }
+}
+
 #[derive(clap::Args)]
 struct PlotLook {
     /// What the y axis shows.
@@ -104,28 +143,11 @@ enum Command {
     Simulate {
         #[command(flatten)]
         spec: SpecArgs,
-        /// Trials per weight law.
-        #[arg(long)]
-        trials: usize,
-        /// Weight laws to simulate, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "gaussian,onebit")]
-        weights: Vec<String>,
-        /// Fresh test inputs per trial for measuring the risk.
-        #[arg(long, default_value_t = 2000)]
-        n_test: usize,
-        /// Run seed; trial k uses a seed derived from it (written in the CSV).
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Where the dense work runs.
-        #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
-        backend: BackendChoice,
+        #[command(flatten)]
+        trial: TrialArgs,
         /// Append each finished trial to this CSV (its run identity goes beside it, FILE.run.json).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// How the last layer is trained: straight to the mirror map's interpolator, or by
-        /// real stochastic mirror descent (one sample per step; slow, to show it lands there).
-        #[arg(long, value_enum, default_value_t = TrainerChoice::Direct)]
-        trainer: TrainerChoice,
         /// Continue the run in --out, skipping the trials it already holds.
         #[arg(long, requires = "out")]
         resume: bool,
@@ -142,19 +164,8 @@ enum Command {
         /// Values: a:b:step (inclusive) or v1,v2,...
         #[arg(long)]
         values: String,
-        /// Trials per weight law at each value.
-        #[arg(long)]
-        trials: usize,
-        #[arg(long, value_delimiter = ',', default_value = "gaussian,onebit")]
-        weights: Vec<String>,
-        #[arg(long, default_value_t = 2000)]
-        n_test: usize,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
-        backend: BackendChoice,
-        #[arg(long, value_enum, default_value_t = TrainerChoice::Direct)]
-        trainer: TrainerChoice,
+        #[command(flatten)]
+        trial: TrialArgs,
         /// Directory for validate.csv, validate.png, validate.svg and trials/.
         #[arg(long, default_value = "validate-out")]
         out_dir: PathBuf,
@@ -177,6 +188,22 @@ enum Command {
         title: Option<String>,
         #[command(flatten)]
         look: PlotLook,
+    },
+    /// Rebuild a committed figure of figures/ (depth, gap): runs or resumes its trials,
+    /// then writes NAME.csv, NAME.png and NAME.svg.
+    Reproduce {
+        /// The figure: depth or gap.
+        name: String,
+        #[arg(long, default_value = "figures")]
+        out_dir: PathBuf,
+        /// Fewer (or more) trials than the figure's own, for a quick look.
+        #[arg(long)]
+        trials: Option<usize>,
+        #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+        backend: BackendChoice,
+        /// Continue an interrupted run.
+        #[arg(long)]
+        resume: bool,
     },
     /// Benchmarks. `sweep`: a 200-point training.samples sweep at depth 5 against the same
     /// sweep on one thread. `trial`: one simulation trial (d0 = 2048, widths 2048 x 2,
@@ -289,13 +316,6 @@ impl From<TrainerChoice> for validation::Trainer {
     }
 }
 
-fn parse_laws(names: &[String]) -> Result<Vec<rfrisk::spec::WeightLaw>, Failure> {
-    names
-        .iter()
-        .map(|w| w.parse().map_err(|e| Failure { code: 2, message: format!("--weights: {e}") }))
-        .collect()
-}
-
 fn progress_bar() -> indicatif::ProgressBar {
     indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials, {elapsed} elapsed, eta {eta}").expect("a valid template"),
@@ -367,14 +387,18 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 None => Ok(String::from_utf8(csv).expect("CSV of UTF-8 strings")),
             }
         }
-        Command::Simulate { spec, trials, weights, n_test, seed, backend, trainer, out, resume, format } => {
+        Command::Simulate { spec, trial, out, resume, format } => {
             let spec = load(&spec)?;
-            let laws = parse_laws(&weights)?;
-            if trials == 0 || n_test == 0 {
-                return Err(Failure { code: 2, message: "--trials and --n-test must be > 0".into() });
-            }
-            let backend = choose_backend(backend)?;
-            let run = rfrisk::simulate::Run { spec: &spec, laws, trials, n_test, seed, trainer: trainer.into(), backend: backend.as_ref() };
+            let (laws, backend) = trial.checked()?;
+            let run = rfrisk::simulate::Run {
+                spec: &spec,
+                laws,
+                trials: trial.trials,
+                n_test: trial.n_test,
+                seed: trial.seed,
+                trainer: trial.trainer.into(),
+                backend: backend.as_ref(),
+            };
             let bar = progress_bar();
             let rows = run
                 .execute(out.as_deref(), resume, &|done, total| {
@@ -389,7 +413,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 Format::Json => json(&summary),
             })
         }
-        Command::Validate { spec, param, values, trials, weights, n_test, seed, backend, trainer, out_dir, resume, look } => {
+        Command::Validate { spec, param, values, trial, out_dir, resume, look } => {
             let input = |message: String| Failure { code: 2, message };
             let mut doc = SpecDoc::read(&spec.spec)?;
             for assignment in &spec.overrides {
@@ -399,21 +423,17 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 return Err(input(format!("--param {param}: unknown key (known keys: {})", rfrisk::spec::KEYS.join(", "))));
             }
             let values = sweep::parse_values(&values).map_err(|reason| input(format!("--values {reason}")))?;
-            let laws = parse_laws(&weights)?;
-            if trials == 0 || n_test == 0 {
-                return Err(input("--trials and --n-test must be > 0".into()));
-            }
             let base = doc.to_spec()?;
-            let backend = choose_backend(backend)?;
+            let (laws, backend) = trial.checked()?;
             let run = rfrisk::validate::Validation {
                 doc: &doc,
                 key: &param,
                 values: &values,
                 laws,
-                trials,
-                n_test,
-                seed,
-                trainer: trainer.into(),
+                trials: trial.trials,
+                n_test: trial.n_test,
+                seed: trial.seed,
+                trainer: trial.trainer.into(),
                 backend: backend.as_ref(),
             };
             std::fs::create_dir_all(&out_dir).map_err(|e| io_failure(&out_dir, e))?;
@@ -435,6 +455,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 log_x: look.log_x,
                 log_y: look.log_y,
                 title: rfrisk::plot::title(&base, &param),
+                y_label: None,
             };
             rfrisk::plot::draw(&[(String::new(), curve)], &options, &out_dir.join("validate"))
                 .map_err(|e| Failure { code: 1, message: e.to_string() })?;
@@ -452,7 +473,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             let title = title.unwrap_or_else(|| {
                 csv.iter().map(|p| p.file_stem().unwrap_or_default().to_string_lossy().into_owned()).collect::<Vec<_>>().join(", ")
             });
-            let options = rfrisk::plot::PlotOptions { metric: look.metric, log_x: look.log_x, log_y: look.log_y, title };
+            let options = rfrisk::plot::PlotOptions { metric: look.metric, log_x: look.log_x, log_y: look.log_y, title, y_label: None };
             rfrisk::plot::draw(&curves, &options, &out).map_err(|e| Failure {
                 code: match e {
                     rfrisk::plot::PlotError::Draw { .. } => 1,
@@ -461,6 +482,30 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 message: e.to_string(),
             })?;
             eprintln!("wrote {} and {}", out.with_extension("png").display(), out.with_extension("svg").display());
+            Ok(String::new())
+        }
+        Command::Reproduce { name, out_dir, trials, backend, resume } => {
+            let names: Vec<&str> = rfrisk::reproduce::FIGURES.iter().map(|f| f.name).collect();
+            let figure = rfrisk::reproduce::find(&name)
+                .ok_or_else(|| Failure { code: 2, message: format!("unknown figure `{name}` (expected one of {})", names.join(", ")) })?;
+            if trials == Some(0) {
+                return Err(Failure { code: 2, message: "--trials must be > 0".into() });
+            }
+            let backend = choose_backend(backend)?;
+            std::fs::create_dir_all(&out_dir).map_err(|e| io_failure(&out_dir, e))?;
+            let bar = progress_bar();
+            figure
+                .reproduce(&out_dir, trials, resume, backend.as_ref(), &|done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                })
+                .map_err(|e| match e {
+                    rfrisk::reproduce::ReproduceError::Simulate(e)
+                    | rfrisk::reproduce::ReproduceError::Validate(rfrisk::validate::ValidateError::Simulate(e)) => simulate_failure(e),
+                    other => Failure { code: 1, message: other.to_string() },
+                })?;
+            bar.finish_and_clear();
+            eprintln!("wrote {0}/{1}.csv, {0}/{1}.png and {0}/{1}.svg", out_dir.display(), figure.name);
             Ok(String::new())
         }
         Command::Bench { kind: BenchKind::Trial, backend, repeats, .. } => {

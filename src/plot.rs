@@ -13,6 +13,8 @@ pub struct PlotOptions {
     pub log_x: bool,
     pub log_y: bool,
     pub title: String,
+    /// Overrides the metric's y-axis label.
+    pub y_label: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +100,59 @@ impl Axis {
     fn tick(&self, t: f64) -> String {
         format_tick(if self.log { 10f64.powf(t) } else { t })
     }
+
+    /// Tick positions at round values: 1, 2, 5 x 10^k on a linear axis (or every
+    /// integer when `integer` and few), and at 1, 2, 5 x 10^k (1..9 x 10^k for
+    /// ranges under a decade) of the value on a log axis.
+    fn ticks(&self, integer: bool) -> Vec<f64> {
+        let (lo, hi) = (self.lo, self.hi);
+        if self.log {
+            let decades = (lo.floor() as i32)..=(hi.ceil() as i32);
+            let pick = |mantissas: &[f64]| -> Vec<f64> {
+                decades.clone().flat_map(|k| mantissas.iter().map(move |m| (m * 10f64.powi(k)).log10())).filter(|t| (lo..=hi).contains(t)).collect()
+            };
+            let coarse = pick(&[1.0, 2.0, 5.0]);
+            return if coarse.len() >= 3 { coarse } else { pick(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]) };
+        }
+        if integer && hi - lo <= 12.0 {
+            return (lo.ceil() as i64..=hi.floor() as i64).map(|v| v as f64).collect();
+        }
+        let raw = (hi - lo) / 8.0;
+        let magnitude = 10f64.powf(raw.log10().floor());
+        let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude);
+        let first = (lo / step).ceil() as i64;
+        (first..).map(|i| i as f64 * step).take_while(|t| *t <= hi).collect()
+    }
+}
+
+/// A linear coordinate whose tick marks are exactly the given values (plotters'
+/// own choice of ticks lands on odd values once an axis is log10-transformed).
+struct Ticked {
+    range: plotters::coord::types::RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ticked {
+    fn new(axis: Axis, ticks: Vec<f64>) -> Ticked {
+        Ticked { range: (axis.lo..axis.hi).into(), ticks }
+    }
+}
+
+impl plotters::coord::ranged1d::Ranged for Ticked {
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.range.map(value, limit)
+    }
+
+    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+        self.ticks.clone()
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.range.range()
+    }
 }
 
 fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, curves: &[(String, Curve)], o: &PlotOptions) -> Drawn
@@ -126,15 +181,16 @@ where
         .margin(18)
         .x_label_area_size(55)
         .y_label_area_size(85)
-        .build_cartesian_2d(x.lo..x.hi, y.lo..y.hi)?;
+        .build_cartesian_2d(Ticked::new(x, x.ticks(integer_x)), Ticked::new(y, y.ticks(false)))?;
     chart
         .configure_mesh()
-        .x_labels(if integer_x { ((x.hi - x.lo).round() as usize + 1).clamp(2, 12) } else { 10 })
         .x_label_formatter(&|v: &f64| if integer_x { format!("{}", v.round() as i64) } else { x.tick(*v) })
-        .y_labels(10)
         .y_label_formatter(&|v: &f64| y.tick(*v))
         .x_desc(if o.log_x { format!("{} (log scale)", axis_label(key)) } else { axis_label(key) })
-        .y_desc(if o.log_y { format!("{} (log scale)", o.metric.label()) } else { o.metric.label().to_owned() })
+        .y_desc({
+            let label = o.y_label.clone().unwrap_or_else(|| o.metric.label().to_owned());
+            if o.log_y { format!("{label} (log scale)") } else { label }
+        })
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 18))
         .light_line_style(RGBColor(235, 235, 235))
@@ -234,7 +290,8 @@ pub fn axis_label(key: &str) -> String {
     let meaning = match key {
         "training.samples" => "n, training samples",
         "features.depth" => "L, hidden layers",
-        "features.widths" => "hidden width",
+        "features.widths" => "hidden widths",
+        "features.width" => "w, hidden width",
         "data.dim" => "d0, input dimension",
         "teacher.noise_std" => "label noise std",
         "teacher.norm2" => "teacher norm E|a*|^2",

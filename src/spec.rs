@@ -94,6 +94,7 @@ pub const KEYS: &[&str] = &[
     "data.dim",
     "features.widths",
     "features.depth",
+    "features.width",
     "features.activation",
     "features.weights",
     "teacher.prior",
@@ -128,6 +129,7 @@ struct RawData {
 struct RawFeatures {
     widths: Vec<i64>,
     depth: Option<i64>,
+    width: Option<i64>,
     activation: String,
     weights: String,
 }
@@ -156,7 +158,7 @@ impl Default for RawData {
 
 impl Default for RawFeatures {
     fn default() -> Self {
-        RawFeatures { widths: vec![2000, 2000], depth: None, activation: "tanh".into(), weights: "gaussian".into() }
+        RawFeatures { widths: vec![2000, 2000], depth: None, width: None, activation: "tanh".into(), weights: "gaussian".into() }
     }
 }
 
@@ -258,26 +260,32 @@ impl RawSpec {
 }
 
 impl RawFeatures {
-    /// `widths`, expanded by `depth` when given (constant width).
+    /// `widths`, expanded by `depth` when given (constant width), then every layer set
+    /// to `width` when given.
     fn resolved_widths(&self) -> Result<Vec<usize>, SpecError> {
         if self.widths.is_empty() {
             return Err(field_error("features.widths", "must list at least one hidden width"));
         }
-        let widths = self
+        let mut widths = self
             .widths
             .iter()
             .enumerate()
             .map(|(i, &w)| positive(&format!("features.widths[{i}]"), w))
             .collect::<Result<Vec<_>, _>>()?;
-        let Some(depth) = self.depth else { return Ok(widths) };
-        let depth = positive("features.depth", depth)?;
-        if widths.iter().any(|&w| w != widths[0]) {
-            return Err(field_error(
-                "features.depth",
-                format!("sets the depth at constant width, but features.widths = {widths:?} are not all equal"),
-            ));
+        if let Some(depth) = self.depth {
+            let depth = positive("features.depth", depth)?;
+            if widths.iter().any(|&w| w != widths[0]) {
+                return Err(field_error(
+                    "features.depth",
+                    format!("sets the depth at constant width, but features.widths = {widths:?} are not all equal"),
+                ));
+            }
+            widths = vec![widths[0]; depth];
         }
-        Ok(vec![widths[0]; depth])
+        if let Some(width) = self.width {
+            widths = vec![positive("features.width", width)?; widths.len()];
+        }
+        Ok(widths)
     }
 }
 

@@ -64,6 +64,7 @@ fn invalid_specs_are_refused_with_the_key_and_the_reason() {
         ),
         ("not-toml", "[training\nsamples = 3", &["cannot parse spec file", "not-toml"]),
         ("bad-depth", "[features]\nwidths = [600, 800]\ndepth = 3\n", &["features.depth", "not all equal"]),
+        ("zero-width", "[features]\nwidth = 0\n", &["features.width", "must be > 0, got 0"]),
     ];
     for (name, body, needles) in cases {
         let path = spec_file(&format!("{name}.toml"), body);
@@ -188,6 +189,9 @@ fn sweep_over_depth_keeps_the_width() {
         assert_eq!(spec.widths, vec![800; depth]);
         assert_eq!(row[1].parse::<f64>().unwrap(), rfrisk::predict(&spec).unwrap().excess_risk);
     }
+    // features.width sets every hidden layer, keeping the depth.
+    let spec = rfrisk::spec::load(&path, &["features.width=900".into()]).unwrap();
+    assert_eq!(spec.widths, vec![900, 900]);
 }
 
 #[test]

@@ -112,7 +112,7 @@ fn circles(svg: &str) -> usize {
 #[test]
 fn a_failed_point_is_drawn_as_missing() {
     let dir = temp_dir("missing");
-    let options = PlotOptions { metric: Metric::ExcessRisk, log_x: false, log_y: true, title: "missing".into() };
+    let options = PlotOptions { metric: Metric::ExcessRisk, log_x: false, log_y: true, title: "missing".into(), y_label: None };
     let ok_rows = vec![
         row("theory", 1.0, Some(0.5), None),
         row("theory", 2.0, Some(0.4), None),

@@ -20,13 +20,12 @@ impl Activation {
             Self::Tanh => fast_tanh(z),
             Self::Erf => libm::erff(z),
             Self::Identity => z,
+            // sign(0) = 0, which keeps the activation odd (signum(0) would be 1).
             Self::Sign => {
-                if z > 0.0 {
-                    1.0
-                } else if z < 0.0 {
-                    -1.0
-                } else {
+                if z == 0.0 {
                     0.0
+                } else {
+                    z.signum()
                 }
             }
         }
@@ -38,13 +37,12 @@ impl Activation {
             // libm (a port of musl) is accurate to an ulp; statrs 0.18's erf is off by 1e-10.
             Self::Erf => libm::erf(z),
             Self::Identity => z,
+            // sign(0) = 0, which keeps the activation odd (signum(0) would be 1).
             Self::Sign => {
-                if z > 0.0 {
-                    1.0
-                } else if z < 0.0 {
-                    -1.0
-                } else {
+                if z == 0.0 {
                     0.0
+                } else {
+                    z.signum()
                 }
             }
         }

@@ -1,0 +1,227 @@
+//! `rfrisk reproduce NAME`: the committed figures in figures/, each rebuilt by one
+//! command from the definitions below (resumable, seeded, so reruns give the same
+//! numbers on the same backend).
+
+use crate::curve::{Curve, Metric, Row};
+use crate::plot::{draw, PlotOptions};
+use crate::simulate::{Estimate, Run, SimulateError};
+use crate::spec::{SpecDoc, WeightLaw};
+use crate::validate::{trials_path, Validation, ValidateError};
+use std::path::Path;
+
+/// How a figure turns trials into points.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// Theory curve and both weight laws' means (`rfrisk validate`).
+    Overlay,
+    /// The paired gap `|one-bit - Gaussian|` of each trial, averaged.
+    Gap,
+}
+
+pub struct Figure {
+    pub name: &'static str,
+    pub caption: &'static str,
+    pub kind: Kind,
+    /// Spec assignments shared by every point.
+    pub base: &'static [&'static str],
+    pub key: &'static str,
+    pub values: &'static [&'static str],
+    /// More assignments that move with the swept value (same ratios at every size).
+    pub with_value: fn(&str) -> Vec<String>,
+    pub trials: usize,
+    /// Test inputs per trial, as a function of the swept value.
+    pub n_test: fn(&str) -> usize,
+    pub metric: Metric,
+    pub log_x: bool,
+    pub log_y: bool,
+}
+
+fn nothing(_: &str) -> Vec<String> {
+    Vec::new()
+}
+
+fn two_thousand(_: &str) -> usize {
+    2000
+}
+
+/// The paired gap is small, so the test-set average must not drown it: 4w test inputs.
+fn four_per_unit_width(width: &str) -> usize {
+    4 * width.parse::<usize>().expect("gap widths are integers")
+}
+
+fn gap_sizes(width: &str) -> Vec<String> {
+    let w: usize = width.parse().expect("gap widths are integers");
+    vec![format!("data.dim={w}"), format!("training.samples={}", w / 4)]
+}
+
+pub const FIGURES: &[Figure] = &[
+    Figure {
+        name: "depth",
+        caption: "Test error against depth, tanh, x ~ N(0, I), d0 = 8192, hidden widths 4096, n = 1000, \
+                  no label noise (the setting of Figure 1 of arXiv 2510.16250); Gaussian and one-bit hidden \
+                  weights, mean ± s.e. of 10 trials each with 2000 test inputs, and the theory.",
+        kind: Kind::Overlay,
+        base: &["data.dim=8192", "features.widths=[4096]", "features.activation=tanh", "training.samples=1000", "teacher.noise_std=0"],
+        key: "features.depth",
+        values: &["1", "2", "3", "4", "5"],
+        with_value: nothing,
+        trials: 10,
+        n_test: two_thousand,
+        metric: Metric::TestError,
+        log_x: false,
+        log_y: false,
+    },
+    Figure {
+        name: "gap",
+        caption: "The measured gap |one-bit − Gaussian| in excess risk, paired trials (same data, teacher and \
+                  underlying Gaussian matrix), against the hidden width w; tanh, L = 2, d0 = w, n = w/4, \
+                  noise 0.1; mean ± s.e. of 10 trials with 4w test inputs each. Log–log axes.",
+        kind: Kind::Gap,
+        base: &["features.widths=[256,256]", "features.activation=tanh", "teacher.noise_std=0.1"],
+        key: "features.width",
+        values: &["256", "512", "1024", "2048", "4096"],
+        with_value: gap_sizes,
+        trials: 10,
+        n_test: four_per_unit_width,
+        metric: Metric::ExcessRisk,
+        log_x: true,
+        log_y: true,
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static Figure> {
+    FIGURES.iter().find(|f| f.name == name)
+}
+
+impl Figure {
+    fn doc(&self) -> SpecDoc {
+        let mut doc = SpecDoc::default();
+        for a in self.base {
+            doc.set(a).expect("figure specs are valid");
+        }
+        doc
+    }
+
+    /// Runs (or resumes) the figure in `out_dir`: NAME.csv, NAME.png, NAME.svg, trials/NAME/.
+    pub fn reproduce(
+        &self,
+        out_dir: &Path,
+        trials: Option<usize>,
+        resume: bool,
+        backend: &dyn validation::Backend,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<(), ReproduceError> {
+        let trials = trials.unwrap_or(self.trials);
+        let work = out_dir.join("runs").join(self.name);
+        let values: Vec<String> = self.values.iter().map(|v| v.to_string()).collect();
+        let laws = vec![WeightLaw::Gaussian, WeightLaw::Onebit];
+        let curve = match self.kind {
+            Kind::Overlay => {
+                // Sizes that move with the value are not expressible as one key: refuse them here.
+                assert!(values.iter().all(|v| (self.with_value)(v).is_empty()), "overlay figures sweep one key");
+                let doc = self.doc();
+                Validation {
+                    doc: &doc,
+                    key: self.key,
+                    values: &values,
+                    laws,
+                    trials,
+                    n_test: (self.n_test)(&values[0]),
+                    seed: 0,
+                    trainer: validation::Trainer::Direct,
+                    backend,
+                }
+                .run(&work, resume, self.log_x, progress)?
+            }
+            Kind::Gap => self.gap(&work, &values, trials, resume, backend, progress)?,
+        };
+        let csv = out_dir.join(format!("{}.csv", self.name));
+        curve.write(&csv).map_err(|e| ReproduceError::Output(e.to_string()))?;
+        let spec = {
+            let mut doc = self.doc();
+            for a in (self.with_value)(&values[0]).into_iter().chain([format!("{}={}", self.key, values[0])]) {
+                doc.set(&a).expect("figure specs are valid");
+            }
+            doc.to_spec().map_err(|e| ReproduceError::Output(e.to_string()))?
+        };
+        let options = PlotOptions {
+            metric: self.metric,
+            log_x: self.log_x,
+            log_y: self.log_y,
+            title: match self.kind {
+                Kind::Overlay => crate::plot::title(&spec, self.key),
+                Kind::Gap => "one-bit vs Gaussian hidden weights: paired gap against width (tanh, L = 2, d0 = w, n = w/4)".into(),
+            },
+            y_label: match self.kind {
+                Kind::Overlay => None,
+                Kind::Gap => Some("mean |one-bit − Gaussian| excess risk".into()),
+            },
+        };
+        draw(&[(String::new(), curve)], &options, &out_dir.join(self.name)).map_err(|e| ReproduceError::Output(e.to_string()))
+    }
+
+    fn gap(
+        &self,
+        work: &Path,
+        values: &[String],
+        trials: usize,
+        resume: bool,
+        backend: &dyn validation::Backend,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<Curve, ReproduceError> {
+        let total = values.len() * 2 * trials;
+        let mut rows = Vec::new();
+        for (i, value) in values.iter().enumerate() {
+            let mut doc = self.doc();
+            for a in (self.with_value)(value).into_iter().chain([format!("{}={value}", self.key)]) {
+                doc.set(&a).expect("figure specs are valid");
+            }
+            let spec = doc.to_spec().map_err(|e| ReproduceError::Output(e.to_string()))?;
+            let run = Run {
+                spec: &spec,
+                laws: vec![WeightLaw::Gaussian, WeightLaw::Onebit],
+                trials,
+                n_test: (self.n_test)(value),
+                seed: 0,
+                trainer: validation::Trainer::Direct,
+                backend,
+            };
+            let path = trials_path(work, self.key, value);
+            std::fs::create_dir_all(path.parent().expect("has a parent"))
+                .map_err(|source| SimulateError::Io { path: path.clone(), source })?;
+            let before = i * 2 * trials;
+            let done = run.execute(Some(&path), resume, &|d, _| progress(before + d, total))?;
+            let of = |law: &str| -> Vec<(usize, f64)> {
+                done.iter().filter(|r| r.weights == law).map(|r| (r.trial, r.excess_risk)).collect()
+            };
+            let (g, o) = (of("gaussian"), of("onebit"));
+            let gaps: Vec<f64> =
+                g.iter().filter_map(|(k, eg)| o.iter().find(|(j, _)| j == k).map(|(_, eo)| (eo - eg).abs())).collect();
+            let x: f64 = value.parse().expect("gap values are numbers");
+            rows.push(match Estimate::of(&gaps) {
+                Some(e) => Row {
+                    series: "paired gap".into(),
+                    x,
+                    excess_risk: Some(e.mean),
+                    excess_stderr: Some(e.stderr),
+                    test_error: None,
+                    test_stderr: None,
+                    trials: Some(e.n),
+                    status: "ok".into(),
+                },
+                None => Row::failed("paired gap", x, "no paired trials"),
+            });
+        }
+        Ok(Curve { key: self.key.to_owned(), rows })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReproduceError {
+    #[error(transparent)]
+    Validate(#[from] ValidateError),
+    #[error(transparent)]
+    Simulate(#[from] SimulateError),
+    #[error("{0}")]
+    Output(String),
+}
