@@ -15,7 +15,7 @@ use std::process::ExitCode;
 weights, last layer trained by stochastic mirror descent (arXiv 2510.16250).\n\n\
 Exit codes: 0 success, 1 I/O failure, 2 invalid input (spec, key or value), \
 3 outside the theory's scope, 4 the solver did not converge.",
-    after_help = "Spec keys (see README.md): data.dim, features.widths, features.depth, features.activation, \
+    after_help = "Spec keys (see README.md): data.dim, features.widths, features.depth, features.width, features.activation, \
 features.weights, teacher.prior, teacher.norm2, teacher.noise_std, training.samples, training.mirror, training.init"
 )]
 struct Cli {
@@ -46,6 +46,39 @@ enum BackendChoice {
     Cpu,
     Opencl,
     Auto,
+}
+
+/// A spec and one of its keys swept over values (sweep and validate).
+#[derive(clap::Args)]
+struct SweptArgs {
+    #[command(flatten)]
+    spec: SpecArgs,
+    /// The key to sweep, e.g. training.samples, features.depth (depth at constant width)
+    /// or features.width.
+    #[arg(long)]
+    param: String,
+    /// Values: a:b:step (inclusive) or v1,v2,...
+    #[arg(long)]
+    values: String,
+}
+
+impl SweptArgs {
+    /// The spec document with its overrides, and the values; an unknown key fails
+    /// every point the same way, so it is refused once, up front.
+    fn resolve(&self) -> Result<(SpecDoc, Vec<String>), Failure> {
+        let mut doc = SpecDoc::read(&self.spec.spec)?;
+        for assignment in &self.spec.overrides {
+            doc.set(assignment)?;
+        }
+        if !rfrisk::spec::KEYS.contains(&self.param.as_str()) {
+            return Err(Failure {
+                code: 2,
+                message: format!("--param {}: unknown key (known keys: {})", self.param, rfrisk::spec::KEYS.join(", ")),
+            });
+        }
+        let values = sweep::parse_values(&self.values).map_err(|reason| Failure { code: 2, message: format!("--values {reason}") })?;
+        Ok((doc, values))
+    }
 }
 
 /// How trials are run (simulate and validate).
@@ -128,13 +161,7 @@ enum Command {
     /// Predict at each value of one spec key (in parallel) and write a CSV.
     Sweep {
         #[command(flatten)]
-        spec: SpecArgs,
-        /// The key to sweep, e.g. training.samples or features.depth (depth at constant width).
-        #[arg(long)]
-        param: String,
-        /// Values: a:b:step (inclusive) or v1,v2,...
-        #[arg(long)]
-        values: String,
+        swept: SweptArgs,
         /// Write the CSV here (atomically) instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -157,13 +184,7 @@ enum Command {
     /// Theory and simulation at the same values of one key: one CSV and one plot (PNG and SVG).
     Validate {
         #[command(flatten)]
-        spec: SpecArgs,
-        /// The numeric key to sweep, e.g. training.samples or features.depth.
-        #[arg(long)]
-        param: String,
-        /// Values: a:b:step (inclusive) or v1,v2,...
-        #[arg(long)]
-        values: String,
+        swept: SweptArgs,
         #[command(flatten)]
         trial: TrialArgs,
         /// Directory for validate.csv, validate.png, validate.svg and trials/.
@@ -355,20 +376,9 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 Format::Json => json(&gep),
             })
         }
-        Command::Sweep { spec, param, values, out } => {
-            let mut doc = SpecDoc::read(&spec.spec)?;
-            for assignment in &spec.overrides {
-                doc.set(assignment)?;
-            }
-            let values = sweep::parse_values(&values)
-                .map_err(|reason| Failure { code: 2, message: format!("--values {reason}") })?;
-            // An unknown key fails every point the same way: refuse it once, up front.
-            if !rfrisk::spec::KEYS.contains(&param.as_str()) {
-                return Err(Failure {
-                    code: 2,
-                    message: format!("--param {param}: unknown key (known keys: {})", rfrisk::spec::KEYS.join(", ")),
-                });
-            }
+        Command::Sweep { swept, out } => {
+            let (doc, values) = swept.resolve()?;
+            let param = swept.param;
             let points = sweep::sweep(&doc, &param, &values);
             let failed: Vec<_> = points.iter().filter_map(|p| p.outcome.as_ref().err().map(|e| (&p.value, e))).collect();
             for (value, error) in &failed {
@@ -413,16 +423,9 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 Format::Json => json(&summary),
             })
         }
-        Command::Validate { spec, param, values, trial, out_dir, resume, look } => {
-            let input = |message: String| Failure { code: 2, message };
-            let mut doc = SpecDoc::read(&spec.spec)?;
-            for assignment in &spec.overrides {
-                doc.set(assignment)?;
-            }
-            if !rfrisk::spec::KEYS.contains(&param.as_str()) {
-                return Err(input(format!("--param {param}: unknown key (known keys: {})", rfrisk::spec::KEYS.join(", "))));
-            }
-            let values = sweep::parse_values(&values).map_err(|reason| input(format!("--values {reason}")))?;
+        Command::Validate { swept, trial, out_dir, resume, look } => {
+            let (doc, values) = swept.resolve()?;
+            let param = swept.param;
             let base = doc.to_spec()?;
             let (laws, backend) = trial.checked()?;
             let run = rfrisk::validate::Validation {
@@ -444,7 +447,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
                     bar.set_position(done as u64);
                 })
                 .map_err(|e| match e {
-                    rfrisk::validate::ValidateError::NotNumeric(_) => input(e.to_string()),
+                    rfrisk::validate::ValidateError::NotNumeric(_) => Failure { code: 2, message: e.to_string() },
                     rfrisk::validate::ValidateError::Simulate(e) => simulate_failure(e),
                 })?;
             bar.finish_and_clear();
