@@ -9,13 +9,10 @@ use faer::Mat;
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-/// A `rows x cols` weight matrix with i.i.d. entries of variance `1/cols`.
+/// A `rows x cols` weight matrix with i.i.d. entries of variance `1/cols` from `law`.
 pub fn weight_matrix(rows: usize, cols: usize, law: WeightLaw, rng: &mut impl Rng) -> Mat<f64> {
     let scale = 1.0 / (cols as f64).sqrt();
-    match law {
-        WeightLaw::Gaussian => Mat::from_fn(rows, cols, |_, _| scale * rng.sample::<f64, _>(StandardNormal)),
-        WeightLaw::Onebit => Mat::from_fn(rows, cols, |_, _| if rng.random::<bool>() { scale } else { -scale }),
-    }
+    Mat::from_fn(rows, cols, |_, _| scale * law.value(rng.sample::<f64, _>(StandardNormal)))
 }
 
 /// `Sigma_L` for inputs `x ~ N(0, I_{dim})` through layers of the given widths.

@@ -32,7 +32,7 @@ pub enum SimulateError {
     #[error("cannot read {path}: {message}")]
     Csv { path: PathBuf, message: String },
     #[error("{law} trial {trial} (seed {seed}): {source}")]
-    Trial { law: &'static str, trial: usize, seed: u64, source: validation::TrialError },
+    Trial { law: String, trial: usize, seed: u64, source: validation::TrialError },
 }
 
 /// The seed of trial `k` of a run with seed `run_seed` (SplitMix64 of the pair),
@@ -85,15 +85,15 @@ impl Run<'_> {
         let total = self.laws.len() * self.trials;
         let todo: Vec<(WeightLaw, usize)> = (0..self.trials)
             .flat_map(|k| self.laws.iter().map(move |&law| (law, k)))
-            .filter(|(law, k)| !rows.iter().any(|r| r.weights == law.name() && r.trial == *k))
+            .filter(|(law, k)| !rows.iter().any(|r| r.weights == law.to_string() && r.trial == *k))
             .collect();
         progress(total - todo.len(), total);
         for (law, k) in todo {
             let seed = trial_seed(self.seed, k);
             let outcome: TrialOutcome = run_trial(self.spec, law, seed, self.n_test, self.trainer, self.backend)
-                .map_err(|source| SimulateError::Trial { law: law.name(), trial: k, seed, source })?;
+                .map_err(|source| SimulateError::Trial { law: law.to_string(), trial: k, seed, source })?;
             let row = TrialRow {
-                weights: law.name().to_owned(),
+                weights: law.to_string(),
                 trial: k,
                 seed,
                 excess_risk: outcome.excess_risk,
@@ -107,12 +107,12 @@ impl Run<'_> {
             rows.push(row);
             progress(total - self.remaining(&rows), total);
         }
-        rows.retain(|r| self.laws.iter().any(|l| l.name() == r.weights) && r.trial < self.trials);
+        rows.retain(|r| self.laws.iter().any(|l| l.to_string() == r.weights) && r.trial < self.trials);
         Ok(rows)
     }
 
     fn remaining(&self, rows: &[TrialRow]) -> usize {
-        let done = rows.iter().filter(|r| self.laws.iter().any(|l| l.name() == r.weights) && r.trial < self.trials).count();
+        let done = rows.iter().filter(|r| self.laws.iter().any(|l| l.to_string() == r.weights) && r.trial < self.trials).count();
         self.laws.len() * self.trials - done
     }
 
@@ -229,8 +229,14 @@ pub struct Summary {
 
 pub fn summarize(spec: &Spec, rows: &[TrialRow]) -> Summary {
     let mut laws = BTreeMap::new();
-    for (name, _) in WeightLaw::CHOICES {
-        let pick = |f: fn(&TrialRow) -> f64| rows.iter().filter(|r| r.weights == *name).map(f).collect::<Vec<f64>>();
+    let mut names: Vec<&str> = Vec::new();
+    for r in rows {
+        if !names.contains(&r.weights.as_str()) {
+            names.push(&r.weights);
+        }
+    }
+    for name in names {
+        let pick = |f: fn(&TrialRow) -> f64| rows.iter().filter(|r| r.weights == name).map(f).collect::<Vec<f64>>();
         if let (Some(excess_risk), Some(test_error)) = (Estimate::of(&pick(|r| r.excess_risk)), Estimate::of(&pick(|r| r.test_error))) {
             laws.insert(name.to_string(), LawSummary { excess_risk, test_error });
         }

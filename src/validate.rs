@@ -90,7 +90,7 @@ impl Validation<'_> {
             let spec = match spec {
                 Ok(spec) => spec,
                 Err(e) => {
-                    rows.extend(self.laws.iter().map(|l| Row::failed(l.name(), x, &e.to_string())));
+                    rows.extend(self.laws.iter().map(|l| Row::failed(&l.to_string(), x, &e.to_string())));
                     continue;
                 }
             };
@@ -112,19 +112,19 @@ impl Validation<'_> {
                 Ok(r) => r,
                 // A trial that cannot be trained (no positive interpolator) marks the point.
                 Err(SimulateError::Trial { source, .. }) => {
-                    rows.extend(self.laws.iter().map(|l| Row::failed(l.name(), x, &source.to_string())));
+                    rows.extend(self.laws.iter().map(|l| Row::failed(&l.to_string(), x, &source.to_string())));
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             };
             for law in &self.laws {
                 let pick = |f: fn(&crate::simulate::TrialRow) -> f64| -> Vec<f64> {
-                    trial_rows.iter().filter(|r| r.weights == law.name()).map(f).collect()
+                    trial_rows.iter().filter(|r| r.weights == law.to_string()).map(f).collect()
                 };
                 let (e, t) = (Estimate::of(&pick(|r| r.excess_risk)), Estimate::of(&pick(|r| r.test_error)));
                 rows.push(match (e, t) {
                     (Some(e), Some(t)) => Row {
-                        series: law.name().into(),
+                        series: law.to_string(),
                         x,
                         excess_risk: Some(e.mean),
                         excess_stderr: Some(e.stderr),
@@ -133,7 +133,7 @@ impl Validation<'_> {
                         trials: Some(e.n),
                         status: "ok".into(),
                     },
-                    _ => Row::failed(law.name(), x, "no trials"),
+                    _ => Row::failed(&law.to_string(), x, "no trials"),
                 });
             }
         }

@@ -50,7 +50,7 @@ fn invalid_specs_are_refused_with_the_key_and_the_reason() {
         ("negative-norm", "[teacher]\nnorm2 = -1.0\n", &["teacher.norm2", ">= 0"]),
         ("unknown-activation", "[features]\nactivation = \"relu\"\n", &["features.activation", "unknown value `relu`"]),
         ("unknown-mirror", "[training]\nmirror = \"adam\"\n", &["training.mirror", "unknown value `adam`"]),
-        ("unknown-weights", "[features]\nweights = \"ternary\"\n", &["features.weights", "unknown value `ternary`"]),
+        ("unknown-weights", "[features]\nweights = \"binary\"\n", &["features.weights", "unknown weight law `binary`"]),
         ("unknown-prior", "[teacher]\nprior = \"laplace\"\n", &["teacher.prior", "unknown value `laplace`"]),
         (
             "samples-at-width",

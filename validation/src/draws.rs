@@ -73,23 +73,14 @@ pub fn stacked_inputs(seed: u64, first: (Stream, usize), second: (Stream, usize)
     MatRef::from_column_major_slice(&data, n1 + n2, dim).to_owned()
 }
 
-/// Hidden layer `l`'s weights, `width x fan_in`, variance `1/fan_in`: `G/sqrt(fan_in)`
-/// or `sign(G)/sqrt(fan_in)` for the same Gaussian `G`.
+/// Hidden layer `l`'s weights, `width x fan_in`: `law.value(G)/sqrt(fan_in)` for
+/// the same Gaussian `G` whatever the law, so that laws are compared on paired draws.
 pub fn layer_weights(seed: u64, layer: usize, width: usize, fan_in: usize, law: WeightLaw) -> Mat<f32> {
-    let scale = 1.0 / (fan_in as f32).sqrt();
+    let scale = 1.0 / (fan_in as f64).sqrt();
     let fill = |rng: &mut ChaCha8Rng, col: &mut [f32]| {
         for x in col {
             let g: f32 = rng.sample(StandardNormal);
-            *x = match law {
-                WeightLaw::Gaussian => scale * g,
-                WeightLaw::Onebit => {
-                    if g >= 0.0 {
-                        scale
-                    } else {
-                        -scale
-                    }
-                }
-            };
+            *x = (law.value(g as f64) * scale) as f32;
         }
     };
     by_columns(width, fan_in, fill, seed, Stream::Layer(layer))

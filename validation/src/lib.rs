@@ -8,6 +8,7 @@ pub mod model;
 pub mod opencl;
 pub mod train;
 pub mod trial;
+pub mod weights;
 
 pub use backend::{Backend, Cpu};
 pub use opencl::OpenCl;

@@ -100,16 +100,10 @@ macro_rules! named_choices {
 }
 
 named_choices!(Activation { Tanh = "tanh", Erf = "erf", Identity = "identity", Sign = "sign" });
-named_choices!(WeightLaw { Gaussian = "gaussian", Onebit = "onebit" });
 named_choices!(Prior { Gaussian = "gaussian", HalfNormal = "half-normal" });
 named_choices!(Mirror { Squared = "squared", Entropic = "entropic" });
 
-/// Law of the i.i.d. hidden weights (all with variance `1/d_{l-1}`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WeightLaw {
-    Gaussian,
-    Onebit,
-}
+pub use crate::weights::WeightLaw;
 
 /// Prior of the teacher's entries `a*_i`, scaled so that `E a*_i^2 = norm2 / d_L`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,7 +177,7 @@ impl fmt::Display for Spec {
             self.dim,
             self.widths,
             self.samples,
-            self.weights.name(),
+            self.weights,
             self.prior.name(),
             self.norm2,
             self.noise_std,
