@@ -47,6 +47,9 @@ impl GaussianEquivalence for Activation {
             ),
             // E|z| = sqrt(2 v / pi);  sign(z)^2 = 1 almost surely.
             Self::Sign => Gep::from_moments(v_in, (2.0 * v_in / PI).sqrt(), 1.0),
+            // E[z relu z] = v/2; E relu(z)^2 = v/2. Its mean sqrt(v/(2 pi)) is not zero: the
+            // coefficients exist, but the theory does not apply (predict refuses ReLU).
+            Self::Relu => Gep::from_moments(v_in, v_in / 2.0, v_in / 2.0),
             Self::Tanh => Gep::from_moments(
                 v_in,
                 gaussian_expectation(|z| z * z.tanh(), v_in),
@@ -101,6 +104,6 @@ mod tests {
         for &(_, act) in Activation::CHOICES {
             assert_eq!(act.to_string().parse::<Activation>(), Ok(act));
         }
-        assert!("relu".parse::<Activation>().unwrap_err().contains("unknown value `relu`"));
+        assert!("softplus".parse::<Activation>().unwrap_err().contains("unknown value `softplus`"));
     }
 }

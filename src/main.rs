@@ -260,7 +260,7 @@ impl From<PredictError> for Failure {
     fn from(e: PredictError) -> Self {
         let code = match e {
             PredictError::UnsupportedMirror(_) => 2,
-            PredictError::NoSignal { .. } => 3,
+            PredictError::NoSignal { .. } | PredictError::NotOdd(_) => 3,
             PredictError::Solve(_) | PredictError::NonFinite { .. } => 4,
         };
         Failure { code, message: e.to_string() }
@@ -370,6 +370,9 @@ fn run(cli: Cli) -> Result<String, Failure> {
         }
         Command::Gep { spec, format } => {
             let spec = load(&spec)?;
+            if !spec.activation.is_odd() {
+                return Err(PredictError::NotOdd(spec.activation).into());
+            }
             let gep = rfrisk::gep::layer_coefficients(spec.activation, spec.depth());
             Ok(match format {
                 Format::Table => report::gep_table(&gep),

@@ -42,6 +42,8 @@ pub struct Named {
 pub enum PredictError {
     #[error("training.mirror: the `{0}` mirror map is not implemented yet (only `squared`)")]
     UnsupportedMirror(&'static str),
+    #[error("features.activation: `{0}` is not odd, so the features are not centred: outside the theory (its equations assume E sigma(z) = 0)")]
+    NotOdd(crate::Activation),
     #[error("layer {layer}: rho1 = {rho1} carries no signal through the layer; the theory needs rho1 > 0")]
     NoSignal { layer: usize, rho1: f64 },
     #[error("{0}")]
@@ -62,6 +64,9 @@ pub fn system_layers(spec: &Spec, geps: &[Gep]) -> Vec<Layer> {
 
 /// Predicts the asymptotic excess risk and test error of `spec`.
 pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
+    if !spec.activation.is_odd() {
+        return Err(PredictError::NotOdd(spec.activation));
+    }
     if spec.mirror != Mirror::Squared {
         return Err(PredictError::UnsupportedMirror(spec.mirror.name()));
     }

@@ -48,7 +48,7 @@ fn invalid_specs_are_refused_with_the_key_and_the_reason() {
         ("inf-norm", "[teacher]\nnorm2 = inf\n", &["teacher.norm2", "finite"]),
         ("negative-noise", "[teacher]\nnoise_std = -0.1\n", &["teacher.noise_std", ">= 0"]),
         ("negative-norm", "[teacher]\nnorm2 = -1.0\n", &["teacher.norm2", ">= 0"]),
-        ("unknown-activation", "[features]\nactivation = \"relu\"\n", &["features.activation", "unknown value `relu`"]),
+        ("unknown-activation", "[features]\nactivation = \"softplus\"\n", &["features.activation", "unknown value `softplus`"]),
         ("unknown-mirror", "[training]\nmirror = \"adam\"\n", &["training.mirror", "unknown value `adam`"]),
         ("unknown-weights", "[features]\nweights = \"binary\"\n", &["features.weights", "unknown weight law `binary`"]),
         ("unknown-prior", "[teacher]\nprior = \"laplace\"\n", &["teacher.prior", "unknown value `laplace`"]),
@@ -83,6 +83,16 @@ fn invalid_overrides_are_refused() {
     assert_refused(&rfrisk(&["predict", p, "--set", "training.samples=0"]), &["training.samples", "must be > 0, got 0"]);
     assert_refused(&rfrisk(&["predict", p, "--set", "training.samples=900"]), &["training.samples", "interpolation regime"]);
     assert_refused(&rfrisk(&["predict", p, "--set", "training.mirror=entropic"]), &["training.mirror", "not implemented yet"]);
+}
+
+#[test]
+fn relu_is_simulated_but_outside_the_theory() {
+    let path = spec_file("relu.toml", VALID);
+    let out = rfrisk(&["predict", path.to_str().unwrap(), "--set", "features.activation=relu"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("features.activation") && stderr.contains("not odd") && stderr.contains("outside the theory"), "{stderr}");
 }
 
 #[test]

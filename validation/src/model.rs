@@ -4,22 +4,30 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The activations the theory covers: odd functions, so features are centred.
+/// Elementwise activations. The theory covers the odd ones (features centred);
+/// ReLU is simulated but outside the theory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Activation {
     Tanh,
     Erf,
     Identity,
     Sign,
+    Relu,
 }
 
 impl Activation {
+    /// Odd activations give centred features, which the theory needs.
+    pub fn is_odd(self) -> bool {
+        self != Activation::Relu
+    }
+
     /// Single precision, for the simulator's feature maps.
     pub fn eval_f32(self, z: f32) -> f32 {
         match self {
             Self::Tanh => fast_tanh(z),
             Self::Erf => libm::erff(z),
             Self::Identity => z,
+            Self::Relu => z.max(0.0),
             // sign(0) = 0, which keeps the activation odd (signum(0) would be 1).
             Self::Sign => {
                 if z == 0.0 {
@@ -37,6 +45,7 @@ impl Activation {
             // libm (a port of musl) is accurate to an ulp; statrs 0.18's erf is off by 1e-10.
             Self::Erf => libm::erf(z),
             Self::Identity => z,
+            Self::Relu => z.max(0.0),
             // sign(0) = 0, which keeps the activation odd (signum(0) would be 1).
             Self::Sign => {
                 if z == 0.0 {
@@ -99,7 +108,7 @@ macro_rules! named_choices {
     };
 }
 
-named_choices!(Activation { Tanh = "tanh", Erf = "erf", Identity = "identity", Sign = "sign" });
+named_choices!(Activation { Tanh = "tanh", Erf = "erf", Identity = "identity", Sign = "sign", Relu = "relu" });
 named_choices!(Prior { Gaussian = "gaussian", HalfNormal = "half-normal" });
 named_choices!(Mirror { Squared = "squared", Entropic = "entropic" });
 

@@ -36,6 +36,7 @@ float activate(float x, int kind) {
     }
     if (kind == 1) return erf(x);
     if (kind == 2) return x;
+    if (kind == 4) return fmax(x, 0.0f);
     return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f);
 }
 
@@ -137,6 +138,7 @@ impl OpenCl {
             Activation::Erf => 1,
             Activation::Identity => 2,
             Activation::Sign => 3,
+            Activation::Relu => 4,
         };
         let upload = |data: &[f32]| -> Result<Buffer<cl_float>, OpenClError> {
             // SAFETY: a fresh buffer of data.len() floats, written once, blocking.
