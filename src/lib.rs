@@ -23,3 +23,4 @@ pub mod curve;
 pub mod plot;
 pub mod validate;
 pub mod reproduce;
+pub mod gap;

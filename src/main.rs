@@ -210,6 +210,37 @@ enum Command {
         #[command(flatten)]
         look: PlotLook,
     },
+    /// Does quantizing the hidden weights cost anything here? The theory's checklist, the
+    /// measured paired gap with its test, and the trials needed to detect a given gap.
+    Gap {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        trial: TrialArgs,
+        /// Relative gap to detect (0.01 = 1% of the first law's excess risk).
+        #[arg(long, default_value_t = 0.01)]
+        detect: f64,
+        /// Significance level of the test.
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// Power wanted for detecting --detect.
+        #[arg(long, default_value_t = 0.8)]
+        power: f64,
+        /// Scan a key (typically features.width): the gap at each of --values and a
+        /// fitted log-log slope of the mean |gap| with its confidence interval.
+        #[arg(long, requires = "values")]
+        scan: Option<String>,
+        /// Values for --scan: a:b:step or v1,v2,...
+        #[arg(long, requires = "scan")]
+        values: Option<String>,
+        /// Append each finished trial to this CSV (without --scan), resumable with --resume.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, requires = "out")]
+        resume: bool,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Rebuild a committed figure of figures/ (depth, gap): runs or resumes its trials,
     /// then writes NAME.csv, NAME.png and NAME.svg.
     Reproduce {
@@ -489,6 +520,98 @@ fn run(cli: Cli) -> Result<String, Failure> {
             })?;
             eprintln!("wrote {} and {}", out.with_extension("png").display(), out.with_extension("svg").display());
             Ok(String::new())
+        }
+        Command::Gap { spec, trial, detect, alpha, power, scan, values, out, resume, format } => {
+            let input = |message: String| Failure { code: 2, message };
+            if !(detect > 0.0 && detect.is_finite()) {
+                return Err(input(format!("--detect must be > 0, got {detect}")));
+            }
+            if !(alpha > 0.0 && alpha < 1.0) || !(power > 0.0 && power < 1.0) {
+                return Err(input(format!("--alpha and --power must be in (0, 1), got {alpha} and {power}")));
+            }
+            let mut doc = SpecDoc::read(&spec.spec)?;
+            for assignment in &spec.overrides {
+                doc.set(assignment)?;
+            }
+            let (laws, backend) = trial.checked()?;
+            let gap_failure = |e: rfrisk::gap::GapError| match e {
+                rfrisk::gap::GapError::Simulate(e) => simulate_failure(e),
+                other => input(other.to_string()),
+            };
+            let bar = progress_bar();
+            let progress = |done: usize, total: usize| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            };
+            let points: Vec<(String, Spec)> = match (&scan, &values) {
+                (Some(key), Some(values)) => {
+                    if !rfrisk::spec::KEYS.contains(&key.as_str()) {
+                        return Err(input(format!("--scan {key}: unknown key (known keys: {})", rfrisk::spec::KEYS.join(", "))));
+                    }
+                    if out.is_some() {
+                        return Err(input("--out is for a single spec, not --scan".into()));
+                    }
+                    let values = sweep::parse_values(values).map_err(|reason| input(format!("--values {reason}")))?;
+                    values
+                        .into_iter()
+                        .map(|v| {
+                            let mut d = doc.clone();
+                            d.set(&format!("{key}={v}"))?;
+                            Ok((v, d.to_spec()?))
+                        })
+                        .collect::<Result<_, SpecError>>()?
+                }
+                _ => vec![(String::new(), doc.to_spec()?)],
+            };
+            let mut scanned = Vec::new();
+            for (value, spec) in &points {
+                let run = rfrisk::simulate::Run {
+                    spec,
+                    laws: laws.clone(),
+                    trials: trial.trials,
+                    n_test: trial.n_test,
+                    seed: trial.seed,
+                    trainer: trial.trainer.into(),
+                    backend: backend.as_ref(),
+                };
+                let rows = run.execute(out.as_deref(), resume, &progress).map_err(simulate_failure)?;
+                let (mean_abs_gap, mean_abs_gap_stderr) = match laws[..] {
+                    [a, b] => rfrisk::gap::mean_abs_gap(&rows, a, b),
+                    _ => return Err(gap_failure(rfrisk::gap::GapError::NotTwoLaws(laws.len()))),
+                };
+                let report = rfrisk::gap::report(spec, &laws, &rows, detect, alpha, power).map_err(gap_failure)?;
+                scanned.push(rfrisk::gap::ScanPoint { value: value.clone(), mean_abs_gap, mean_abs_gap_stderr, report });
+            }
+            bar.finish_and_clear();
+            if scan.is_none() {
+                let report = &scanned[0].report;
+                return Ok(match format {
+                    Format::Table => rfrisk::gap::table(report),
+                    Format::Json => json(report),
+                });
+            }
+            let xy: Vec<(f64, f64)> = scanned.iter().filter_map(|p| p.value.parse::<f64>().ok().map(|x| (x, p.mean_abs_gap))).collect();
+            let slope = rfrisk::gap::log_log_slope(&xy, alpha);
+            Ok(match format {
+                Format::Json => json(&serde_json::json!({ "scan": scan, "points": scanned, "slope": slope })),
+                Format::Table => {
+                    let mut out = format!("{:>12}  {:>12}  {:>10}  {:>12}  {:>9}  {}\n", scan.as_deref().unwrap_or(""), "mean |gap|", "s.e.", "gap", "p", "in theory");
+                    for p in &scanned {
+                        out += &format!(
+                            "{:>12}  {:>12.4e}  {:>10.2e}  {:>+12.3e}  {:>9.3}  {}\n",
+                            p.value, p.mean_abs_gap, p.mean_abs_gap_stderr, p.report.gap.mean, p.report.gap.p_value, p.report.in_theory
+                        );
+                    }
+                    out += &match slope {
+                        Some(s) => format!(
+                            "log-log slope of mean |gap|: {:+.3}  [{:+.3}, {:+.3}] ({:.0}% CI)\n",
+                            s.estimate, s.ci_low, s.ci_high, 100.0 * (1.0 - alpha)
+                        ),
+                        None => "log-log slope: needs at least three numeric values with a positive gap\n".into(),
+                    };
+                    out
+                }
+            })
         }
         Command::Reproduce { name, out_dir, trials, backend, resume } => {
             let names: Vec<&str> = rfrisk::reproduce::FIGURES.iter().map(|f| f.name).collect();

@@ -1,0 +1,266 @@
+//! `rfrisk gap`: does quantizing the hidden weights to a law cost anything for a
+//! spec, and how many trials would show it?
+//!
+//! The theory's answer is that every centred i.i.d. law of variance 1/d has the
+//! same limit; the checklist says whether the spec is inside the theory. The
+//! measurement pairs the two laws on the same data, teacher and underlying
+//! Gaussian draw (`validation::draws`), so the test is a paired t-test on the
+//! per-trial differences: the design with more power here, because the two
+//! laws' risks are positively correlated.
+
+use crate::simulate::{SimulateError, TrialRow};
+use crate::spec::{Mirror, Spec, WeightLaw};
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Assumption {
+    pub name: &'static str,
+    pub holds: bool,
+    pub detail: String,
+}
+
+/// The theory's conditions, checked for one spec and pair of laws.
+pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<Assumption> {
+    let odd = spec.activation.is_odd();
+    let infeasible = rows.iter().any(|r| !r.excess_risk.is_finite());
+    vec![
+        Assumption {
+            name: "odd activation",
+            holds: odd,
+            detail: format!("{} is {}", spec.activation, if odd { "odd" } else { "not odd" }),
+        },
+        Assumption {
+            name: "centred features",
+            holds: odd,
+            detail: if odd { "x ~ N(0, I) and an odd activation".into() } else { "an activation that is not odd has E sigma(z) != 0".into() },
+        },
+        Assumption {
+            name: "last layer overparameterised (d_L > n)",
+            holds: spec.samples < spec.last_width(),
+            detail: format!("n = {}, d_L = {}", spec.samples, spec.last_width()),
+        },
+        Assumption {
+            name: "centred i.i.d. weights of variance 1/d",
+            holds: laws.iter().all(|l| l.has_unit_variance()),
+            detail: laws.iter().map(|l| format!("{l}: {}", if l.has_unit_variance() { "yes" } else { "no, variance mismatched" })).collect::<Vec<_>>().join("; "),
+        },
+        Assumption {
+            name: "entropic feasibility",
+            holds: spec.mirror == Mirror::Squared || !infeasible,
+            detail: match spec.mirror {
+                Mirror::Squared => "not needed (squared mirror map)".into(),
+                Mirror::Entropic => if infeasible { "some trial had no positive interpolator".into() } else { "every trial had a positive interpolator".into() },
+            },
+        },
+    ]
+}
+
+/// The measured gap `b - a` in excess risk, paired by trial.
+#[derive(Clone, Debug, Serialize)]
+pub struct Gap {
+    /// Mean of the per-trial differences.
+    pub mean: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Two-sided p-value of the paired t-test of zero mean.
+    pub p_value: f64,
+    /// `mean` over the mean excess risk of law `a`.
+    pub relative: f64,
+    /// Cohen's d_z: mean difference over the standard deviation of the differences.
+    pub effect_size: f64,
+    /// Standard deviation of the per-trial differences.
+    pub sd: f64,
+    /// Correlation of the two laws' risks across trials (why pairing pays).
+    pub correlation: f64,
+    pub trials: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GapError {
+    #[error("--weights needs exactly two laws, got {0}")]
+    NotTwoLaws(usize),
+    #[error("--trials must be at least 2 for a paired t-test")]
+    TooFewTrials,
+    #[error(transparent)]
+    Simulate(#[from] SimulateError),
+}
+
+/// Per-trial (a, b) excess risks, matched by trial index.
+pub fn pairs(rows: &[TrialRow], a: WeightLaw, b: WeightLaw) -> Vec<(f64, f64)> {
+    let (a, b) = (a.to_string(), b.to_string());
+    rows.iter()
+        .filter(|r| r.weights == a)
+        .filter_map(|ra| rows.iter().find(|rb| rb.weights == b && rb.trial == ra.trial).map(|rb| (ra.excess_risk, rb.excess_risk)))
+        .collect()
+}
+
+/// The paired t-test at level `alpha` (two-sided).
+pub fn paired_test(pairs: &[(f64, f64)], alpha: f64) -> Gap {
+    let n = pairs.len();
+    let nf = n as f64;
+    let diffs: Vec<f64> = pairs.iter().map(|(a, b)| b - a).collect();
+    let mean = diffs.iter().sum::<f64>() / nf;
+    let sd = (diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (nf - 1.0)).sqrt();
+    let se = sd / nf.sqrt();
+    let t = StudentsT::new(0.0, 1.0, nf - 1.0).expect("n >= 2");
+    let half = t.inverse_cdf(1.0 - alpha / 2.0) * se;
+    let p_value = if se > 0.0 { 2.0 * (1.0 - t.cdf((mean / se).abs())) } else if mean == 0.0 { 1.0 } else { 0.0 };
+    let mean_a = pairs.iter().map(|(a, _)| a).sum::<f64>() / nf;
+    let mean_b = pairs.iter().map(|(_, b)| b).sum::<f64>() / nf;
+    let cov = pairs.iter().map(|(a, b)| (a - mean_a) * (b - mean_b)).sum::<f64>();
+    let (va, vb) = (pairs.iter().map(|(a, _)| (a - mean_a).powi(2)).sum::<f64>(), pairs.iter().map(|(_, b)| (b - mean_b).powi(2)).sum::<f64>());
+    Gap {
+        mean,
+        ci_low: mean - half,
+        ci_high: mean + half,
+        p_value,
+        relative: mean / mean_a,
+        effect_size: if sd > 0.0 { mean / sd } else { 0.0 },
+        sd,
+        correlation: if va > 0.0 && vb > 0.0 { cov / (va * vb).sqrt() } else { 0.0 },
+        trials: n,
+    }
+}
+
+/// Trials needed for the paired t-test at level `alpha` to detect a gap of
+/// `detect` (relative to `risk`) with probability `power`, when the per-trial
+/// differences have standard deviation `sd`: the normal approximation
+/// `((z_{1-alpha/2} + z_power) sd / delta)^2`, then refined with Student quantiles
+/// at the resulting degrees of freedom until it settles.
+pub fn trials_needed(sd: f64, risk: f64, detect: f64, alpha: f64, power: f64) -> usize {
+    let delta = (detect * risk).abs();
+    if !(delta > 0.0) || !(sd > 0.0) {
+        return 2;
+    }
+    let z = Normal::new(0.0, 1.0).expect("standard normal");
+    let mut n = (((z.inverse_cdf(1.0 - alpha / 2.0) + z.inverse_cdf(power)) * sd / delta).powi(2)).ceil().max(2.0);
+    for _ in 0..50 {
+        let t = StudentsT::new(0.0, 1.0, n - 1.0).expect("n >= 2");
+        let next = (((t.inverse_cdf(1.0 - alpha / 2.0) + t.inverse_cdf(power)) * sd / delta).powi(2)).ceil().max(2.0);
+        if next == n {
+            break;
+        }
+        n = next;
+    }
+    n.min(1e9) as usize
+}
+
+/// Everything `rfrisk gap` reports for one spec.
+#[derive(Clone, Debug, Serialize)]
+pub struct GapReport {
+    pub in_theory: bool,
+    pub assumptions: Vec<Assumption>,
+    pub laws: [String; 2],
+    /// The theory's limit, the same for both laws when `in_theory`.
+    pub theory_excess_risk: Option<f64>,
+    pub design: &'static str,
+    pub gap: Gap,
+    pub detect: f64,
+    pub alpha: f64,
+    pub power: f64,
+    pub trials_needed: usize,
+}
+
+/// The report on finished paired trials of laws `a` and `b`.
+pub fn report(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow], detect: f64, alpha: f64, power: f64) -> Result<GapReport, GapError> {
+    let [a, b] = laws[..] else { return Err(GapError::NotTwoLaws(laws.len())) };
+    let pairs = pairs(rows, a, b);
+    if pairs.len() < 2 {
+        return Err(GapError::TooFewTrials);
+    }
+    let assumptions = assumptions(spec, laws, rows);
+    let in_theory = assumptions.iter().all(|x| x.holds);
+    let gap = paired_test(&pairs, alpha);
+    let risk_a = pairs.iter().map(|(a, _)| a).sum::<f64>() / pairs.len() as f64;
+    Ok(GapReport {
+        in_theory,
+        assumptions,
+        laws: [a.to_string(), b.to_string()],
+        theory_excess_risk: if in_theory { crate::predict(spec).ok().map(|p| p.excess_risk) } else { None },
+        design: "paired t-test on per-trial differences (both laws share data, teacher and the underlying Gaussian weight draw)",
+        trials_needed: trials_needed(gap.sd, risk_a, detect, alpha, power),
+        gap,
+        detect,
+        alpha,
+        power,
+    })
+}
+
+/// The report for a person.
+pub fn table(r: &GapReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    writeln!(out, "{} vs {}: {}", r.laws[0], r.laws[1], if r.in_theory { "inside the theory" } else { "OUTSIDE the theory" }).unwrap();
+    for a in &r.assumptions {
+        writeln!(out, "  [{}] {} ({})", if a.holds { "x" } else { " " }, a.name, a.detail).unwrap();
+    }
+    match (r.in_theory, r.theory_excess_risk) {
+        (true, Some(t)) => writeln!(out, "theory: both laws have the same limit, excess risk {t:.6}").unwrap(),
+        (true, None) => writeln!(out, "theory: both laws have the same limit").unwrap(),
+        (false, _) => writeln!(out, "theory: no statement (an assumption fails)").unwrap(),
+    }
+    let g = &r.gap;
+    writeln!(
+        out,
+        "measured gap ({} - {}), {} paired trials: {:+.3e}  [{:+.3e}, {:+.3e}] ({:.0}% CI), relative {:+.2}%",
+        r.laws[1],
+        r.laws[0],
+        g.trials,
+        g.mean,
+        g.ci_low,
+        g.ci_high,
+        100.0 * (1.0 - r.alpha),
+        100.0 * g.relative
+    )
+    .unwrap();
+    writeln!(out, "{}: p = {:.3e}, effect size d_z = {:+.3}, correlation between laws {:.2}", r.design, g.p_value, g.effect_size, g.correlation).unwrap();
+    writeln!(
+        out,
+        "trials needed to detect a {:.2}% relative gap with power {:.2} at alpha {:.3}: {}",
+        100.0 * r.detect,
+        r.power,
+        r.alpha,
+        r.trials_needed
+    )
+    .unwrap();
+    out
+}
+
+/// A fitted log–log slope with its confidence interval.
+#[derive(Clone, Debug, Serialize)]
+pub struct Slope {
+    pub estimate: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+/// Least-squares slope of `ln y` on `ln x`, with a `1 - alpha` interval from
+/// Student's t with `m - 2` degrees of freedom. `None` below three points.
+pub fn log_log_slope(points: &[(f64, f64)], alpha: f64) -> Option<Slope> {
+    let pts: Vec<(f64, f64)> = points.iter().filter(|(x, y)| *x > 0.0 && *y > 0.0).map(|(x, y)| (x.ln(), y.ln())).collect();
+    let m = pts.len() as f64;
+    if pts.len() < 3 {
+        return None;
+    }
+    let (mx, my) = (pts.iter().map(|p| p.0).sum::<f64>() / m, pts.iter().map(|p| p.1).sum::<f64>() / m);
+    let sxx = pts.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>();
+    let slope = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / sxx;
+    let resid = pts.iter().map(|p| (p.1 - my - slope * (p.0 - mx)).powi(2)).sum::<f64>() / (m - 2.0);
+    let half = StudentsT::new(0.0, 1.0, m - 2.0).expect("m >= 3").inverse_cdf(1.0 - alpha / 2.0) * (resid / sxx).sqrt();
+    Some(Slope { estimate: slope, ci_low: slope - half, ci_high: slope + half })
+}
+
+/// One value of a `--scan`: the report and the mean absolute paired gap.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScanPoint {
+    pub value: String,
+    pub mean_abs_gap: f64,
+    pub mean_abs_gap_stderr: f64,
+    pub report: GapReport,
+}
+
+pub fn mean_abs_gap(rows: &[TrialRow], a: WeightLaw, b: WeightLaw) -> (f64, f64) {
+    let abs: Vec<f64> = pairs(rows, a, b).iter().map(|(a, b)| (b - a).abs()).collect();
+    crate::simulate::Estimate::of(&abs).map_or((f64::NAN, f64::NAN), |e| (e.mean, e.stderr))
+}
