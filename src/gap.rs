@@ -11,7 +11,7 @@
 use crate::simulate::{SimulateError, TrialRow};
 use crate::spec::{Mirror, Spec, WeightLaw};
 use serde::Serialize;
-use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+use statrs::distribution::{ContinuousCDF, StudentsT};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Assumption {
@@ -123,27 +123,46 @@ pub fn paired_test(pairs: &[(f64, f64)], alpha: f64) -> Gap {
     }
 }
 
-/// Trials needed for the paired t-test at level `alpha` to detect a gap of
-/// `detect` (relative to `risk`) with probability `power`, when the per-trial
-/// differences have standard deviation `sd`: the normal approximation
-/// `((z_{1-alpha/2} + z_power) sd / delta)^2`, then refined with Student quantiles
-/// at the resulting degrees of freedom until it settles.
+/// Power of the two-sided paired t-test at level `alpha` with `n` trials, when the
+/// per-trial differences have mean `delta` and standard deviation `sd`: the
+/// shifted-t approximation of the noncentral t,
+/// `1 - T_{n-1}(t_{1-alpha/2, n-1} - |delta| sqrt(n)/sd)`.
+pub fn power_at(n: usize, sd: f64, delta: f64, alpha: f64) -> f64 {
+    let df = (n.max(2) - 1) as f64;
+    let t = StudentsT::new(0.0, 1.0, df).expect("df >= 1");
+    let shift = delta.abs() * (n as f64).sqrt() / sd;
+    1.0 - t.cdf(t.inverse_cdf(1.0 - alpha / 2.0) - shift)
+}
+
+/// The fewest trials (at least 2) whose [`power_at`] reaches `power` for a gap of
+/// `detect` relative to `risk`; capped at 10^9.
 pub fn trials_needed(sd: f64, risk: f64, detect: f64, alpha: f64, power: f64) -> usize {
-    let delta = (detect * risk).abs();
-    if !(delta > 0.0) || !(sd > 0.0) {
+    let delta = detect * risk;
+    if !(sd > 0.0) {
         return 2;
     }
-    let z = Normal::new(0.0, 1.0).expect("standard normal");
-    let mut n = (((z.inverse_cdf(1.0 - alpha / 2.0) + z.inverse_cdf(power)) * sd / delta).powi(2)).ceil().max(2.0);
-    for _ in 0..50 {
-        let t = StudentsT::new(0.0, 1.0, n - 1.0).expect("n >= 2");
-        let next = (((t.inverse_cdf(1.0 - alpha / 2.0) + t.inverse_cdf(power)) * sd / delta).powi(2)).ceil().max(2.0);
-        if next == n {
-            break;
+    let enough = |n: usize| power_at(n, sd, delta, alpha) >= power;
+    let (mut lo, mut hi) = (2usize, 2usize);
+    while !enough(hi) {
+        if hi >= 1_000_000_000 {
+            return hi;
         }
-        n = next;
+        lo = hi;
+        hi *= 2;
     }
-    n.min(1e9) as usize
+    if enough(lo) {
+        return lo;
+    }
+    // Invariant: not enough(lo), enough(hi).
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if enough(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
 }
 
 /// Everything `rfrisk gap` reports for one spec.
