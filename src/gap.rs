@@ -74,6 +74,9 @@ pub struct Gap {
     /// Correlation of the two laws' risks across trials (why pairing pays).
     pub correlation: f64,
     pub trials: usize,
+    /// Trials needed to detect the report's `detect` relative gap at its power
+    /// (filled in by [`report`]; 0 from [`paired_test`] alone).
+    pub trials_needed: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +123,7 @@ pub fn paired_test(pairs: &[(f64, f64)], alpha: f64) -> Gap {
         sd,
         correlation: if va > 0.0 && vb > 0.0 { cov / (va * vb).sqrt() } else { 0.0 },
         trials: n,
+        trials_needed: 0,
     }
 }
 
@@ -178,7 +182,6 @@ pub struct GapReport {
     pub detect: f64,
     pub alpha: f64,
     pub power: f64,
-    pub trials_needed: usize,
 }
 
 /// The report on finished paired trials of laws `a` and `b`.
@@ -190,15 +193,15 @@ pub fn report(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow], detect: f64, a
     }
     let assumptions = assumptions(spec, laws, rows);
     let in_theory = assumptions.iter().all(|x| x.holds);
-    let gap = paired_test(&pairs, alpha);
+    let mut gap = paired_test(&pairs, alpha);
     let risk_a = pairs.iter().map(|(a, _)| a).sum::<f64>() / pairs.len() as f64;
+    gap.trials_needed = trials_needed(gap.sd, risk_a, detect, alpha, power);
     Ok(GapReport {
         in_theory,
         assumptions,
         laws: [a.to_string(), b.to_string()],
         theory_excess_risk: if in_theory { crate::predict(spec).ok().map(|p| p.excess_risk) } else { None },
         design: "paired t-test on per-trial differences (both laws share data, teacher and the underlying Gaussian weight draw)",
-        trials_needed: trials_needed(gap.sd, risk_a, detect, alpha, power),
         gap,
         detect,
         alpha,
@@ -240,7 +243,7 @@ pub fn table(r: &GapReport) -> String {
         100.0 * r.detect,
         r.power,
         r.alpha,
-        r.trials_needed
+        r.gap.trials_needed
     )
     .unwrap();
     out

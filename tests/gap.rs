@@ -65,3 +65,30 @@ fn the_planned_trial_count_achieves_the_planned_power() {
     eprintln!("planned {n} trials for a {:+.2}% gap, promised power {promised:.3}: achieved {hits}/{experiments}", 100.0 * stats.relative);
     assert!(within_binomial(hits, experiments, promised), "{hits} of {experiments} at n = {n}, promised {promised:.3}");
 }
+
+/// The command: JSON with the promised keys; ReLU is reported outside the theory.
+#[test]
+fn gap_json_reports_the_checklist_and_the_test() {
+    let dir = std::env::temp_dir().join(format!("rfrisk-gap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("spec.toml");
+    std::fs::write(&path, "[data]\ndim = 40\n[features]\nwidths = [80]\n[training]\nsamples = 30\n").unwrap();
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["gap", path.to_str().unwrap(), "--trials", "5", "--n-test", "100", "--backend", "cpu", "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rfrisk")).args(&args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let tanh = run(&[]);
+    assert_eq!(tanh["in_theory"], true);
+    for key in ["mean", "ci_low", "ci_high", "p_value", "trials_needed"] {
+        assert!(tanh["gap"][key].is_number(), "gap.{key} missing: {tanh}");
+    }
+    assert!(tanh["gap"]["ci_low"].as_f64() <= tanh["gap"]["mean"].as_f64());
+    let relu = run(&["--set", "features.activation=relu"]);
+    assert_eq!(relu["in_theory"], false);
+    let odd = relu["assumptions"].as_array().unwrap().iter().find(|a| a["name"] == "odd activation").unwrap();
+    assert_eq!(odd["holds"], false);
+    assert!(relu["theory_excess_risk"].is_null());
+}
