@@ -2,6 +2,9 @@
 //! weights are Gaussian or one-bit, trained in the last layer by stochastic
 //! mirror descent (arXiv 2510.16250). See README.md and equations/.
 
+// `!(x > 0.0)` is deliberate throughout: NaN must fail every check that guards a number.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 pub mod activation;
 pub mod gep;
 pub mod quadrature;

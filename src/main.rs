@@ -526,7 +526,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             if !(detect > 0.0 && detect.is_finite()) {
                 return Err(input(format!("--detect must be > 0, got {detect}")));
             }
-            if !(alpha > 0.0 && alpha < 1.0) || !(power > 0.0 && power < 1.0) {
+            if !(alpha > 0.0 && alpha < 1.0 && power > 0.0 && power < 1.0) {
                 return Err(input(format!("--alpha and --power must be in (0, 1), got {alpha} and {power}")));
             }
             let mut doc = SpecDoc::read(&spec.spec)?;
