@@ -66,19 +66,22 @@ impl SweptArgs {
     /// The spec document with its overrides, and the values; an unknown key fails
     /// every point the same way, so it is refused once, up front.
     fn resolve(&self) -> Result<(SpecDoc, Vec<String>), Failure> {
-        let mut doc = SpecDoc::read(&self.spec.spec)?;
-        for assignment in &self.spec.overrides {
-            doc.set(assignment)?;
-        }
-        if !rfrisk::spec::KEYS.contains(&self.param.as_str()) {
-            return Err(Failure {
-                code: 2,
-                message: format!("--param {}: unknown key (known keys: {})", self.param, rfrisk::spec::KEYS.join(", ")),
-            });
-        }
+        let doc = rfrisk::spec::read_doc(&self.spec.spec, &self.spec.overrides)?;
+        known_key("--param", &self.param)?;
         let values = sweep::parse_values(&self.values).map_err(|reason| Failure { code: 2, message: format!("--values {reason}") })?;
         Ok((doc, values))
     }
+}
+
+/// Where finished trials are kept (simulate, and gap without --scan).
+#[derive(clap::Args)]
+struct TrialsCsv {
+    /// Append each finished trial to this CSV (its run identity goes beside it, FILE.run.json).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue the run in --out, skipping the trials it already holds.
+    #[arg(long, requires = "out")]
+    resume: bool,
 }
 
 /// How trials are run (simulate and validate).
@@ -172,12 +175,8 @@ enum Command {
         spec: SpecArgs,
         #[command(flatten)]
         trial: TrialArgs,
-        /// Append each finished trial to this CSV (its run identity goes beside it, FILE.run.json).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Continue the run in --out, skipping the trials it already holds.
-        #[arg(long, requires = "out")]
-        resume: bool,
+        #[command(flatten)]
+        csv: TrialsCsv,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -233,11 +232,8 @@ enum Command {
         /// Values for --scan: a:b:step or v1,v2,...
         #[arg(long, requires = "scan")]
         values: Option<String>,
-        /// Append each finished trial to this CSV (without --scan), resumable with --resume.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[arg(long, requires = "out")]
-        resume: bool,
+        #[command(flatten)]
+        csv: TrialsCsv,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -300,6 +296,15 @@ impl From<PredictError> for Failure {
 
 fn io_failure(path: &Path, e: std::io::Error) -> Failure {
     Failure { code: 1, message: format!("cannot write {}: {e}", path.display()) }
+}
+
+/// Refuses a key that no spec has, naming the flag that gave it.
+fn known_key(flag: &str, key: &str) -> Result<(), Failure> {
+    if rfrisk::spec::KEYS.contains(&key) {
+        Ok(())
+    } else {
+        Err(Failure { code: 2, message: format!("{flag} {key}: unknown key (known keys: {})", rfrisk::spec::KEYS.join(", ")) })
+    }
 }
 
 fn load(args: &SpecArgs) -> Result<Spec, Failure> {
@@ -374,6 +379,14 @@ fn progress_bar() -> indicatif::ProgressBar {
     )
 }
 
+/// A progress callback `(done, total)` that drives `bar`.
+fn report_to(bar: &indicatif::ProgressBar) -> impl Fn(usize, usize) + '_ {
+    move |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    }
+}
+
 fn simulate_failure(e: rfrisk::simulate::SimulateError) -> Failure {
     use rfrisk::simulate::SimulateError as E;
     let code = match &e {
@@ -431,7 +444,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 None => Ok(String::from_utf8(csv).expect("CSV of UTF-8 strings")),
             }
         }
-        Command::Simulate { spec, trial, out, resume, format } => {
+        Command::Simulate { spec, trial, csv: TrialsCsv { out, resume }, format } => {
             let spec = load(&spec)?;
             let (laws, backend) = trial.checked()?;
             let run = rfrisk::simulate::Run {
@@ -445,10 +458,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             };
             let bar = progress_bar();
             let rows = run
-                .execute(out.as_deref(), resume, &|done, total| {
-                    bar.set_length(total as u64);
-                    bar.set_position(done as u64);
-                })
+                .execute(out.as_deref(), resume, &report_to(&bar))
                 .map_err(simulate_failure)?;
             bar.finish_and_clear();
             let summary = rfrisk::simulate::summarize(&spec, &rows);
@@ -476,10 +486,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             std::fs::create_dir_all(&out_dir).map_err(|e| io_failure(&out_dir, e))?;
             let bar = progress_bar();
             let curve = run
-                .run(&out_dir, resume, look.log_x, &|done, total| {
-                    bar.set_length(total as u64);
-                    bar.set_position(done as u64);
-                })
+                .run(&out_dir, resume, look.log_x, &report_to(&bar))
                 .map_err(|e| match e {
                     rfrisk::validate::ValidateError::NotNumeric(_) => Failure { code: 2, message: e.to_string() },
                     rfrisk::validate::ValidateError::Simulate(e) => simulate_failure(e),
@@ -521,7 +528,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             eprintln!("wrote {} and {}", out.with_extension("png").display(), out.with_extension("svg").display());
             Ok(String::new())
         }
-        Command::Gap { spec, trial, detect, alpha, power, scan, values, out, resume, format } => {
+        Command::Gap { spec, trial, detect, alpha, power, scan, values, csv: TrialsCsv { out, resume }, format } => {
             let input = |message: String| Failure { code: 2, message };
             if !(detect > 0.0 && detect.is_finite()) {
                 return Err(input(format!("--detect must be > 0, got {detect}")));
@@ -529,25 +536,17 @@ fn run(cli: Cli) -> Result<String, Failure> {
             if !(alpha > 0.0 && alpha < 1.0 && power > 0.0 && power < 1.0) {
                 return Err(input(format!("--alpha and --power must be in (0, 1), got {alpha} and {power}")));
             }
-            let mut doc = SpecDoc::read(&spec.spec)?;
-            for assignment in &spec.overrides {
-                doc.set(assignment)?;
-            }
+            let doc = rfrisk::spec::read_doc(&spec.spec, &spec.overrides)?;
             let (laws, backend) = trial.checked()?;
             let gap_failure = |e: rfrisk::gap::GapError| match e {
                 rfrisk::gap::GapError::Simulate(e) => simulate_failure(e),
                 other => input(other.to_string()),
             };
             let bar = progress_bar();
-            let progress = |done: usize, total: usize| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-            };
+            let progress = report_to(&bar);
             let points: Vec<(String, Spec)> = match (&scan, &values) {
                 (Some(key), Some(values)) => {
-                    if !rfrisk::spec::KEYS.contains(&key.as_str()) {
-                        return Err(input(format!("--scan {key}: unknown key (known keys: {})", rfrisk::spec::KEYS.join(", "))));
-                    }
+                    known_key("--scan", key)?;
                     if out.is_some() {
                         return Err(input("--out is for a single spec, not --scan".into()));
                     }
@@ -624,10 +623,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             std::fs::create_dir_all(&out_dir).map_err(|e| io_failure(&out_dir, e))?;
             let bar = progress_bar();
             figure
-                .reproduce(&out_dir, trials, resume, backend.as_ref(), &|done, total| {
-                    bar.set_length(total as u64);
-                    bar.set_position(done as u64);
-                })
+                .reproduce(&out_dir, trials, resume, backend.as_ref(), &report_to(&bar))
                 .map_err(|e| match e {
                     rfrisk::reproduce::ReproduceError::Simulate(e)
                     | rfrisk::reproduce::ReproduceError::Validate(rfrisk::validate::ValidateError::Simulate(e)) => simulate_failure(e),

@@ -6,7 +6,7 @@ use crate::curve::{Curve, Metric, Row};
 use crate::plot::{draw, PlotOptions};
 use crate::simulate::{Estimate, Run, SimulateError};
 use crate::spec::{SpecDoc, WeightLaw};
-use crate::validate::{trials_path, Validation, ValidateError};
+use crate::validate::{run_value, Validation, ValidateError};
 use std::path::Path;
 
 /// How a figure turns trials into points.
@@ -186,17 +186,9 @@ impl Figure {
                 trainer: validation::Trainer::Direct,
                 backend,
             };
-            let path = trials_path(work, self.key, value);
-            std::fs::create_dir_all(path.parent().expect("has a parent"))
-                .map_err(|source| SimulateError::Io { path: path.clone(), source })?;
-            let before = i * 2 * trials;
-            let done = run.execute(Some(&path), resume, &|d, _| progress(before + d, total))?;
-            let of = |law: &str| -> Vec<(usize, f64)> {
-                done.iter().filter(|r| r.weights == law).map(|r| (r.trial, r.excess_risk)).collect()
-            };
-            let (g, o) = (of("gaussian"), of("onebit"));
+            let done = run_value(&run, work, self.key, value, resume, (i * 2 * trials, total), progress)?;
             let gaps: Vec<f64> =
-                g.iter().filter_map(|(k, eg)| o.iter().find(|(j, _)| j == k).map(|(_, eo)| (eo - eg).abs())).collect();
+                crate::gap::pairs(&done, WeightLaw::Gaussian, WeightLaw::Onebit).iter().map(|(g, o)| (o - g).abs()).collect();
             let x: f64 = value.parse().expect("gap values are numbers");
             rows.push(match Estimate::of(&gaps) {
                 Some(e) => Row {

@@ -27,12 +27,17 @@ fn field_error(key: impl Into<String>, reason: impl Into<String>) -> SpecError {
 
 
 /// Reads `path` and applies `overrides` (`section.key=value`) in order.
-pub fn load(path: &Path, overrides: &[String]) -> Result<Spec, SpecError> {
+pub fn read_doc(path: &Path, overrides: &[String]) -> Result<SpecDoc, SpecError> {
     let mut doc = SpecDoc::read(path)?;
     for assignment in overrides {
         doc.set(assignment)?;
     }
-    doc.to_spec()
+    Ok(doc)
+}
+
+/// [`read_doc`], then every field checked.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Spec, SpecError> {
+    read_doc(path, overrides)?.to_spec()
 }
 
 /// The raw spec document: TOML or JSON, with `--set` overrides applied.

@@ -2,7 +2,7 @@
 //! one key, in one figure CSV and one plot.
 
 use crate::curve::{Curve, Row};
-use crate::simulate::{Estimate, Run, SimulateError};
+use crate::simulate::{Estimate, Run, SimulateError, TrialRow};
 use crate::spec::{SpecDoc, WeightLaw};
 use crate::sweep::sweep;
 use std::path::{Path, PathBuf};
@@ -30,6 +30,22 @@ pub enum ValidateError {
 /// Where the trials of one value are kept (resumable, one CSV per value).
 pub fn trials_path(out_dir: &Path, key: &str, value: &str) -> PathBuf {
     out_dir.join("trials").join(format!("{key}={value}.csv"))
+}
+
+/// Runs (or resumes) `run`'s trials for one value in `trials_path(out_dir, key, value)`,
+/// reporting progress offset by the `before` trials of earlier values.
+pub fn run_value(
+    run: &Run<'_>,
+    out_dir: &Path,
+    key: &str,
+    value: &str,
+    resume: bool,
+    (before, total): (usize, usize),
+    progress: &dyn Fn(usize, usize),
+) -> Result<Vec<TrialRow>, SimulateError> {
+    let path = trials_path(out_dir, key, value);
+    std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(|source| SimulateError::Io { path: path.clone(), source })?;
+    run.execute(Some(&path), resume, &|d, _| progress(before + d, total))
 }
 
 /// A dense grid of theory points between the smallest and the largest value:
@@ -103,11 +119,8 @@ impl Validation<'_> {
                 trainer: self.trainer,
                 backend: self.backend,
             };
-            let path = trials_path(out_dir, self.key, value);
-            std::fs::create_dir_all(path.parent().expect("has a parent"))
-                .map_err(|source| SimulateError::Io { path: path.clone(), source })?;
             let before = i * self.laws.len() * self.trials;
-            let done = run.execute(Some(&path), resume, &|d, _| progress(before + d, total));
+            let done = run_value(&run, out_dir, self.key, value, resume, (before, total), progress);
             let trial_rows = match done {
                 Ok(r) => r,
                 // A trial that cannot be trained (no positive interpolator) marks the point.
@@ -118,7 +131,7 @@ impl Validation<'_> {
                 Err(e) => return Err(e.into()),
             };
             for law in &self.laws {
-                let pick = |f: fn(&crate::simulate::TrialRow) -> f64| -> Vec<f64> {
+                let pick = |f: fn(&TrialRow) -> f64| -> Vec<f64> {
                     trial_rows.iter().filter(|r| r.weights == law.to_string()).map(f).collect()
                 };
                 let (e, t) = (Estimate::of(&pick(|r| r.excess_risk)), Estimate::of(&pick(|r| r.test_error)));
