@@ -23,7 +23,7 @@ pub struct Assumption {
 /// The theory's conditions, checked for one spec and pair of laws.
 pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<Assumption> {
     let odd = spec.activation.is_odd();
-    let infeasible = rows.iter().any(|r| !r.excess_risk.is_finite());
+    let infeasible = rows.iter().any(|r| r.status == "infeasible");
     vec![
         Assumption {
             name: "odd activation",
@@ -89,12 +89,12 @@ pub enum GapError {
     Simulate(#[from] SimulateError),
 }
 
-/// Per-trial (a, b) excess risks, matched by trial index.
+/// Per-trial (a, b) excess risks, matched by trial index (trials where both laws interpolated).
 pub fn pairs(rows: &[TrialRow], a: WeightLaw, b: WeightLaw) -> Vec<(f64, f64)> {
     let (a, b) = (a.to_string(), b.to_string());
     rows.iter()
         .filter(|r| r.weights == a)
-        .filter_map(|ra| rows.iter().find(|rb| rb.weights == b && rb.trial == ra.trial).map(|rb| (ra.excess_risk, rb.excess_risk)))
+        .filter_map(|ra| rows.iter().find(|rb| rb.weights == b && rb.trial == ra.trial).and_then(|rb| Some((ra.excess_risk?, rb.excess_risk?))))
         .collect()
 }
 

@@ -10,6 +10,8 @@ pub mod gep;
 pub mod quadrature;
 pub mod spec;
 pub mod squared;
+pub mod mirror;
+pub mod entropic;
 
 pub use activation::{Activation, GaussianEquivalence, Gep};
 pub use spec::{Spec, SpecDoc, SpecError};

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use rfrisk::spec::{Spec, SpecDoc, SpecError};
+use rfrisk::entropic::TopError;
 use rfrisk::{predict, report, sweep, PredictError};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -286,9 +287,8 @@ impl From<SpecError> for Failure {
 impl From<PredictError> for Failure {
     fn from(e: PredictError) -> Self {
         let code = match e {
-            PredictError::UnsupportedMirror(_) => 2,
-            PredictError::NoSignal { .. } | PredictError::NotOdd(_) => 3,
-            PredictError::Solve(_) | PredictError::NonFinite { .. } => 4,
+            PredictError::NoSignal { .. } | PredictError::NotOdd(_) | PredictError::Top(TopError::Infeasible { .. }) => 3,
+            PredictError::Solve(_) | PredictError::Top(_) | PredictError::NonFinite { .. } => 4,
         };
         Failure { code, message: e.to_string() }
     }

@@ -3,6 +3,7 @@
 use crate::activation::Gep;
 use crate::gep::layer_coefficients;
 use crate::spec::{Mirror, Spec};
+use crate::entropic::{self, Problem, Teacher, TopError};
 use crate::squared::{self, Layer, SolveError};
 use serde::Serialize;
 
@@ -17,6 +18,7 @@ pub struct Prediction {
     pub variance: f64,
     /// Per-layer Gaussian-equivalence coefficients, layer 1 first.
     pub gep: Vec<Gep>,
+    pub top: TopReport,
     pub solver: SolverReport,
 }
 
@@ -37,17 +39,34 @@ pub struct Named {
     pub value: f64,
 }
 
+/// The last layer's scalar denoising problem (equations/entropic.md §6): the
+/// interpolator's entries behave like `P_eta(a + s G)`. Solved for the entropic
+/// map; explicit for the squared map (`eta = d_L/n - 1`, entropic.md §9).
+#[derive(Clone, Debug, Serialize)]
+pub struct TopReport {
+    pub eta: f64,
+    pub s: f64,
+    /// `Q = n kappa / (d_L - n)`.
+    pub q: f64,
+    /// `D = ||a_hat - a*||^2` in the limit; `excess_risk = Q D + noise amplified below`.
+    pub distance: f64,
+    /// Positive interpolators exist only for `d_L/n` above this (entropic map; absent when any `d_L > n` works).
+    pub feasible_above_ratio: Option<f64>,
+    /// Relative change of the risk when the quadrature grid is refined (entropic map).
+    pub quadrature_error: Option<f64>,
+}
+
 /// Why a valid spec has no prediction.
 #[derive(Debug, thiserror::Error)]
 pub enum PredictError {
-    #[error("training.mirror: the `{0}` mirror map is not implemented yet (only `squared`)")]
-    UnsupportedMirror(&'static str),
     #[error("features.activation: `{0}` is not odd, so the features are not centred: outside the theory (its equations assume E sigma(z) = 0)")]
     NotOdd(crate::Activation),
     #[error("layer {layer}: rho1 = {rho1} carries no signal through the layer; the theory needs rho1 > 0")]
     NoSignal { layer: usize, rho1: f64 },
     #[error("{0}")]
     Solve(#[from] SolveError),
+    #[error("{0}")]
+    Top(#[from] TopError),
     #[error("the solver returned a non-finite {quantity} ({value}); refusing to report it")]
     NonFinite { quantity: &'static str, value: f64 },
 }
@@ -62,51 +81,116 @@ pub fn system_layers(spec: &Spec, geps: &[Gep]) -> Vec<Layer> {
         .collect()
 }
 
+/// The scaled teacher and start of the last layer's problem (entropic.md §1).
+pub fn top_problem<'a>(spec: &Spec, layers: &'a [Layer], noise_var: f64) -> Problem<'a> {
+    Problem {
+        layers,
+        ratio: spec.samples as f64 / spec.last_width() as f64,
+        teacher: Teacher { prior: spec.prior, r: spec.norm2.sqrt() },
+        start: spec.init * (spec.last_width() as f64).sqrt(),
+        noise_var,
+    }
+}
+
 /// Predicts the asymptotic excess risk and test error of `spec`.
 pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
     if !spec.activation.is_odd() {
         return Err(PredictError::NotOdd(spec.activation));
-    }
-    if spec.mirror != Mirror::Squared {
-        return Err(PredictError::UnsupportedMirror(spec.mirror.name()));
     }
     let gep = layer_coefficients(spec.activation, spec.depth());
     if let Some((i, g)) = gep.iter().enumerate().find(|(_, g)| !(g.rho1 > 0.0)) {
         return Err(PredictError::NoSignal { layer: i + 1, rho1: g.rho1 });
     }
     let layers = system_layers(spec, &gep);
-    let ratio = spec.samples as f64 / spec.last_width() as f64;
-    let solution = squared::solve(&layers, ratio)?;
     let noise_var = spec.noise_std * spec.noise_std;
-    let (bias, variance) = squared::risk(&solution.chain, spec.effective_norm2(), noise_var);
+    let depth = spec.depth();
+    let (solution, bias, variance, top, extra_unknowns, extra_residuals, top_iterations) = match spec.mirror {
+        Mirror::Squared => {
+            let ratio = spec.samples as f64 / spec.last_width() as f64;
+            let solution = squared::solve(&layers, ratio)?;
+            let (bias, variance) = squared::risk(&solution.chain, spec.effective_norm2(), noise_var);
+            let top = squared_top(&solution, ratio, spec.effective_norm2(), noise_var);
+            (solution, bias, variance, top, vec![], vec![], 0)
+        }
+        Mirror::Entropic => {
+            let map = crate::mirror::Entropic;
+            let (with_noise, solution) = entropic::solve(&map, &top_problem(spec, &layers, noise_var))?;
+            // The bias is the noise-free risk (for the squared map this is the usual
+            // split, the risk being affine in sigma^2); the variance is what noise adds.
+            let bias = if noise_var == 0.0 {
+                with_noise.excess_risk
+            } else {
+                entropic::solve(&map, &top_problem(spec, &layers, 0.0))?.0.excess_risk
+            };
+            let top = TopReport {
+                eta: with_noise.eta,
+                s: with_noise.s,
+                q: with_noise.q,
+                distance: with_noise.distance,
+                feasible_above_ratio: with_noise.boundary,
+                quadrature_error: Some(with_noise.quadrature_error),
+            };
+            let unknowns = vec![Named { name: "eta".into(), value: with_noise.eta }, Named { name: "s".into(), value: with_noise.s }];
+            let residuals = vec![
+                Named { name: "T1".into(), value: with_noise.residuals[0] },
+                Named { name: "T2".into(), value: with_noise.residuals[1] },
+            ];
+            (solution, bias, with_noise.excess_risk - bias, top, unknowns, residuals, with_noise.iterations)
+        }
+    };
     let excess_risk = bias + variance;
     for (quantity, value) in [("bias", bias), ("variance", variance), ("excess risk", excess_risk)] {
-        if !value.is_finite() || value < 0.0 {
+        if !value.is_finite() || value < -1e-12 * excess_risk.abs() {
             return Err(PredictError::NonFinite { quantity, value });
         }
     }
-    let depth = spec.depth();
-    let unknowns = solution
+    let unknowns: Vec<Named> = solution
         .chain
         .shifts
         .iter()
         .enumerate()
         .map(|(i, &value)| Named { name: if i == depth { "kappa".into() } else { format!("u_{}", i + 1) }, value })
+        .chain(extra_unknowns)
         .collect();
-    let residuals =
-        solution.residuals.iter().enumerate().map(|(i, &value)| Named { name: format!("E_{i}"), value }).collect();
+    let residuals: Vec<Named> = solution
+        .residuals
+        .iter()
+        .enumerate()
+        .map(|(i, &value)| Named { name: format!("E_{i}"), value })
+        .chain(extra_residuals)
+        .collect();
+    let max_residual = residuals.iter().fold(0.0f64, |m, r| m.max(r.value.abs()));
     Ok(Prediction {
         excess_risk,
         test_error: excess_risk + noise_var,
         bias,
-        variance,
+        variance: variance.max(0.0),
         gep,
+        top,
         solver: SolverReport {
-            equations: "equations/squared.md",
+            equations: match spec.mirror {
+                Mirror::Squared => "equations/squared.md",
+                Mirror::Entropic => "equations/entropic.md",
+            },
             unknowns,
             residuals,
-            max_residual: solution.max_residual(),
-            iterations: solution.iterations,
+            max_residual,
+            iterations: solution.iterations + top_iterations,
         },
     })
+}
+
+/// The squared map's top problem in closed form (entropic.md §9): `eta = 1/delta - 1`,
+/// `delta (1 - delta) s^2 = (1 - delta)^2 r_eff^2 + sigma^2/Q`, `D = delta^2 s^2 + (1 - delta)^2 r_eff^2`.
+fn squared_top(solution: &squared::Solution, ratio: f64, reff2: f64, noise_var: f64) -> TopReport {
+    let q = ratio * solution.chain.kappa() / (1.0 - ratio);
+    let s2 = ((1.0 - ratio).powi(2) * reff2 + noise_var / q) / (ratio * (1.0 - ratio));
+    TopReport {
+        eta: 1.0 / ratio - 1.0,
+        s: s2.sqrt(),
+        q,
+        distance: ratio * ratio * s2 + (1.0 - ratio).powi(2) * reff2,
+        feasible_above_ratio: None,
+        quadrature_error: None,
+    }
 }

@@ -22,8 +22,22 @@ pub fn prediction_table(spec: &Spec, p: &Prediction) -> String {
     writeln!(out).unwrap();
     writeln!(out, "test error   {:.10}   (excess risk + noise_std^2)", p.test_error).unwrap();
     writeln!(out, "excess risk  {:.10}", p.excess_risk).unwrap();
-    writeln!(out, "  bias       {:.10}", p.bias).unwrap();
-    writeln!(out, "  variance   {:.10}", p.variance).unwrap();
+    writeln!(out, "  bias       {:.10}   (the noise-free risk)", p.bias).unwrap();
+    writeln!(out, "  variance   {:.10}   (what the label noise adds)", p.variance).unwrap();
+    writeln!(out).unwrap();
+    let t = &p.top;
+    writeln!(out, "last layer as a scalar denoising problem (equations/entropic.md §6)").unwrap();
+    writeln!(out, "  eta        {:.10}   prox step", t.eta).unwrap();
+    writeln!(out, "  s          {:.10}   effective noise level", t.s).unwrap();
+    writeln!(out, "  Q          {:.10}   excess risk per unit ||a_hat - a*||^2", t.q).unwrap();
+    writeln!(out, "  D          {:.10}   ||a_hat - a*||^2", t.distance).unwrap();
+    if let Some(ratio) = t.feasible_above_ratio {
+        writeln!(out, "  positive interpolators exist for d_L/n > {ratio:.6} (this spec: {:.6})", spec.last_width() as f64 / spec.samples as f64)
+            .unwrap();
+    }
+    if let Some(e) = t.quadrature_error {
+        writeln!(out, "  quadrature error estimate {e:.1e} (relative, grid refined twofold)").unwrap();
+    }
     writeln!(out).unwrap();
     writeln!(out, "Gaussian-equivalence coefficients (equations/gep.md)").unwrap();
     out.push_str(&gep_table(&p.gep));

@@ -7,18 +7,41 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use validation::{run_trial, Backend, TrialOutcome};
+use validation::{run_trial, Backend, TrainError, TrialError, TrialOutcome};
 
-/// One CSV row: a finished trial.
+/// One CSV row: a finished trial. A trial whose labels have no interpolator in the
+/// mirror map's domain (entropic map past its feasibility boundary) is a finished
+/// trial too: its numbers are empty and `status` says `infeasible`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrialRow {
     pub weights: String,
     pub trial: usize,
     pub seed: u64,
-    pub excess_risk: f64,
-    pub test_error: f64,
-    pub train_residual: f64,
+    pub excess_risk: Option<f64>,
+    pub test_error: Option<f64>,
+    pub train_residual: Option<f64>,
     pub seconds: f64,
+    /// `ok` or `infeasible`; CSVs written before this column existed hold only `ok` trials.
+    #[serde(default = "ok")]
+    pub status: String,
+}
+
+fn ok() -> String {
+    "ok".into()
+}
+
+/// The CSV header of a trials file.
+const HEADER: &str = "weights,trial,seed,excess_risk,test_error,train_residual,seconds,status\n";
+
+impl TrialRow {
+    /// `f` of every trial of `law` that has numbers (infeasible ones have none).
+    pub fn values(rows: &[TrialRow], law: &str, f: fn(&TrialRow) -> Option<f64>) -> Vec<f64> {
+        rows.iter().filter(|r| r.weights == law).filter_map(f).collect()
+    }
+
+    pub fn infeasible(rows: &[TrialRow], law: &str) -> usize {
+        rows.iter().filter(|r| r.weights == law && r.status == "infeasible").count()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,16 +113,29 @@ impl Run<'_> {
         progress(total - todo.len(), total);
         for (law, k) in todo {
             let seed = trial_seed(self.seed, k);
-            let outcome: TrialOutcome = run_trial(self.spec, law, seed, self.n_test, self.trainer, self.backend)
-                .map_err(|source| SimulateError::Trial { law: law.to_string(), trial: k, seed, source })?;
-            let row = TrialRow {
-                weights: law.to_string(),
-                trial: k,
-                seed,
-                excess_risk: outcome.excess_risk,
-                test_error: outcome.test_error,
-                train_residual: outcome.train_residual,
-                seconds: outcome.seconds,
+            let started = std::time::Instant::now();
+            let row = match run_trial(self.spec, law, seed, self.n_test, self.trainer, self.backend) {
+                Ok(TrialOutcome { excess_risk, test_error, train_residual, seconds }) => TrialRow {
+                    weights: law.to_string(),
+                    trial: k,
+                    seed,
+                    excess_risk: Some(excess_risk),
+                    test_error: Some(test_error),
+                    train_residual: Some(train_residual),
+                    seconds,
+                    status: ok(),
+                },
+                Err(TrialError::Train(TrainError::NoPositiveInterpolator { .. })) => TrialRow {
+                    weights: law.to_string(),
+                    trial: k,
+                    seed,
+                    excess_risk: None,
+                    test_error: None,
+                    train_residual: None,
+                    seconds: started.elapsed().as_secs_f64(),
+                    status: "infeasible".into(),
+                },
+                Err(source) => return Err(SimulateError::Trial { law: law.to_string(), trial: k, seed, source }),
             };
             if let Some(path) = out {
                 append(path, &row)?;
@@ -124,8 +160,7 @@ impl Run<'_> {
         if !path.exists() {
             let meta = serde_json::to_vec_pretty(&self.identity()).expect("identity serializes");
             crate::output::write_atomic(&meta_path, &meta).map_err(io)?;
-            let header = "weights,trial,seed,excess_risk,test_error,train_residual,seconds\n";
-            crate::output::write_atomic(path, header.as_bytes()).map_err(io)?;
+            crate::output::write_atomic(path, HEADER.as_bytes()).map_err(io)?;
             return Ok(Vec::new());
         }
         if !resume {
@@ -152,6 +187,12 @@ impl Run<'_> {
             .deserialize()
             .collect::<Result<_, _>>()
             .map_err(|e| SimulateError::Csv { path: path.to_owned(), message: e.to_string() })?;
+        if !std::fs::read_to_string(path).map_err(io)?.starts_with(HEADER) {
+            // Written before the status column: rewrite it in the current layout, so appended rows match.
+            let mut all = csv::WriterBuilder::new().has_headers(false).from_writer(HEADER.as_bytes().to_vec());
+            rows.iter().for_each(|r| all.serialize(r).expect("rows serialize"));
+            crate::output::write_atomic(path, &all.into_inner().expect("in-memory write")).map_err(io)?;
+        }
         Ok(rows)
     }
 }
@@ -208,8 +249,11 @@ impl Estimate {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct LawSummary {
-    pub excess_risk: Estimate,
-    pub test_error: Estimate,
+    /// Over the trials that have numbers; `None` if every trial was infeasible.
+    pub excess_risk: Option<Estimate>,
+    pub test_error: Option<Estimate>,
+    /// Trials with no interpolator in the mirror map's domain.
+    pub infeasible: usize,
 }
 
 /// The theory's numbers, or why there are none.
@@ -236,10 +280,14 @@ pub fn summarize(spec: &Spec, rows: &[TrialRow]) -> Summary {
         }
     }
     for name in names {
-        let pick = |f: fn(&TrialRow) -> f64| rows.iter().filter(|r| r.weights == name).map(f).collect::<Vec<f64>>();
-        if let (Some(excess_risk), Some(test_error)) = (Estimate::of(&pick(|r| r.excess_risk)), Estimate::of(&pick(|r| r.test_error))) {
-            laws.insert(name.to_string(), LawSummary { excess_risk, test_error });
-        }
+        laws.insert(
+            name.to_string(),
+            LawSummary {
+                excess_risk: Estimate::of(&TrialRow::values(rows, name, |r| r.excess_risk)),
+                test_error: Estimate::of(&TrialRow::values(rows, name, |r| r.test_error)),
+                infeasible: TrialRow::infeasible(rows, name),
+            },
+        );
     }
     let theory = match predict(spec) {
         Ok(p) => Theory::Prediction { excess_risk: p.excess_risk, test_error: p.test_error },
@@ -253,18 +301,18 @@ pub fn summary_table(summary: &Summary) -> String {
     use std::fmt::Write as _;
     let mut out = String::from("weights    trials    excess risk (mean ± s.e.)    test error (mean ± s.e.)    z vs theory\n");
     for (law, s) in &summary.laws {
+        let (Some(e), Some(t)) = (s.excess_risk, s.test_error) else {
+            writeln!(out, "{law:<10} {:>6}    no positive interpolator in any trial", s.infeasible).unwrap();
+            continue;
+        };
         let z = match summary.theory {
-            Theory::Prediction { excess_risk, .. } if s.excess_risk.stderr > 0.0 => {
-                format!("{:+.2}", (s.excess_risk.mean - excess_risk) / s.excess_risk.stderr)
-            }
+            Theory::Prediction { excess_risk, .. } if e.stderr > 0.0 => format!("{:+.2}", (e.mean - excess_risk) / e.stderr),
             _ => "-".into(),
         };
-        writeln!(
-            out,
-            "{law:<10} {:>6}    {:.6} ± {:.6}         {:.6} ± {:.6}        {z}",
-            s.excess_risk.n, s.excess_risk.mean, s.excess_risk.stderr, s.test_error.mean, s.test_error.stderr
-        )
-        .unwrap();
+        writeln!(out, "{law:<10} {:>6}    {:.6} ± {:.6}         {:.6} ± {:.6}        {z}", e.n, e.mean, e.stderr, t.mean, t.stderr).unwrap();
+        if s.infeasible > 0 {
+            writeln!(out, "{:<10} {:>6}    more trials had no positive interpolator (not averaged)", "", s.infeasible).unwrap();
+        }
     }
     match &summary.theory {
         Theory::Prediction { excess_risk, test_error } => {

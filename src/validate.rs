@@ -123,7 +123,7 @@ impl Validation<'_> {
             let done = run_value(&run, out_dir, self.key, value, resume, (before, total), progress);
             let trial_rows = match done {
                 Ok(r) => r,
-                // A trial that cannot be trained (no positive interpolator) marks the point.
+                // A trial that fails for another reason (a singular Gram matrix) marks the point.
                 Err(SimulateError::Trial { source, .. }) => {
                     rows.extend(self.laws.iter().map(|l| Row::failed(&l.to_string(), x, &source.to_string())));
                     continue;
@@ -131,22 +131,32 @@ impl Validation<'_> {
                 Err(e) => return Err(e.into()),
             };
             for law in &self.laws {
-                let pick = |f: fn(&TrialRow) -> f64| -> Vec<f64> {
-                    trial_rows.iter().filter(|r| r.weights == law.to_string()).map(f).collect()
-                };
-                let (e, t) = (Estimate::of(&pick(|r| r.excess_risk)), Estimate::of(&pick(|r| r.test_error)));
+                let law = law.to_string();
+                let e = Estimate::of(&TrialRow::values(&trial_rows, &law, |r| r.excess_risk));
+                let t = Estimate::of(&TrialRow::values(&trial_rows, &law, |r| r.test_error));
+                let infeasible = TrialRow::infeasible(&trial_rows, &law);
                 rows.push(match (e, t) {
                     (Some(e), Some(t)) => Row {
-                        series: law.to_string(),
+                        series: law,
                         x,
                         excess_risk: Some(e.mean),
                         excess_stderr: Some(e.stderr),
                         test_error: Some(t.mean),
                         test_stderr: Some(t.stderr),
                         trials: Some(e.n),
-                        status: "ok".into(),
+                        // A mean over the feasible trials only is conditioned on feasibility:
+                        // kept in the CSV, not drawn.
+                        status: if infeasible == 0 {
+                            "ok".into()
+                        } else {
+                            format!("partly infeasible: {infeasible} of {} trials had no positive interpolator", infeasible + e.n)
+                        },
                     },
-                    _ => Row::failed(&law.to_string(), x, "no trials"),
+                    _ if infeasible > 0 => Row {
+                        status: format!("infeasible: no positive interpolator in {infeasible} of {infeasible} trials"),
+                        ..Row::failed(&law, x, "")
+                    },
+                    _ => Row::failed(&law, x, "no trials"),
                 });
             }
         }

@@ -82,7 +82,33 @@ fn invalid_overrides_are_refused() {
     assert_refused(&rfrisk(&["predict", p, "--set", "training.samples"]), &["KEY=VALUE"]);
     assert_refused(&rfrisk(&["predict", p, "--set", "training.samples=0"]), &["training.samples", "must be > 0, got 0"]);
     assert_refused(&rfrisk(&["predict", p, "--set", "training.samples=900"]), &["training.samples", "interpolation regime"]);
-    assert_refused(&rfrisk(&["predict", p, "--set", "training.mirror=entropic"]), &["training.mirror", "not implemented yet"]);
+    assert_refused(
+        &rfrisk(&["predict", p, "--set", "training.mirror=entropic", "--set", "training.init=0"]),
+        &["training.init", "positive start", "c = 0"],
+    );
+    assert_refused(
+        &rfrisk(&["predict", p, "--set", "training.mirror=entropic", "--set", "training.init=-0.1"]),
+        &["training.init", "positive start"],
+    );
+}
+
+/// Past the feasibility boundary the entropic map has no interpolator: exit 3,
+/// the spec's ratio and the boundary in the message, nothing on stdout.
+#[test]
+fn infeasible_entropic_interpolation_is_outside_the_theory() {
+    let path = spec_file("entropic.toml", VALID);
+    let p = path.to_str().unwrap();
+    let out = rfrisk(&["predict", p, "--set", "training.mirror=entropic", "--set", "training.samples=450"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(stderr.contains("no positive interpolator") && stderr.contains("d_L/n = 1.777778") && stderr.contains("d_L/n > 2.000000"), "{stderr}");
+    let ok = rfrisk(&["predict", p, "--set", "training.mirror=entropic", "--format", "json"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    let names: Vec<&str> = json["solver"]["residuals"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["E_0", "E_1", "E_2", "T1", "T2"]);
+    assert!(json["top"]["eta"].as_f64().unwrap() > 0.0 && json["top"]["feasible_above_ratio"].as_f64() == Some(2.0));
 }
 
 #[test]

@@ -15,5 +15,5 @@ pub mod weights;
 
 pub use backend::{Backend, Cpu};
 pub use opencl::OpenCl;
-pub use train::Trainer;
+pub use train::{TrainError, Trainer};
 pub use trial::{run_trial, TrialError, TrialOutcome};

@@ -1,0 +1,125 @@
+//! Separable mirror maps as the last layer's CGMT sees them: the proximal map
+//! `P_eta(chi) = argmin_x { D_phi(x, c) + (x - chi)^2 / (2 eta) }` of the
+//! per-coordinate Bregman divergence from the scaled start `c`, with the
+//! derivatives the top equations need ([equations/entropic.md (1.1), (7.1), (7.2)](../equations/entropic.md#entropic)).
+
+/// `P_eta(chi)` and its derivatives at one point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Prox {
+    /// `P`.
+    pub x: f64,
+    /// `dP/dchi`, in (0, 1).
+    pub slope: f64,
+    /// `d^2P/dchi^2`.
+    pub curvature: f64,
+    /// `dP/deta`.
+    pub d_eta: f64,
+    /// `d(dP/dchi)/deta`.
+    pub slope_d_eta: f64,
+}
+
+/// A separable mirror map `psi(a) = sum_i phi(sqrt(p) a_i)` (assumption M of entropic.md §1).
+pub trait MirrorMap: Sync {
+    /// The prox of `eta D_phi(., c)` at `chi`.
+    fn prox(&self, chi: f64, eta: f64, c: f64) -> Prox;
+    /// Whether the domain of `phi` is bounded below by 0 (interpolation can be infeasible).
+    fn positive_domain(&self) -> bool;
+}
+
+/// `phi(x) = x^2 / 2`: SGD. `P = (chi + eta c)/(1 + eta)` (entropic.md §9).
+pub struct Squared;
+
+impl MirrorMap for Squared {
+    fn prox(&self, chi: f64, eta: f64, c: f64) -> Prox {
+        let k = 1.0 / (1.0 + eta);
+        Prox { x: (chi + eta * c) * k, slope: k, curvature: 0.0, d_eta: (c - chi) * k * k, slope_d_eta: -k * k }
+    }
+    fn positive_domain(&self) -> bool {
+        false
+    }
+}
+
+/// `phi(x) = x log x` on `x > 0`: exponentiated gradient.
+/// `P = eta omega(chi/eta + log(c/eta))` with `omega` the Wright omega function (entropic.md (7.1)).
+pub struct Entropic;
+
+impl MirrorMap for Entropic {
+    fn prox(&self, chi: f64, eta: f64, c: f64) -> Prox {
+        let log_omega = log_wright_omega(chi / eta + (c / eta).ln());
+        let omega = log_omega.exp();
+        let x = eta * omega;
+        let slope = omega / (1.0 + omega);
+        // dP/deta = -P log(P/c)/(P + eta): from the optimality condition
+        // log(P/c) = (chi - P)/eta, without the cancellation in chi - P.
+        let d_eta = -slope * (log_omega + (eta / c).ln());
+        let curvature = slope / (eta * (1.0 + omega) * (1.0 + omega));
+        let slope_d_eta = (eta * d_eta - x) / ((x + eta) * (x + eta));
+        Prox { x, slope, curvature, d_eta, slope_d_eta }
+    }
+    fn positive_domain(&self) -> bool {
+        true
+    }
+}
+
+/// `log omega(z)`, where `omega + log omega = z` (Wright omega, `omega(z) = W_0(e^z)`).
+///
+/// Newton on `g(l) = e^l + l - z` (convex and increasing, so it converges from any
+/// start after at most one overshoot), started at `z` for `z <= 1` and `log z` above.
+/// Working in `l = log omega` keeps `omega = e^z` for very negative `z` representable
+/// as its logarithm and never overflows for large `z` (entropic.md §7).
+pub fn log_wright_omega(z: f64) -> f64 {
+    let mut l = if z <= 1.0 { z } else { z.ln() };
+    for _ in 0..64 {
+        let e = l.exp();
+        let step = (e + l - z) / (e + 1.0);
+        l -= step;
+        if step.abs() <= 4.0 * f64::EPSILON * l.abs().max(1.0) {
+            break;
+        }
+    }
+    l
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wright_omega_solves_its_equation() {
+        for z in [-1000.0, -30.0, -1.0, 0.0, 0.5, 1.0, 1.0001, 3.0, 50.0, 1e5, 1e10] {
+            let l = log_wright_omega(z);
+            let omega = l.exp();
+            assert!(((omega + l) - z).abs() <= 1e-14 * z.abs().max(1.0), "z = {z}: omega {omega}");
+        }
+        // omega(1) = 1 exactly, omega(0) = W(1) = 0.5671432904097838 (the omega constant).
+        assert!((log_wright_omega(1.0)).abs() < 1e-16);
+        assert!((log_wright_omega(0.0).exp() - 0.567_143_290_409_783_8).abs() < 1e-16);
+    }
+
+    /// The prox satisfies its optimality condition, and every derivative matches
+    /// a central difference.
+    #[test]
+    fn prox_derivatives_match_differences() {
+        let maps: [&dyn MirrorMap; 2] = [&Squared, &Entropic];
+        for map in maps {
+            for (chi, eta, c) in [(0.3, 0.7, 0.8), (-1.2, 0.05, 0.4), (2.5, 3.0, 0.1), (0.01, 1e-3, 1.0)] {
+                let p = map.prox(chi, eta, c);
+                let h = 1e-6;
+                let at = |chi: f64, eta: f64| map.prox(chi, eta, c);
+                let fd = |f: &dyn Fn(Prox) -> f64, dchi: f64, deta: f64| {
+                    (f(at(chi + dchi, eta + deta)) - f(at(chi - dchi, eta - deta))) / (2.0 * h)
+                };
+                let close = |a: f64, b: f64, what: &str| {
+                    assert!((a - b).abs() <= 1e-6 * (1.0 + a.abs().max(b.abs())), "{what} at {chi},{eta},{c}: {a} vs {b}")
+                };
+                close(p.slope, fd(&|p| p.x, h * eta, 0.0) / eta, "slope");
+                close(p.curvature, fd(&|p| p.slope, h * eta, 0.0) / eta, "curvature");
+                close(p.d_eta, fd(&|p| p.x, 0.0, h * eta) / eta, "d_eta");
+                close(p.slope_d_eta, fd(&|p| p.slope, 0.0, h * eta) / eta, "slope_d_eta");
+            }
+        }
+        // Optimality of the entropic prox: log(P/c) + (P - chi)/eta = 0.
+        let p = Entropic.prox(0.3, 0.7, 0.8);
+        assert!(((p.x / 0.8).ln() + (p.x - 0.3) / 0.7).abs() < 1e-15);
+    }
+}

@@ -1,0 +1,125 @@
+//! The general-mirror-map system (equations/entropic.md) against independent routes:
+//! its squared-map specialization against the SGD solver, the entropic solution
+//! against the Python reference implementation (a separate 2-D quadrature with
+//! scipy's Wright omega), and the feasibility boundary against its closed form.
+
+mod common;
+
+use common::{relative, spec};
+use rfrisk::entropic::{self, Problem, TopError};
+use rfrisk::mirror::Squared;
+use rfrisk::predict::{predict, system_layers, top_problem, PredictError};
+use rfrisk::spec::Spec;
+
+fn layers_of(spec: &Spec) -> Vec<rfrisk::squared::Layer> {
+    system_layers(spec, &rfrisk::gep::layer_coefficients(spec.activation, spec.depth()))
+}
+
+/// entropic.md §9: with the squared prox plugged into the same quadrature and
+/// Newton solver, the general system must give the SGD risk of squared.md (5.3).
+#[test]
+fn general_system_at_the_squared_map_matches_the_squared_solver() {
+    let cases: [&[&str]; 5] = [
+        &["features.widths=[1500]", "teacher.prior=half-normal", "training.samples=600", "training.init=0.01"],
+        &["features.widths=[2000, 1500]", "teacher.noise_std=0.5", "training.samples=900"],
+        &["features.widths=[1200, 3000, 900]", "features.activation=erf", "teacher.prior=half-normal", "teacher.noise_std=0.7", "training.samples=300", "training.init=0.02"],
+        &["features.widths=[1000, 1000, 1000, 1000]", "features.activation=sign", "features.weights=onebit", "teacher.noise_std=0.2", "training.samples=990"],
+        &["features.widths=[3000]", "features.activation=identity", "teacher.norm2=2.5", "teacher.noise_std=1.0", "training.samples=100"],
+    ];
+    for assignments in cases {
+        let spec = spec(assignments);
+        let sgd = predict(&spec).unwrap();
+        let layers = layers_of(&spec);
+        let noise_var = spec.noise_std * spec.noise_std;
+        let (general, _) = entropic::solve(&Squared, &top_problem(&spec, &layers, noise_var)).unwrap();
+        let gap = relative(general.excess_risk, sgd.excess_risk);
+        assert!(gap < 1e-8, "{assignments:?}: general {} vs squared {} ({gap:.1e})", general.excess_risk, sgd.excess_risk);
+        // The closed-form top problem reported for SGD (entropic.md §9) is the one the general solver finds.
+        assert!(relative(general.eta, sgd.top.eta) < 1e-8, "{assignments:?}: eta {} vs {}", general.eta, sgd.top.eta);
+        assert!(relative(general.s, sgd.top.s) < 1e-8, "{assignments:?}: s {} vs {}", general.s, sgd.top.s);
+        assert!(relative(general.distance, sgd.top.distance) < 1e-8, "{assignments:?}");
+    }
+}
+
+/// `(assignments, eta, s, excess risk)` printed by `equations/reference/entropic_theory.py`
+/// (`predict('entropic', ...)`, its own 2-D quadrature over teacher x noise and
+/// `scipy.special.wrightomega`). `init = cbar / sqrt(d_L)`; the default start is cbar = sqrt(2/pi).
+#[test]
+fn entropic_solution_matches_the_python_reference() {
+    let cases: [(&[&str], f64, f64, f64); 8] = [
+        (&["features.widths=[1500]", "teacher.prior=half-normal", "training.samples=600"], 1.17201102911, 0.718556673558, 0.0420868674098),
+        (&["features.widths=[1500]", "teacher.prior=half-normal", "teacher.noise_std=0.1", "training.samples=600"], 1.16770379681, 0.859637098711, 0.0583984831862),
+        (&["features.widths=[1200, 1500]", "teacher.prior=half-normal", "teacher.noise_std=0.1", "training.samples=600"], 1.16114347332, 1.05995423406, 0.0366202232193),
+        (&["features.widths=[1500]", "training.samples=500"], 1.1154031087, 2.54465445019, 0.501804021843),
+        (&["features.widths=[1500]", "teacher.noise_std=0.1", "training.samples=375"], 2.05689878317, 2.76590838759, 0.511981213583),
+        (&["features.widths=[1200, 1500]", "training.samples=375"], 2.04791709059, 2.71234776704, 0.221431060544),
+        (&["features.widths=[1500]", "teacher.prior=half-normal", "training.samples=600", "training.init=0.051639777949432225"], 2.15222477496, 1.77493651168, 0.256797146604),
+        (
+            &["features.widths=[1200, 1500]", "features.activation=identity", "teacher.prior=half-normal", "teacher.noise_std=0.3", "training.samples=600", "training.init=0.012909944487358056"],
+            0.871647408022,
+            1.62522050403,
+            0.346307334938,
+        ),
+    ];
+    for (assignments, eta, s, risk) in cases {
+        let mut all = vec!["training.mirror=entropic"];
+        all.extend_from_slice(assignments);
+        let spec = spec(&all);
+        let got = predict(&spec).unwrap_or_else(|e| panic!("{assignments:?}: {e}"));
+        let tol = 1e-9;
+        for (what, a, b) in [("eta", got.top.eta, eta), ("s", got.top.s, s), ("risk", got.excess_risk, risk)] {
+            assert!(relative(a, b) < tol, "{assignments:?} {what}: rfrisk {a} vs reference {b}");
+        }
+        assert!(got.solver.max_residual < 1e-12, "{assignments:?}: {:?}", got.solver.residuals);
+        assert!(got.top.quadrature_error.unwrap() < 1e-10, "{assignments:?}");
+    }
+}
+
+/// entropic.md §8 examples (tanh, d0 = 400, d1 = 600, r = 1): the boundary
+/// `delta_c` of (8.3b) for a half-normal teacher with noise; 2 for a signed teacher.
+#[test]
+fn infeasible_specs_are_refused_with_the_boundary() {
+    for (noise, delta_c) in [(0.1, 0.72494), (0.3, 0.59159), (1.0, 0.51500)] {
+        let noise = format!("teacher.noise_std={noise}");
+        let base = ["data.dim=400", "features.widths=[600]", "teacher.prior=half-normal", "training.mirror=entropic", noise.as_str()];
+        let n_in = (delta_c * 600.0 - 1.0f64).floor() as usize;
+        let n_out = (delta_c * 600.0 + 1.0f64).ceil() as usize;
+        let inside = predict(&spec(&[&base[..], &[&format!("training.samples={n_in}")]].concat())).unwrap();
+        let boundary = inside.top.feasible_above_ratio.unwrap();
+        assert!((1.0 / boundary - delta_c).abs() < 1e-5, "{noise}: boundary n/d_L = {} vs {delta_c}", 1.0 / boundary);
+        match predict(&spec(&[&base[..], &[&format!("training.samples={n_out}")]].concat())) {
+            Err(PredictError::Top(TopError::Infeasible { ratio, boundary: b })) => {
+                assert!((ratio - 600.0 / n_out as f64).abs() < 1e-12);
+                assert!((b - boundary).abs() < 1e-9);
+            }
+            other => panic!("{noise}, n = {n_out}: expected infeasible, got {other:?}"),
+        }
+    }
+    // Signed teacher: d_L/n > 2 whatever the noise (Cover/Wendel count).
+    let signed = |n: &str| spec(&["features.widths=[600]", "training.mirror=entropic", "training.init=0.01", n]);
+    assert!(predict(&signed("training.samples=299")).is_ok());
+    assert!(matches!(predict(&signed("training.samples=300")), Err(PredictError::Top(TopError::Infeasible { .. }))));
+}
+
+/// Close to the boundary the solution has eta -> 0 with a finite risk (entropic.md §8):
+/// the solver still converges 0.1% below it.
+#[test]
+fn solver_converges_just_below_the_boundary() {
+    let base = ["data.dim=400", "features.widths=[600]", "teacher.prior=half-normal", "teacher.noise_std=0.3", "training.mirror=entropic"];
+    let spec_at = |n: usize| spec(&[&base[..], &[&format!("training.samples={n}")]].concat());
+    let delta_c = 1.0 / predict(&spec_at(300)).unwrap().top.feasible_above_ratio.unwrap();
+    let mut last_eta = f64::INFINITY;
+    for n in [300, 345, 350, 354] {
+        let p = predict(&spec_at(n)).unwrap();
+        assert!(p.top.eta < last_eta, "eta must fall towards the boundary");
+        last_eta = p.top.eta;
+        assert!(p.solver.max_residual < 1e-10 && p.excess_risk.is_finite());
+    }
+    // The layer-chain problem at the boundary itself, through the library (non-integer n).
+    let spec = spec_at(354);
+    let layers = layers_of(&spec);
+    let mut problem: Problem = top_problem(&spec, &layers, 0.09);
+    problem.ratio = delta_c * (1.0 - 1e-3);
+    let (near, _) = entropic::solve(&rfrisk::mirror::Entropic, &problem).unwrap();
+    assert!(near.eta < 0.05 && near.excess_risk < 1.0, "{near:?}");
+}
