@@ -18,6 +18,12 @@ pub struct SweepBench {
     /// Median time of one prediction.
     pub single_prediction_seconds: f64,
     pub failed_points: usize,
+    /// The same points with the entropic map (half-normal teacher, noise 0.1):
+    /// median and slowest time of one prediction over the points with a positive
+    /// interpolator, and how many points were past the feasibility boundary.
+    pub entropic_prediction_seconds: f64,
+    pub entropic_slowest_seconds: f64,
+    pub entropic_infeasible_points: usize,
 }
 
 fn best_of(repeats: usize, mut run: impl FnMut()) -> Duration {
@@ -56,15 +62,28 @@ pub fn sweep_bench(depth: usize, points: usize, repeats: usize) -> SweepBench {
             d.to_spec().expect("n < d_L for every bench point")
         })
         .collect();
-    let mut singles: Vec<Duration> = specs
+    let time_one = |spec: &crate::spec::Spec| {
+        let start = Instant::now();
+        let ok = std::hint::black_box(predict(spec)).is_ok();
+        (start.elapsed(), ok)
+    };
+    let mut singles: Vec<Duration> = specs.iter().map(|spec| time_one(spec).0).collect();
+    singles.sort();
+    let entropic: Vec<(Duration, bool)> = specs
         .iter()
         .map(|spec| {
-            let start = Instant::now();
-            let _ = std::hint::black_box(predict(spec));
-            start.elapsed()
+            let spec = crate::spec::Spec {
+                mirror: crate::spec::Mirror::Entropic,
+                prior: crate::spec::Prior::HalfNormal,
+                noise_std: 0.1,
+                init: (2.0 / (std::f64::consts::PI * spec.last_width() as f64)).sqrt(),
+                ..spec.clone()
+            };
+            time_one(&spec)
         })
         .collect();
-    singles.sort();
+    let mut feasible: Vec<Duration> = entropic.iter().filter(|(_, ok)| *ok).map(|(t, _)| *t).collect();
+    feasible.sort();
     SweepBench {
         depth,
         points,
@@ -73,6 +92,9 @@ pub fn sweep_bench(depth: usize, points: usize, repeats: usize) -> SweepBench {
         sequential_seconds: sequential.as_secs_f64(),
         single_prediction_seconds: singles[singles.len() / 2].as_secs_f64(),
         failed_points,
+        entropic_prediction_seconds: feasible.get(feasible.len() / 2).map_or(f64::NAN, Duration::as_secs_f64),
+        entropic_slowest_seconds: feasible.last().map_or(f64::NAN, Duration::as_secs_f64),
+        entropic_infeasible_points: entropic.len() - feasible.len(),
     }
 }
 

@@ -22,7 +22,8 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn failed(series: &str, x: f64, why: &str) -> Row {
+    /// A point with no numbers; `status` says why (`error: ...`, `infeasible: ...`).
+    pub fn failed(series: &str, x: f64, status: String) -> Row {
         Row {
             series: series.into(),
             x,
@@ -31,7 +32,7 @@ impl Row {
             test_error: None,
             test_stderr: None,
             trials: None,
-            status: format!("error: {why}"),
+            status,
         }
     }
 

@@ -241,7 +241,7 @@ enum Command {
     /// Rebuild a committed figure of figures/ (depth, gap): runs or resumes its trials,
     /// then writes NAME.csv, NAME.png and NAME.svg.
     Reproduce {
-        /// The figure: depth or gap.
+        /// The figure: depth, gap or mirrors (see figures/README.md).
         name: String,
         #[arg(long, default_value = "figures")]
         out_dir: PathBuf,
@@ -659,7 +659,11 @@ fn run(cli: Cli) -> Result<String, Failure> {
                  one-thread sweep   {:>10.3} ms   (baseline: the same sweep on one thread)\n\
                  speed-up           {:>10.2} x\n\
                  one prediction     {:>10.1} us   (median)\n\
-                 failed points      {:>10}\n",
+                 failed points      {:>10}\n\
+                 entropic map (half-normal teacher, noise 0.1), same points:\n\
+                 one prediction     {:>10.3} ms   (median; {:.0} x the squared map's)\n\
+                 slowest            {:>10.3} ms\n\
+                 past the boundary  {:>10}   (refused with exit 3 by predict)\n",
                 b.points,
                 b.depth,
                 b.threads,
@@ -667,7 +671,11 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 b.sequential_seconds * 1e3,
                 b.sequential_seconds / b.parallel_seconds,
                 b.single_prediction_seconds * 1e6,
-                b.failed_points
+                b.failed_points,
+                b.entropic_prediction_seconds * 1e3,
+                b.entropic_prediction_seconds / b.single_prediction_seconds,
+                b.entropic_slowest_seconds * 1e3,
+                b.entropic_infeasible_points
             ))
         }
     }

@@ -203,12 +203,28 @@ where
         names.sort_unstable();
         names.dedup();
         // Theory first, so that points are drawn over the line.
-        names.sort_by_key(|n| *n != "theory");
+        names.sort_by_key(|n| !n.ends_with("theory"));
+        let groups: Vec<&str> = {
+            let mut g: Vec<&str> = names.iter().filter_map(|n| n.split_once('/').map(|(g, _)| g)).collect();
+            g.sort_unstable();
+            g.dedup();
+            g
+        };
         for (k, name) in names.iter().enumerate() {
             let rows: Vec<&Row> = curve.rows.iter().filter(|r| r.series == *name).collect();
-            let label = if prefix.is_empty() { name.to_string() } else { format!("{prefix}: {name}") };
-            if *name == "theory" {
-                let style = ShapeStyle::from(&BLACK.mix(0.85)).stroke_width(2);
+            let label = match (prefix.is_empty(), name.split_once('/')) {
+                (_, Some((group, series))) => format!("{group}: {series}"),
+                (true, None) => name.to_string(),
+                (false, None) => format!("{prefix}: {name}"),
+            };
+            // A series named GROUP/NAME is one of several curves in one figure: the
+            // group sets the colour (theory line and points alike), the name the marker.
+            let group = name.split_once('/').map(|(g, series)| (groups.iter().position(|x| *x == g).expect("listed"), series));
+            if name.ends_with("theory") {
+                let style = match group {
+                    Some((g, _)) => ShapeStyle::from(&PALETTE[g % PALETTE.len()]).stroke_width(2),
+                    None => ShapeStyle::from(&BLACK.mix(0.85)).stroke_width(2),
+                };
                 // A failed theory point breaks the line rather than bridging it.
                 let mut sorted = rows.clone();
                 sorted.sort_by(|a, b| a.x.total_cmp(&b.x));
@@ -226,19 +242,30 @@ where
                     }
                 }
             } else {
-                let c = PALETTE[colour % PALETTE.len()];
-                colour += 1;
-                let dx = (k as f64 - 1.5) * nudge;
+                let (c, hollow) = match group {
+                    Some((g, series)) => (PALETTE[g % PALETTE.len()], series != "gaussian"),
+                    None => {
+                        colour += 1;
+                        (PALETTE[(colour - 1) % PALETTE.len()], false)
+                    }
+                };
+                let dx = match group {
+                    Some((g, series)) => ((2 * g + usize::from(series != "gaussian")) as f64 - groups.len() as f64 + 0.5) * nudge,
+                    None => (k as f64 - 1.5) * nudge,
+                };
                 let ok: Vec<(f64, f64, f64, f64)> = rows
                     .iter()
                     .filter(|r| r.ok())
                     .filter_map(|r| o.metric.of(r).map(|(v, se)| (x.to(r.x) + dx, y.to(low(v, se)), y.to(v), y.to(v + se))))
                     .collect();
                 chart.draw_series(ok.iter().map(|&(px, lo, v, hi)| ErrorBar::new_vertical(px, lo, v, hi, c.stroke_width(2), 10)))?;
+                let marker = move |(px, v): (f64, f64)| {
+                    if hollow { Circle::new((px, v), 5, c.stroke_width(2)) } else { Circle::new((px, v), 5, c.filled()) }
+                };
                 chart
-                    .draw_series(ok.iter().map(|&(px, _, v, _)| Circle::new((px, v), 5, c.filled())))?
+                    .draw_series(ok.iter().map(|&(px, _, v, _)| marker((px, v))))?
                     .label(format!("{label} (mean ± s.e.)"))
-                    .legend(move |(x, y)| Circle::new((x + 12, y), 5, c.filled()));
+                    .legend(move |(x, y)| if hollow { Circle::new((x + 12, y), 5, c.stroke_width(2)) } else { Circle::new((x + 12, y), 5, c.filled()) });
             }
         }
     }
@@ -296,6 +323,7 @@ pub fn axis_label(key: &str) -> String {
         "teacher.noise_std" => "label noise std",
         "teacher.norm2" => "teacher norm E|a*|^2",
         "training.init" => "start a0 entry",
+        "d_L/n" => "last-layer width over training samples",
         _ => return key.to_owned(),
     };
     format!("{meaning} ({key})")

@@ -16,7 +16,13 @@ pub enum Kind {
     Overlay,
     /// The paired gap `|one-bit - Gaussian|` of each trial, averaged.
     Gap,
+    /// Overlays for each (mirror map, noise) of [`MIRROR_VARIANTS`] against `d_L/n`,
+    /// sweeping `training.samples` at fixed widths.
+    Mirrors,
 }
+
+/// The curves of the `mirrors` figure: (training.mirror, teacher.noise_std).
+pub const MIRROR_VARIANTS: [(&str, &str); 4] = [("squared", "0"), ("entropic", "0"), ("squared", "0.3"), ("entropic", "0.3")];
 
 pub struct Figure {
     pub name: &'static str,
@@ -87,6 +93,31 @@ pub const FIGURES: &[Figure] = &[
         log_x: true,
         log_y: true,
     },
+    Figure {
+        name: "mirrors",
+        caption: "Test error against d_L/n for the squared (SGD) and entropic (exponentiated-gradient) mirror maps, \
+                  without label noise and with noise 0.3; tanh, L = 2, d0 = 1000, hidden widths 1000, half-normal \
+                  teacher with E|a*|^2 = 1, both maps started from a0 = c 1 with c = E|a*_i|. Gaussian (filled) and \
+                  one-bit (open) hidden weights, mean ± s.e. of 10 trials with 2000 test inputs each, and the \
+                  theory. With noise the entropic map has no positive interpolator below d_L/n = 1.787 \
+                  (equations/entropic.md §8): its curve ends there and its trials are infeasible.",
+        kind: Kind::Mirrors,
+        base: &[
+            "data.dim=1000",
+            "features.widths=[1000,1000]",
+            "features.activation=tanh",
+            "teacher.prior=half-normal",
+            "training.init=0.025231325220201604",
+        ],
+        key: "training.samples",
+        values: &["100", "200", "300", "400", "500", "600", "700", "800", "900"],
+        with_value: nothing,
+        trials: 10,
+        n_test: two_thousand,
+        metric: Metric::TestError,
+        log_x: true,
+        log_y: true,
+    },
 ];
 
 pub fn find(name: &str) -> Option<&'static Figure> {
@@ -134,6 +165,7 @@ impl Figure {
                 .run(&work, resume, self.log_x, progress)?
             }
             Kind::Gap => self.gap(&work, &values, trials, resume, backend, progress)?,
+            Kind::Mirrors => self.mirrors(&work, &values, trials, resume, backend, progress)?,
         };
         let csv = out_dir.join(format!("{}.csv", self.name));
         curve.write(&csv).map_err(|e| ReproduceError::Output(e.to_string()))?;
@@ -151,13 +183,52 @@ impl Figure {
             title: match self.kind {
                 Kind::Overlay => crate::plot::title(&spec, self.key),
                 Kind::Gap => "one-bit vs Gaussian hidden weights: paired gap against width (tanh, L = 2, d0 = w, n = w/4)".into(),
+                Kind::Mirrors => "squared vs entropic mirror map (tanh, L = 2, d0 = 1000, width 1000, half-normal teacher)".into(),
             },
             y_label: match self.kind {
-                Kind::Overlay => None,
+                Kind::Overlay | Kind::Mirrors => None,
                 Kind::Gap => Some("mean |one-bit − Gaussian| excess risk".into()),
             },
         };
         draw(&[(String::new(), curve)], &options, &out_dir.join(self.name)).map_err(|e| ReproduceError::Output(e.to_string()))
+    }
+
+    /// One validation per (mirror, noise) in its own work directory; the rows are
+    /// relabelled `MIRROR, noise S/SERIES` (one colour per curve in the plot) and
+    /// placed at `x = d_L/n`.
+    fn mirrors(
+        &self,
+        work: &Path,
+        values: &[String],
+        trials: usize,
+        resume: bool,
+        backend: &dyn validation::Backend,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<Curve, ReproduceError> {
+        let per_variant = values.len() * 2 * trials;
+        let total = MIRROR_VARIANTS.len() * per_variant;
+        let mut rows = Vec::new();
+        for (i, (mirror, noise)) in MIRROR_VARIANTS.iter().enumerate() {
+            let mut doc = self.doc();
+            doc.set(&format!("training.mirror={mirror}")).expect("a known mirror");
+            doc.set(&format!("teacher.noise_std={noise}")).expect("a valid noise");
+            let last_width = doc.to_spec().map_err(|e| ReproduceError::Output(e.to_string()))?.last_width() as f64;
+            let curve = Validation {
+                doc: &doc,
+                key: self.key,
+                values,
+                laws: vec![WeightLaw::Gaussian, WeightLaw::Onebit],
+                trials,
+                n_test: (self.n_test)(&values[0]),
+                seed: 0,
+                trainer: validation::Trainer::Direct,
+                backend,
+            }
+            .run(&work.join(format!("{mirror}-noise{noise}")), resume, self.log_x, &|d, _| progress(i * per_variant + d, total))?;
+            rows.extend(curve.rows.into_iter().map(|r| Row { series: format!("{mirror}, noise {noise}/{}", r.series), x: last_width / r.x, ..r }));
+        }
+        rows.sort_by(|a, b| a.series.cmp(&b.series).then(a.x.total_cmp(&b.x)));
+        Ok(Curve { key: "d_L/n".to_owned(), rows })
     }
 
     fn gap(
@@ -201,7 +272,7 @@ impl Figure {
                     trials: Some(e.n),
                     status: "ok".into(),
                 },
-                None => Row::failed("paired gap", x, "no paired trials"),
+                None => Row::failed("paired gap", x, "error: no paired trials".into()),
             });
         }
         Ok(Curve { key: self.key.to_owned(), rows })

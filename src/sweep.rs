@@ -1,14 +1,23 @@
 //! `rfrisk sweep`: one prediction per value of a spec key, solved in parallel.
 
-use crate::predict::{predict, Prediction};
+use crate::entropic::TopError;
+use crate::predict::{predict, Prediction, PredictError};
 use crate::spec::SpecDoc;
 use rayon::prelude::*;
 
-/// One point of a sweep: the value as the user wrote it and its outcome.
+/// One point of a sweep: the value as the user wrote it and its outcome; a
+/// failure is `infeasible: ...` (no interpolator in the mirror map's domain) or `error: ...`.
 #[derive(Debug)]
 pub struct SweepPoint {
     pub value: String,
     pub outcome: Result<Prediction, String>,
+}
+
+fn status_of(e: &PredictError) -> String {
+    match e {
+        PredictError::Top(TopError::Infeasible { .. }) => format!("infeasible: {e}"),
+        _ => format!("error: {e}"),
+    }
 }
 
 /// Expands `a:b:step` (inclusive of `b` up to rounding) or `v1,v2,...` into values.
@@ -57,26 +66,30 @@ pub fn sweep(doc: &SpecDoc, key: &str, values: &[String]) -> Vec<SweepPoint> {
             let outcome = point
                 .set(&format!("{key}={value}"))
                 .and_then(|()| point.to_spec())
-                .map_err(|e| e.to_string())
-                .and_then(|spec| predict(&spec).map_err(|e| e.to_string()));
+                .map_err(|e| format!("error: {e}"))
+                .and_then(|spec| predict(&spec).map_err(|e| status_of(&e)));
             SweepPoint { value: value.clone(), outcome }
         })
         .collect()
 }
 
-/// CSV: the swept key, `excess_risk`, `test_error`, `bias`, `variance`, `status`.
-/// A failed point keeps its value, leaves the numbers empty and says why in `status`.
+/// The CSV's columns after the swept key: the risks, the last layer's unknowns
+/// `eta`, `s` (equations/entropic.md §6), the largest residual of the system, and `status`.
+pub const COLUMNS: [&str; 8] = ["excess_risk", "test_error", "bias", "variance", "eta", "s", "max_residual", "status"];
+
+/// CSV with [`COLUMNS`]. A failed point keeps its value, leaves the numbers empty
+/// and says why in `status`.
 pub fn to_csv(key: &str, points: &[SweepPoint]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([key, "excess_risk", "test_error", "bias", "variance", "status"]).expect("in-memory write");
+    w.write_record(std::iter::once(key).chain(COLUMNS)).expect("in-memory write");
     for point in points {
         let record: Vec<String> = match &point.outcome {
-            Ok(p) => [p.excess_risk, p.test_error, p.bias, p.variance]
+            Ok(p) => [p.excess_risk, p.test_error, p.bias, p.variance, p.top.eta, p.top.s, p.solver.max_residual]
                 .iter()
                 .map(f64::to_string)
                 .chain(["ok".to_owned()])
                 .collect(),
-            Err(e) => vec![String::new(), String::new(), String::new(), String::new(), format!("error: {e}")],
+            Err(e) => vec![String::new(); COLUMNS.len() - 1].into_iter().chain([e.clone()]).collect(),
         };
         w.write_record(std::iter::once(&point.value).chain(&record)).expect("in-memory write");
     }

@@ -94,7 +94,7 @@ impl Validation<'_> {
                         trials: None,
                         status: "ok".into(),
                     },
-                    Err(e) => Row::failed("theory", x, &e),
+                    Err(status) => Row::failed("theory", x, status),
                 }
             })
             .collect();
@@ -106,7 +106,7 @@ impl Validation<'_> {
             let spec = match spec {
                 Ok(spec) => spec,
                 Err(e) => {
-                    rows.extend(self.laws.iter().map(|l| Row::failed(&l.to_string(), x, &e.to_string())));
+                    rows.extend(self.laws.iter().map(|l| Row::failed(&l.to_string(), x, format!("error: {e}"))));
                     continue;
                 }
             };
@@ -125,7 +125,7 @@ impl Validation<'_> {
                 Ok(r) => r,
                 // A trial that fails for another reason (a singular Gram matrix) marks the point.
                 Err(SimulateError::Trial { source, .. }) => {
-                    rows.extend(self.laws.iter().map(|l| Row::failed(&l.to_string(), x, &source.to_string())));
+                    rows.extend(self.laws.iter().map(|l| Row::failed(&l.to_string(), x, format!("error: {source}"))));
                     continue;
                 }
                 Err(e) => return Err(e.into()),
@@ -152,11 +152,10 @@ impl Validation<'_> {
                             format!("partly infeasible: {infeasible} of {} trials had no positive interpolator", infeasible + e.n)
                         },
                     },
-                    _ if infeasible > 0 => Row {
-                        status: format!("infeasible: no positive interpolator in {infeasible} of {infeasible} trials"),
-                        ..Row::failed(&law, x, "")
-                    },
-                    _ => Row::failed(&law, x, "no trials"),
+                    _ if infeasible > 0 => {
+                        Row::failed(&law, x, format!("infeasible: no positive interpolator in {infeasible} of {infeasible} trials"))
+                    }
+                    _ => Row::failed(&law, x, "error: no trials".into()),
                 });
             }
         }

@@ -196,19 +196,41 @@ fn sweep_marks_failed_points_and_never_writes_a_number_for_them() {
     let mut reader = csv::Reader::from_path(&csv_path).unwrap();
     assert_eq!(
         reader.headers().unwrap(),
-        vec!["training.samples", "excess_risk", "test_error", "bias", "variance", "status"]
+        vec!["training.samples", "excess_risk", "test_error", "bias", "variance", "eta", "s", "max_residual", "status"]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 5);
     for row in &rows {
         let n: usize = row[0].parse().unwrap();
         if n < 800 {
-            assert_eq!(&row[5], "ok");
+            assert_eq!(&row[8], "ok");
             let spec = rfrisk::spec::load(&path, &[format!("training.samples={n}")]).unwrap();
             assert_eq!(row[1].parse::<f64>().unwrap(), rfrisk::predict(&spec).unwrap().excess_risk);
         } else {
-            assert!(row[5].starts_with("error: training.samples"), "{row:?}");
-            assert!((1..5).all(|i| row[i].is_empty()), "a failed point carries a number: {row:?}");
+            assert!(row[8].starts_with("error: training.samples"), "{row:?}");
+            assert!((1..8).all(|i| row[i].is_empty()), "a failed point carries a number: {row:?}");
+        }
+    }
+}
+
+/// An entropic sweep across the feasibility boundary (signed teacher: d_L/n = 2)
+/// marks the points past it `infeasible` and reports eta and s for the others.
+#[test]
+fn entropic_sweep_marks_infeasible_points() {
+    let path = spec_file("valid.toml", VALID);
+    let out = rfrisk(&["sweep", path.to_str().unwrap(), "--set", "training.mirror=entropic", "--param", "training.samples", "--values", "200,399,400,500"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes()).records().map(Result::unwrap).collect();
+    for row in &rows {
+        let n: usize = row[0].parse().unwrap();
+        if n < 400 {
+            assert_eq!(&row[8], "ok", "{row:?}");
+            let (eta, s, residual): (f64, f64, f64) = (row[5].parse().unwrap(), row[6].parse().unwrap(), row[7].parse().unwrap());
+            assert!(eta > 0.0 && s > 0.0 && residual < 1e-10, "{row:?}");
+        } else {
+            assert!(row[8].starts_with("infeasible: no positive interpolator"), "{row:?}");
+            assert!((1..8).all(|i| row[i].is_empty()), "{row:?}");
         }
     }
 }

@@ -30,7 +30,7 @@ fn row(series: &str, x: f64, v: Option<f64>, se: Option<f64>) -> Row {
             trials: se.map(|_| 5),
             status: "ok".into(),
         },
-        None => Row::failed(series, x, "training.samples: outside the interpolation regime"),
+        None => Row::failed(series, x, "error: training.samples: outside the interpolation regime".into()),
     }
 }
 

@@ -69,8 +69,13 @@ pub const ENTROPIC_TOLERANCE: f64 = 1e-9;
 /// `(Phi diag(a) Phi^T) delta = y - Phi a` and are backtracked until `g` rises enough
 /// (Armijo). Stops at relative residual < [`ENTROPIC_TOLERANCE`]. When `y` lies
 /// outside the cone `{Phi a : a > 0}` the dual is unbounded and lambda diverges along a
-/// Farkas certificate (`Phi^T lambda <= 0`, `lambda^T y > 0`), which is checked at every
-/// iterate and reported as [`TrainError::NoPositiveInterpolator`].
+/// Farkas direction (`Phi^T lambda <= 0`, `lambda^T y > 0`). Every iterate gives a bound:
+/// for any `a >= 0` with `Phi a = y`, `lambda^T y = (Phi^T lambda)^T a <= max(Phi^T lambda) ||a||_1`,
+/// so every positive interpolator has `||a||_1 >= lambda^T y / max(Phi^T lambda)`. Once that
+/// bound exceeds [`SIZE_FACTOR`] times the size of an ordinary interpolator
+/// (`||a_0||_1 + sqrt(p) ||a_ls||_2`, `a_ls` the minimum-norm one), the labels are reported as
+/// [`TrainError::NoPositiveInterpolator`]: a diverging lambda crosses it within tens of
+/// iterations, while a convergent one (feasible labels) stays below `||a_hat||_1`.
 pub fn entropic(phi: &Mat<f64>, y: &[f64], start: f64) -> Result<(Vec<f64>, f64), TrainError> {
     assert!(start > 0.0, "the entropic map needs a positive start");
     let (n, p) = (phi.nrows(), phi.ncols());
@@ -84,6 +89,8 @@ pub fn entropic(phi: &Mat<f64>, y: &[f64], start: f64) -> Result<(Vec<f64>, f64)
     let dual = |lambda: &Mat<f64>, a: &Mat<f64>| (lambda.transpose() * &labels)[(0, 0)] - a.sum();
     let mut lambda = Mat::<f64>::zeros(n, 1);
     let mut a = primal(&lambda).expect("a_0 is finite");
+    let least_norm = min_distance(phi, y, 0.0).map_or(0.0, |(ls, _)| ls.iter().map(|v| v * v).sum::<f64>().sqrt());
+    let size = start * p as f64 + (p as f64).sqrt() * least_norm;
     const MAX_ITERATIONS: usize = 500;
     for _ in 0..MAX_ITERATIONS {
         let gradient = &labels - phi * &a;
@@ -91,16 +98,7 @@ pub fn entropic(phi: &Mat<f64>, y: &[f64], start: f64) -> Result<(Vec<f64>, f64)
         if residual < ENTROPIC_TOLERANCE {
             return Ok(((0..p).map(|i| a[(i, 0)]).collect(), residual));
         }
-        // Farkas: Phi^T lambda <= 0 with lambda^T y > 0 proves no a >= 0 solves Phi a = y.
-        // A diverging lambda approaches such a direction; its positive part vanishes
-        // relative to its size, so the check is relative (1e-9).
-        let exponent = phi.transpose() * &lambda;
-        let certificate = (lambda.transpose() * &labels)[(0, 0)];
-        let (most, largest) = (0..p).fold((f64::NEG_INFINITY, 0.0f64), |(m, l), i| {
-            let e = exponent[(i, 0)];
-            (m.max(e), l.max(e.abs()))
-        });
-        if certificate > 0.0 && most <= 1e-9 * largest {
+        if let Some(certificate) = farkas(phi, &labels, &lambda, size) {
             return Err(TrainError::NoPositiveInterpolator { certificate });
         }
         let weighted = Mat::<f64>::from_fn(n, p, |i, j| phi[(i, j)] * a[(j, 0)]);
@@ -136,15 +134,44 @@ pub fn entropic(phi: &Mat<f64>, y: &[f64], start: f64) -> Result<(Vec<f64>, f64)
             }
             t *= 0.5;
             if t < 1e-12 {
-                // No ascent left: converged as far as floating point allows, or diverging.
-                let residual = (&labels - phi * &a).norm_l2() / y_norm;
-                return Err(TrainError::NoConvergence { method: "entropic dual Newton", iterations: MAX_ITERATIONS, residual });
+                return stalled(phi, &labels, &lambda, &a, y_norm, size);
             }
         }
     }
-    let residual = (&labels - phi * &a).norm_l2() / y_norm;
-    Err(TrainError::NoConvergence { method: "entropic dual Newton", iterations: MAX_ITERATIONS, residual })
+    stalled(phi, &labels, &lambda, &a, y_norm, size)
 }
+
+/// Dual Newton can go no further. Close to the feasibility boundary the Hessian
+/// `Phi diag(a) Phi^T` is so ill-conditioned that the last digits of the residual
+/// are out of reach: a residual below [`STALL_TOLERANCE`] is a solution, reported with
+/// its residual.
+fn stalled(phi: &Mat<f64>, labels: &Mat<f64>, lambda: &Mat<f64>, a: &Mat<f64>, y_norm: f64, size: f64) -> Result<(Vec<f64>, f64), TrainError> {
+    let residual = (labels - phi * a).norm_l2() / y_norm;
+    if residual < STALL_TOLERANCE {
+        return Ok(((0..a.nrows()).map(|i| a[(i, 0)]).collect(), residual));
+    }
+    if let Some(certificate) = farkas(phi, labels, lambda, size) {
+        return Err(TrainError::NoPositiveInterpolator { certificate });
+    }
+    Err(TrainError::NoConvergence { method: "entropic dual Newton", iterations: 500, residual })
+}
+
+/// `Some(lambda^T y)` when `lambda` shows that every positive interpolator has
+/// `||a||_1 > SIZE_FACTOR * size` (see [`entropic`]); an exact Farkas certificate
+/// (`Phi^T lambda <= 0 < lambda^T y`) shows there is none at all.
+fn farkas(phi: &Mat<f64>, labels: &Mat<f64>, lambda: &Mat<f64>, size: f64) -> Option<f64> {
+    let certificate = (lambda.transpose() * labels)[(0, 0)];
+    let exponent = phi.transpose() * lambda;
+    let most = (0..exponent.nrows()).fold(f64::NEG_INFINITY, |m, i| m.max(exponent[(i, 0)]));
+    (certificate > 0.0 && (most <= 0.0 || certificate / most > SIZE_FACTOR * size)).then_some(certificate)
+}
+
+/// How many times larger than an ordinary interpolator every positive one must be
+/// before the labels count as infeasible (see [`entropic`]).
+pub const SIZE_FACTOR: f64 = 1e4;
+
+/// Relative residual accepted when dual Newton stalls in floating point (see `stalled`).
+pub const STALL_TOLERANCE: f64 = 1e-7;
 
 /// Real stochastic mirror descent on the square loss, one training sample per step
 /// (cyclic over a fixed random order each epoch), from `a_0 = start 1`:
