@@ -45,13 +45,24 @@ pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<As
             holds: laws.iter().all(|l| l.has_unit_variance()),
             detail: laws.iter().map(|l| format!("{l}: {}", if l.has_unit_variance() { "yes" } else { "no, variance mismatched" })).collect::<Vec<_>>().join("; "),
         },
-        Assumption {
-            name: "entropic feasibility",
-            holds: spec.mirror == Mirror::Squared || !infeasible,
-            detail: match spec.mirror {
-                Mirror::Squared => "not needed (squared mirror map)".into(),
-                Mirror::Entropic => if infeasible { "some trial had no positive interpolator".into() } else { "every trial had a positive interpolator".into() },
-            },
+        {
+            // The theory's verdict (equations/entropic.md §8) beside what the trials met.
+            let theory = (spec.mirror == Mirror::Entropic && odd).then(|| crate::predict(spec));
+            let theory_feasible = !matches!(theory, Some(Err(crate::PredictError::Top(crate::entropic::TopError::Infeasible { .. }))));
+            let trials = if infeasible { "some trial had no positive interpolator" } else { "every trial had a positive interpolator" };
+            Assumption {
+                name: "entropic feasibility",
+                holds: spec.mirror == Mirror::Squared || (!infeasible && theory_feasible),
+                detail: match (spec.mirror, &theory) {
+                    (Mirror::Squared, _) => "not needed (squared mirror map)".into(),
+                    (_, Some(Err(e))) => format!("theory: {e}; trials: {trials}"),
+                    (_, Some(Ok(p))) => match p.top.feasible_above_ratio {
+                        Some(b) => format!("theory: feasible for d_L/n > {b:.4} (this spec: {:.4}); trials: {trials}", spec.last_width() as f64 / spec.samples as f64),
+                        None => format!("theory: feasible for every d_L > n; trials: {trials}"),
+                    },
+                    (_, None) => format!("trials: {trials}"),
+                },
+            }
         },
     ]
 }

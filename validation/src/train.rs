@@ -144,13 +144,17 @@ pub fn entropic(phi: &Mat<f64>, y: &[f64], start: f64) -> Result<(Vec<f64>, f64)
 /// Dual Newton can go no further. Close to the feasibility boundary the Hessian
 /// `Phi diag(a) Phi^T` is so ill-conditioned that the last digits of the residual
 /// are out of reach: a residual below [`STALL_TOLERANCE`] is a solution, reported with
-/// its residual.
+/// its residual. Just past the boundary lambda can diverge so slowly that the bound of
+/// [`entropic`] stays below its factor when the iteration stalls (the exponents
+/// overflow); a stalled iterate that is far from interpolating (residual >= 1) and
+/// still bounds every positive interpolator above the ordinary size counts as infeasible.
 fn stalled(phi: &Mat<f64>, labels: &Mat<f64>, lambda: &Mat<f64>, a: &Mat<f64>, y_norm: f64, size: f64) -> Result<(Vec<f64>, f64), TrainError> {
     let residual = (labels - phi * a).norm_l2() / y_norm;
     if residual < STALL_TOLERANCE {
         return Ok(((0..a.nrows()).map(|i| a[(i, 0)]).collect(), residual));
     }
-    if let Some(certificate) = farkas(phi, labels, lambda, size) {
+    let factor = if residual >= 1.0 { 1.0 / SIZE_FACTOR } else { 1.0 };
+    if let Some(certificate) = farkas(phi, labels, lambda, size * factor) {
         return Err(TrainError::NoPositiveInterpolator { certificate });
     }
     Err(TrainError::NoConvergence { method: "entropic dual Newton", iterations: 500, residual })
