@@ -260,7 +260,9 @@ pub struct LawSummary {
 #[derive(Clone, Debug, Serialize)]
 #[serde(untagged)]
 pub enum Theory {
-    Prediction { excess_risk: f64, test_error: f64 },
+    /// With the last layer's unknowns `eta`, `s` (equations/entropic.md §6) and the
+    /// largest residual of the system that gave them.
+    Prediction { excess_risk: f64, test_error: f64, eta: f64, s: f64, max_residual: f64 },
     Unavailable { unavailable: String },
 }
 
@@ -290,7 +292,13 @@ pub fn summarize(spec: &Spec, rows: &[TrialRow]) -> Summary {
         );
     }
     let theory = match predict(spec) {
-        Ok(p) => Theory::Prediction { excess_risk: p.excess_risk, test_error: p.test_error },
+        Ok(p) => Theory::Prediction {
+            excess_risk: p.excess_risk,
+            test_error: p.test_error,
+            eta: p.top.eta,
+            s: p.top.s,
+            max_residual: p.solver.max_residual,
+        },
         Err(e) => Theory::Unavailable { unavailable: e.to_string() },
     };
     Summary { laws, theory }
@@ -315,9 +323,11 @@ pub fn summary_table(summary: &Summary) -> String {
         }
     }
     match &summary.theory {
-        Theory::Prediction { excess_risk, test_error } => {
-            writeln!(out, "theory                {excess_risk:.6}                    {test_error:.6}").unwrap()
-        }
+        Theory::Prediction { excess_risk, test_error, eta, s, max_residual } => writeln!(
+            out,
+            "theory                {excess_risk:.6}                    {test_error:.6}        (eta = {eta:.6}, s = {s:.6}, max residual {max_residual:.1e})"
+        )
+        .unwrap(),
         Theory::Unavailable { unavailable } => writeln!(out, "theory: none ({unavailable})").unwrap(),
     }
     out
