@@ -13,8 +13,6 @@ use crate::mirror::MirrorMap;
 use crate::quadrature::gauss_legendre;
 use crate::spec::Prior;
 use crate::squared::{self, Layer, SolveError};
-use argmin::core::{CostFunction, Executor};
-use argmin::solver::brent::BrentRoot;
 use std::f64::consts::PI;
 use std::sync::OnceLock;
 
@@ -241,21 +239,9 @@ fn s_max(teacher: Teacher, ratio: f64) -> f64 {
     }
 }
 
-/// A scalar root by Brent's method on `[lo, hi]` (the bracket must change sign).
+/// Brent in one unknown, as the layer chain uses it.
 fn root(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> Option<(f64, u64)> {
-    struct Scalar<F>(F);
-    impl<F: Fn(f64) -> f64> CostFunction for Scalar<F> {
-        type Param = f64;
-        type Output = f64;
-        fn cost(&self, x: &f64) -> Result<f64, argmin::core::Error> {
-            Ok((self.0)(*x))
-        }
-    }
-    let result = Executor::new(Scalar(f), BrentRoot::new(lo, hi, 1e-14))
-        .configure(|state| state.param(0.5 * (lo + hi)).max_iters(200))
-        .run()
-        .ok()?;
-    Some((result.state.best_param?, result.state.iter))
+    squared::brent_root(f, lo, hi, 1e-14, 200)
 }
 
 /// The root `eta(s)` of (T1) at fixed `s`, searched in `log eta`: `V` falls from
@@ -331,7 +317,7 @@ pub fn solve(map: &dyn MirrorMap, p: &Problem) -> Result<(Solution, squared::Sol
     if !(worst(&residuals) <= MAX_RESIDUAL) || !(eta > 0.0) {
         return Err(TopError::NoConvergence { iterations, t1: residuals[0], t2: residuals[1], eta, s });
     }
-    let Layers { noise_gain } = Layers::of(&layers, delta);
+    let noise_gain = noise_gain(&layers, delta);
     let excess_risk = q * m.d + p.noise_var * noise_gain;
     let fine = q * moments(map, p.teacher, c, eta, s, 2).d + p.noise_var * noise_gain;
     let solution = Solution {
@@ -350,15 +336,9 @@ pub fn solve(map: &dyn MirrorMap, p: &Problem) -> Result<(Solution, squared::Sol
 
 /// What the layers below contribute besides `Q`: the noise they amplify,
 /// `n/(d_L kappa A) - d_L/(d_L - n) >= 0` (entropic.md (6.3)).
-struct Layers {
-    noise_gain: f64,
-}
-
-impl Layers {
-    fn of(solution: &squared::Solution, delta: f64) -> Layers {
-        let kappa_a = -solution.chain.kappa() * solution.chain.top.dtau;
-        Layers { noise_gain: delta / kappa_a - 1.0 / (1.0 - delta) }
-    }
+fn noise_gain(layers: &squared::Solution, delta: f64) -> f64 {
+    let kappa_a = -layers.chain.kappa() * layers.chain.top.dtau;
+    delta / kappa_a - 1.0 / (1.0 - delta)
 }
 
 /// Damped Newton on (T1), (T2) in `(log eta, log s)`: steps clipped to 2, halved

@@ -182,12 +182,11 @@ impl Run<'_> {
             }
         }
         drop_partial_last_line(path).map_err(io)?;
-        let mut reader = csv::Reader::from_path(path).map_err(|e| SimulateError::Csv { path: path.to_owned(), message: e.to_string() })?;
-        let rows: Vec<TrialRow> = reader
-            .deserialize()
-            .collect::<Result<_, _>>()
-            .map_err(|e| SimulateError::Csv { path: path.to_owned(), message: e.to_string() })?;
-        if !std::fs::read_to_string(path).map_err(io)?.starts_with(HEADER) {
+        let csv_error = |e: csv::Error| SimulateError::Csv { path: path.to_owned(), message: e.to_string() };
+        let mut reader = csv::Reader::from_path(path).map_err(csv_error)?;
+        let current_layout = reader.headers().map_err(csv_error)?.iter().eq(HEADER.trim_end().split(','));
+        let rows: Vec<TrialRow> = reader.deserialize().collect::<Result<_, _>>().map_err(csv_error)?;
+        if !current_layout {
             // Written before the status column: rewrite it in the current layout, so appended rows match.
             let mut all = csv::WriterBuilder::new().has_headers(false).from_writer(HEADER.as_bytes().to_vec());
             rows.iter().for_each(|r| all.serialize(r).expect("rows serialize"));

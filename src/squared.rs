@@ -147,12 +147,22 @@ impl SampleEquation<'_> {
     }
 }
 
-impl CostFunction for SampleEquation<'_> {
-    type Param = f64;
-    type Output = f64;
-    fn cost(&self, x: &f64) -> Result<f64, argmin::core::Error> {
-        Ok(self.at(*x))
+/// A scalar root by argmin's Brent method on `[lo, hi]` (the bracket must change
+/// sign): the point and the iterations it took. Shared by both solvers.
+pub fn brent_root(f: impl Fn(f64) -> f64, lo: f64, hi: f64, tol: f64, max_iters: u64) -> Option<(f64, u64)> {
+    struct Scalar<F>(F);
+    impl<F: Fn(f64) -> f64> CostFunction for Scalar<F> {
+        type Param = f64;
+        type Output = f64;
+        fn cost(&self, x: &f64) -> Result<f64, argmin::core::Error> {
+            Ok((self.0)(*x))
+        }
     }
+    let result = Executor::new(Scalar(f), BrentRoot::new(lo, hi, tol))
+        .configure(|state| state.param(0.5 * (lo + hi)).max_iters(max_iters))
+        .run()
+        .ok()?;
+    Some((result.state.best_param.or(result.state.param)?, result.state.iter))
 }
 
 /// Solves `E_0..E_L` for `ratio = n/d_L` in (0, 1) (squared.md §5).
@@ -176,13 +186,8 @@ pub fn solve(layers: &[Layer], ratio: f64) -> Result<Solution, SolveError> {
             return Err(SolveError::NoBracket { ratio });
         }
     }
-    let brent = BrentRoot::new(lo, hi, 1e-15);
-    let result = Executor::new(equation, brent)
-        .configure(|state| state.param(0.5 * (lo + hi)).max_iters(300))
-        .run()
-        .map_err(|_| SolveError::NoBracket { ratio })?;
-    let iterations = steps + result.state.iter;
-    let x = result.state.best_param.unwrap_or(result.state.param.unwrap_or(hi));
+    let (x, brent_iterations) = brent_root(|x| equation.at(x), lo, hi, 1e-15, 300).ok_or(SolveError::NoBracket { ratio })?;
+    let iterations = steps + brent_iterations;
     let chain = bottom_up(layers, x.exp()).ok_or(SolveError::NoConvergence { iterations, residuals: vec![f64::NAN] })?;
     let residuals = residuals(layers, ratio, &chain.shifts);
     let solution = Solution { chain, residuals, iterations };

@@ -143,3 +143,24 @@ fn killed_run_resumes_without_loss_or_duplication() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("seed differs"));
 }
+
+/// A trials file written before the `status` column existed resumes: its rows are
+/// read as `ok`, the file is rewritten in the current layout, and new rows follow.
+#[test]
+fn files_without_the_status_column_resume() {
+    let dir = temp_dir("old-layout");
+    let csv = dir.join("trials.csv");
+    let s = spec(&["data.dim=200", "features.widths=[300]", "teacher.noise_std=0.5", "training.samples=150"]);
+    let at = |trials| Run { spec: &s, laws: vec![WeightLaw::Gaussian], trials, n_test: 300, seed: 4, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
+    let first = at(2).execute(Some(&csv), false, &|_, _| {}).unwrap();
+    // Strip the status column, as an older rfrisk wrote it.
+    let old: String = std::fs::read_to_string(&csv).unwrap().lines().map(|l| format!("{}\n", l.rsplit_once(',').unwrap().0)).collect();
+    assert!(old.starts_with("weights,trial,seed,excess_risk,test_error,train_residual,seconds\n"));
+    std::fs::write(&csv, old).unwrap();
+    let all = at(3).execute(Some(&csv), true, &|_, _| {}).unwrap();
+    assert_eq!(&all[..2], &first[..], "old rows read back unchanged, as ok");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("weights,trial,seed,excess_risk,test_error,train_residual,seconds,status\n"), "{text}");
+    assert_eq!(data_lines(&csv).len(), 3);
+    assert!(data_lines(&csv).iter().all(|l| l.ends_with(",ok")), "{text}");
+}

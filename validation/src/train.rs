@@ -61,6 +61,9 @@ pub enum Trainer {
 /// Relative constraint residual at which the entropic solver stops.
 pub const ENTROPIC_TOLERANCE: f64 = 1e-9;
 
+/// Dual Newton iterations before the entropic solver gives up.
+pub const ENTROPIC_MAX_ITERATIONS: usize = 500;
+
 /// The entropic interpolator `argmin sum a log(a/a_0) - a + a_0  s.t.  Phi a = y`,
 /// `a_0 = start 1`, `start > 0`: the point exponentiated-gradient SMD converges to.
 ///
@@ -91,8 +94,7 @@ pub fn entropic(phi: &Mat<f64>, y: &[f64], start: f64) -> Result<(Vec<f64>, f64)
     let mut a = primal(&lambda).expect("a_0 is finite");
     let least_norm = min_distance(phi, y, 0.0).map_or(0.0, |(ls, _)| ls.iter().map(|v| v * v).sum::<f64>().sqrt());
     let size = start * p as f64 + (p as f64).sqrt() * least_norm;
-    const MAX_ITERATIONS: usize = 500;
-    for _ in 0..MAX_ITERATIONS {
+    for _ in 0..ENTROPIC_MAX_ITERATIONS {
         let gradient = &labels - phi * &a;
         let residual = gradient.norm_l2() / y_norm;
         if residual < ENTROPIC_TOLERANCE {
@@ -157,7 +159,7 @@ fn stalled(phi: &Mat<f64>, labels: &Mat<f64>, lambda: &Mat<f64>, a: &Mat<f64>, y
     if let Some(certificate) = farkas(phi, labels, lambda, size * factor) {
         return Err(TrainError::NoPositiveInterpolator { certificate });
     }
-    Err(TrainError::NoConvergence { method: "entropic dual Newton", iterations: 500, residual })
+    Err(TrainError::NoConvergence { method: "entropic dual Newton", iterations: ENTROPIC_MAX_ITERATIONS, residual })
 }
 
 /// `Some(lambda^T y)` when `lambda` shows that every positive interpolator has
