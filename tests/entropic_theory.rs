@@ -38,6 +38,12 @@ fn general_system_at_the_squared_map_matches_the_squared_solver() {
         assert!(relative(general.eta, sgd.top.eta) < 1e-8, "{assignments:?}: eta {} vs {}", general.eta, sgd.top.eta);
         assert!(relative(general.s, sgd.top.s) < 1e-8, "{assignments:?}: s {} vs {}", general.s, sgd.top.s);
         assert!(relative(general.distance, sgd.top.distance) < 1e-8, "{assignments:?}");
+        // Q = n kappa/(d_L - n), checked against its other form rho1^2 gamma_L u_L n/d_L (entropic.md (4.6)).
+        let (last, shifts) = (layers.last().unwrap(), &sgd.solver.unknowns);
+        let u_last = shifts[shifts.len() - 2].value;
+        let q_chain = last.rho1 * last.rho1 * last.aspect * u_last * spec.samples as f64 / spec.last_width() as f64;
+        assert!(relative(sgd.top.q, q_chain) < 1e-10, "{assignments:?}: Q {} vs {q_chain}", sgd.top.q);
+        assert!(relative(general.q, q_chain) < 1e-10, "{assignments:?}");
     }
 }
 
@@ -71,6 +77,11 @@ fn entropic_solution_matches_the_python_reference() {
             assert!(relative(a, b) < tol, "{assignments:?} {what}: rfrisk {a} vs reference {b}");
         }
         assert!(got.solver.max_residual < 1e-12, "{assignments:?}: {:?}", got.solver.residuals);
+        // `bias` is the noise-free risk: for the second case it is the first case's reference risk.
+        if assignments.contains(&"teacher.noise_std=0.1") && assignments.contains(&"features.widths=[1500]") && assignments.contains(&"training.samples=600") {
+            assert!(relative(got.bias, 0.0420868674098) < 1e-9, "bias {} vs the noise-free reference", got.bias);
+            assert!(relative(got.bias + got.variance, risk) < 1e-9);
+        }
         assert!(got.top.quadrature_error.unwrap() < 1e-10, "{assignments:?}");
     }
 }
