@@ -239,7 +239,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Rebuild a committed figure of figures/ (depth, gap): runs or resumes its trials,
+    /// Rebuild a committed figure of figures/ (depth, gap, mirrors): runs or resumes its trials,
     /// then writes NAME.csv, NAME.png and NAME.svg.
     Reproduce {
         /// The figure: depth, gap or mirrors (see figures/README.md).
