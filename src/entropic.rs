@@ -337,7 +337,7 @@ pub fn solve(map: &dyn MirrorMap, p: &Problem) -> Result<(Solution, squared::Sol
 /// What the layers below contribute besides `Q`: the noise they amplify,
 /// `n/(d_L kappa A) - d_L/(d_L - n) >= 0` (entropic.md (6.3)).
 fn noise_gain(layers: &squared::Solution, delta: f64) -> f64 {
-    let kappa_a = -layers.chain.kappa() * layers.chain.top.dtau;
+    let kappa_a = layers.chain.kappa_a();
     delta / kappa_a - 1.0 / (1.0 - delta)
 }
 

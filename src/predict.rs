@@ -146,10 +146,15 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
     }
     let unknowns: Vec<Named> = solution
         .chain
-        .shifts
+        .log_shifts
         .iter()
         .enumerate()
-        .map(|(i, &value)| Named { name: if i == depth { "kappa".into() } else { format!("u_{}", i + 1) }, value })
+        .map(|(i, &log_value)| {
+            let name = if i == depth { "kappa".to_string() } else { format!("u_{}", i + 1) };
+            // Deep sign networks drive u_1 past the floating-point range: report its logarithm.
+            let value = log_value.exp();
+            if value.is_finite() && value > 0.0 { Named { name, value } } else { Named { name: format!("ln {name}"), value: log_value } }
+        })
         .chain(extra_unknowns)
         .collect();
     let residuals: Vec<Named> = solution

@@ -22,63 +22,93 @@ pub struct Layer {
 }
 
 /// `tau(s) = lim (1/d) tr Sigma (Sigma + s I)^{-1}` (the fraction of directions that
-/// a shift `s` leaves "resolved") and its derivative `dtau/ds < 0`, at one shift.
+/// a shift `s` leaves "resolved") and its elasticity `s tau'(s) <= 0`, at one shift.
 /// `tau = 1 - s m(s)` with `m` the normalised resolvent trace of squared.md §3;
-/// carrying `tau` instead of `m` avoids the cancellation in `1 - s m` at large shifts.
+/// carrying `tau` instead of `m` avoids the cancellation in `1 - s m` at large shifts,
+/// and the elasticity instead of `tau'` keeps every number of order one when the
+/// shifts themselves leave the floating-point range (deep sign networks reach
+/// `u_1 ~ e^{0.45 L}`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Trace {
     pub tau: f64,
-    pub dtau: f64,
+    /// `s tau'(s)`.
+    pub elasticity: f64,
 }
 
 impl Trace {
-    /// Layer 0: inputs `x ~ N(0, I)`, so `tau_0(u) = 1/(1+u)`.
-    pub fn input(u: f64) -> Self {
-        Trace { tau: 1.0 / (1.0 + u), dtau: -1.0 / ((1.0 + u) * (1.0 + u)) }
+    /// Layer 0: inputs `x ~ N(0, I)`, so `tau_0(u) = 1/(1+u)` and `u tau_0' = -tau_0 (1 - tau_0)`.
+    pub fn input(log_u: f64) -> Self {
+        let tau = logistic(-log_u);
+        Trace { tau, elasticity: -tau * logistic(log_u) }
     }
 }
 
-/// Equation `E_l` (squared.md (4.1) in the form (5.2)): given `u_l` and layer `l-1`'s trace at `u_l`,
-/// returns `u_{l+1} = rho1^2 u_l (gamma - tau_{l-1}(u_l)) - rho2^2` and layer `l`'s
-/// trace there, `tau_l = (tau_{l-1}(u_l) + rho2^2/(rho1^2 u_l)) / gamma`, with its
-/// derivative by the chain rule. `None` below the physical branch (`u_{l+1} <= 0`).
-pub fn layer_equation(layer: &Layer, u: f64, below: Trace) -> Option<(f64, Trace)> {
+/// `1/(1 + e^{-x})` without overflow.
+fn logistic(x: f64) -> f64 {
+    if x >= 0.0 { 1.0 / (1.0 + (-x).exp()) } else { let e = x.exp(); e / (1.0 + e) }
+}
+
+/// Equation `E_l` (squared.md (4.1) in the form (5.2)) in logarithms of the shifts:
+/// given `log u_l` and layer `l-1`'s trace at `u_l`, returns `log u_{l+1}` with
+/// `u_{l+1} = u_l (rho1^2 (gamma - tau_{l-1}(u_l)) - rho2^2/u_l)` and layer `l`'s trace
+/// there, `tau_l = (tau_{l-1}(u_l) + rho2^2/(rho1^2 u_l)) / gamma`, with its elasticity by
+/// the chain rule. `growth = u_{l+1}/u_l` may be given when it is known more accurately
+/// than this difference (the top layer, [`solve`]). `None` below the physical branch
+/// (`u_{l+1} <= 0`).
+pub fn layer_equation(layer: &Layer, log_u: f64, below: Trace, growth: Option<f64>) -> Option<(f64, Trace)> {
     let (r1, r2) = (layer.rho1 * layer.rho1, layer.rho2 * layer.rho2);
     let gap = layer.aspect - below.tau;
-    let next = r1 * u * gap - r2;
-    let dnext_du = r1 * (gap - u * below.dtau);
-    if !(next > 0.0 && dnext_du > 0.0 && next.is_finite()) {
+    let noise = if r2 == 0.0 { 0.0 } else { r2 * (-log_u).exp() }; // rho2^2 / u_l, 0 when u_l is astronomically large
+    let growth = growth.unwrap_or(r1 * gap - noise);
+    let slope = r1 * (gap - below.elasticity); // d u_{l+1} / d u_l
+    if !(growth > 0.0 && slope > 0.0 && growth.is_finite()) {
         return None;
     }
-    let tau = (below.tau + r2 / (r1 * u)) / layer.aspect;
-    let dtau_du = (below.dtau - r2 / (r1 * u * u)) / layer.aspect;
-    Some((next, Trace { tau, dtau: dtau_du / dnext_du }))
+    let next = log_u + growth.ln();
+    let tau = (below.tau + noise / r1) / layer.aspect;
+    // u_{l+1} dtau_l/du_{l+1} = (u_{l+1}/u_l) (u_l dtau_l/du_l) / (du_{l+1}/du_l).
+    let elasticity = growth * ((below.elasticity - noise / r1) / layer.aspect) / slope;
+    next.is_finite().then_some((next, Trace { tau, elasticity }))
 }
 
-/// The shifts `u_1, ..., u_L, kappa` and `(tau_L, tau_L')` at `kappa`.
+/// The shifts `u_1, ..., u_L, kappa` (as logarithms) and `(tau_L, kappa tau_L')` at `kappa`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chain {
-    pub shifts: Vec<f64>,
+    pub log_shifts: Vec<f64>,
     pub top: Trace,
 }
 
 impl Chain {
     pub fn kappa(&self) -> f64 {
-        *self.shifts.last().expect("a chain holds u_1 at least")
+        self.log_shifts.last().expect("a chain holds u_1 at least").exp()
+    }
+
+    /// `kappa A = -kappa tau_L'(kappa) = (1/p) tr kappa Sigma (Sigma+kappa)^{-2}`.
+    pub fn kappa_a(&self) -> f64 {
+        -self.top.elasticity
     }
 }
 
-/// Runs the layer equations upwards from `u_1` (squared.md §5).
-pub fn bottom_up(layers: &[Layer], u1: f64) -> Option<Chain> {
-    let mut shifts = Vec::with_capacity(layers.len() + 1);
-    shifts.push(u1);
-    let mut trace = Trace::input(u1);
+/// Runs the layer equations upwards from `log u_1` (squared.md §5).
+pub fn bottom_up(layers: &[Layer], log_u1: f64) -> Option<Chain> {
+    let mut log_shifts = Vec::with_capacity(layers.len() + 1);
+    log_shifts.push(log_u1);
+    let mut trace = Trace::input(log_u1);
     for layer in layers {
-        let (next, t) = layer_equation(layer, *shifts.last().unwrap(), trace)?;
-        shifts.push(next);
+        let (next, t) = layer_equation(layer, *log_shifts.last().unwrap(), trace, None)?;
+        log_shifts.push(next);
         trace = t;
     }
-    Some(Chain { shifts, top: trace })
+    Some(Chain { log_shifts, top: trace })
+}
+
+/// The traces carried along given shifts (each growth `u_{l+1}/u_l` taken from them).
+fn along(layers: &[Layer], log_shifts: Vec<f64>) -> Option<Chain> {
+    let mut trace = Trace::input(log_shifts[0]);
+    for (layer, pair) in layers.iter().zip(log_shifts.windows(2)) {
+        trace = layer_equation(layer, pair[0], trace, Some((pair[1] - pair[0]).exp()))?.1;
+    }
+    Some(Chain { log_shifts, top: trace })
 }
 
 /// Equation `E_0`: `tau_L(kappa) - n/d_L` (= `1 - kappa m_L(kappa) - n/d_L`), zero at the solution.
@@ -86,24 +116,105 @@ pub fn sample_equation(chain: &Chain, ratio: f64) -> f64 {
     chain.top.tau - ratio
 }
 
-/// Relative residuals of `E_0, E_1, ..., E_L` at `shifts = [u_1..u_L, kappa]`,
-/// evaluated from the equations as stated in squared.md §4 (not from the chain).
-pub fn residuals(layers: &[Layer], ratio: f64, shifts: &[f64]) -> Vec<f64> {
+/// `log(e^a + e^b)`.
+fn log_add(a: f64, b: f64) -> f64 {
+    let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
+    if lo == f64::NEG_INFINITY { hi } else { hi + (lo - hi).exp().ln_1p() }
+}
+
+/// Relative residuals of `E_0, E_1, ..., E_L` at `log_shifts = log [u_1..u_L, kappa]`,
+/// evaluated from the equations as stated in squared.md §4 (not from the chain), each
+/// relative to the size of its largest term, so that rounding alone gives ~1e-16
+/// whatever the scale of the shifts.
+pub fn residuals(layers: &[Layer], ratio: f64, log_shifts: &[f64]) -> Vec<f64> {
     let depth = layers.len();
-    assert_eq!(shifts.len(), depth + 1, "one shift per layer plus kappa");
-    let m_top = |l: usize| 1.0 / (layers[l].rho1.powi(2) * layers[l].aspect * shifts[l]);
-    let kappa = shifts[depth];
-    let mut out = vec![(1.0 - kappa * m_top(depth - 1) - ratio) / ratio.max(1.0 - ratio)];
+    assert_eq!(log_shifts.len(), depth + 1, "one shift per layer plus kappa");
+    // log(u_{l+1} m_l(u_{l+1})) with m_l(u_{l+1}) = 1/(rho1^2 gamma_l u_l) (4.2).
+    let log_um = |l: usize| log_shifts[l + 1] - log_shifts[l] - (layers[l].rho1.powi(2) * layers[l].aspect).ln();
+    // E_0: 1 = n/d_L + kappa m_L(kappa); the terms are at most 1.
+    let mut out = vec![1.0 - ratio - log_um(depth - 1).exp()];
     for l in 0..depth {
-        let (layer, u, next) = (&layers[l], shifts[l], shifts[l + 1]);
-        // (gamma - 1) u + u^2 m_{l-1}(u) written as u (gamma - tau_{l-1}(u)), tau = 1 - u m,
+        let (layer, log_u) = (&layers[l], log_shifts[l]);
+        // (4.1) as rho2^2/rho1^2 + u_{l+1}/rho1^2 = u_l (gamma - tau_{l-1}(u_l)), tau = 1 - u m,
         // exact for the input layer (tau_0 = 1/(1+u)).
-        let tau_below = if l == 0 { 1.0 / (1.0 + u) } else { 1.0 - u * m_top(l - 1) };
-        let lhs = (layer.rho2.powi(2) + next) / layer.rho1.powi(2);
-        let rhs = u * (layer.aspect - tau_below);
-        out.push((lhs - rhs) / lhs.abs().max(rhs.abs()));
+        let tau_below = if l == 0 { Trace::input(log_u).tau } else { 1.0 - log_um(l - 1).exp() };
+        let r1 = layer.rho1.powi(2);
+        let lhs = log_add((layer.rho2.powi(2) / r1).ln(), log_shifts[l + 1] - r1.ln());
+        let rhs = log_u + (layer.aspect - tau_below).ln();
+        let scale = lhs.max(log_u + layer.aspect.max(tau_below.abs()).ln());
+        out.push(if rhs.is_nan() { 1.0 } else { (lhs - scale).exp() - (rhs - scale).exp() });
     }
     out
+}
+
+/// Newton on the whole system `E_1..E_L, E_0` in `w = log [u_1..u_L, kappa]`, from the
+/// shooting point (squared.md §5, "Polish"). Shooting fixes every shift through
+/// `u_1`, and where `u_{l+1} = rho1^2 u_l (gamma - tau) - rho2^2` cancels, one ulp of
+/// `log u_1` moves `kappa` by far more than one ulp; with each shift its own unknown the
+/// equations are well conditioned. The Jacobian is tridiagonal (`E_l` involves
+/// `u_{l-1}, u_l, u_{l+1}`), so a step costs O(L). Returns the best point seen.
+fn polish(layers: &[Layer], ratio: f64, mut w: Vec<f64>) -> Vec<f64> {
+    let depth = layers.len();
+    let worst = |w: &[f64]| residuals(layers, ratio, w).iter().fold(0.0f64, |m, r| m.max(r.abs()));
+    let mut best = worst(&w);
+    for _ in 0..8 {
+        if best <= 4.0 * f64::EPSILON {
+            break;
+        }
+        // Rows 0..L-1: g_l = log(rho2^2 + u_{l+1}) - log rho1^2 - w_l - log(gamma_l - tau_{l-1}(u_l));
+        // row L: g = log(1 - n/d_L) - log(kappa m_L(kappa)).
+        let (mut sub, mut diag, mut sup, mut g) = (vec![0.0; depth + 1], vec![0.0; depth + 1], vec![0.0; depth + 1], vec![0.0; depth + 1]);
+        for l in 0..depth {
+            let layer = &layers[l];
+            let (r1, r2) = (layer.rho1 * layer.rho1, layer.rho2 * layer.rho2);
+            let (tau, dtau_dw, dtau_dw_below) = if l == 0 {
+                let tau = Trace::input(w[0]).tau;
+                (tau, -tau * (1.0 - tau), 0.0)
+            } else {
+                let ratio_below = (w[l] - w[l - 1] - (layers[l - 1].rho1.powi(2) * layers[l - 1].aspect).ln()).exp();
+                (1.0 - ratio_below, -ratio_below, ratio_below)
+            };
+            let gap = layer.aspect - tau;
+            let next = w[l + 1].exp();
+            g[l] = log_add(r2.ln(), w[l + 1]) - r1.ln() - w[l] - gap.ln();
+            sup[l] = next / (r2 + next);
+            diag[l] = -1.0 + dtau_dw / gap;
+            sub[l] = dtau_dw_below / gap;
+        }
+        let top = &layers[depth - 1];
+        g[depth] = (1.0 - ratio).ln() - (w[depth] - w[depth - 1] - (top.rho1.powi(2) * top.aspect).ln());
+        (sub[depth], diag[depth]) = (1.0, -1.0);
+        let Some(step) = tridiagonal_solve(&sub, &diag, &sup, &g) else { break };
+        let trial: Vec<f64> = w.iter().zip(&step).map(|(wi, si)| wi - si).collect();
+        let residual = worst(&trial);
+        if !(residual < best) {
+            break;
+        }
+        (w, best) = (trial, residual);
+    }
+    w
+}
+
+/// Solves `T x = g` for the tridiagonal `T` with `sub[i] = T[i][i-1]`, `diag[i] = T[i][i]`,
+/// `sup[i] = T[i][i+1]` (Thomas; the system of [`polish`] is diagonally dominant).
+fn tridiagonal_solve(sub: &[f64], diag: &[f64], sup: &[f64], g: &[f64]) -> Option<Vec<f64>> {
+    let n = diag.len();
+    let (mut c, mut x) = (vec![0.0; n], vec![0.0; n]);
+    let mut pivot = diag[0];
+    c[0] = sup[0] / pivot;
+    x[0] = g[0] / pivot;
+    for i in 1..n {
+        pivot = diag[i] - sub[i] * c[i - 1];
+        if !(pivot.abs() > 0.0) {
+            return None;
+        }
+        c[i] = sup[i] / pivot;
+        x[i] = (g[i] - sub[i] * x[i - 1]) / pivot;
+    }
+    for i in (0..n - 1).rev() {
+        x[i] -= c[i] * x[i + 1];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
 }
 
 /// Why the system could not be solved.
@@ -140,7 +251,7 @@ struct SampleEquation<'a> {
 
 impl SampleEquation<'_> {
     fn at(&self, x: f64) -> f64 {
-        match bottom_up(self.layers, x.exp()) {
+        match bottom_up(self.layers, x) {
             Some(chain) => sample_equation(&chain, self.ratio),
             None => 1.0,
         }
@@ -165,31 +276,39 @@ pub fn brent_root(f: impl Fn(f64) -> f64, lo: f64, hi: f64, tol: f64, max_iters:
     Some((result.state.best_param.or(result.state.param)?, result.state.iter))
 }
 
+/// How far the bracket on `log u_1` may grow: `u_1 = e^{1e6}` is far past any depth
+/// whose GEP coefficients can be computed (deep sign networks need about `0.45 L`).
+const BRACKET_LIMIT: f64 = 1e6;
+
 /// Solves `E_0..E_L` for `ratio = n/d_L` in (0, 1) (squared.md §5).
 pub fn solve(layers: &[Layer], ratio: f64) -> Result<Solution, SolveError> {
     let equation = SampleEquation { layers, ratio };
-    // Bracket in log u_1: large u_1 gives kappa -> infinity and E_0 -> -n/d_L < 0.
+    // Bracket in log u_1, widened geometrically: large u_1 gives kappa -> infinity and E_0 -> -n/d_L < 0.
     let mut steps = 0;
-    let mut hi = 0.0;
+    let (mut hi, mut width) = (0.0, 2.0);
     while equation.at(hi) >= 0.0 {
-        hi += 2.0;
+        hi += width;
+        width *= 2.0;
         steps += 1;
-        if hi > 600.0 {
+        if hi > BRACKET_LIMIT {
             return Err(SolveError::NoBracket { ratio });
         }
     }
-    let mut lo = hi - 2.0;
+    let (mut lo, mut width) = (hi - 2.0, 2.0);
     while equation.at(lo) < 0.0 {
-        lo -= 2.0;
+        lo -= width;
+        width *= 2.0;
         steps += 1;
-        if lo < -600.0 {
+        if lo < -BRACKET_LIMIT {
             return Err(SolveError::NoBracket { ratio });
         }
     }
     let (x, brent_iterations) = brent_root(|x| equation.at(x), lo, hi, 1e-15, 300).ok_or(SolveError::NoBracket { ratio })?;
     let iterations = steps + brent_iterations;
-    let chain = bottom_up(layers, x.exp()).ok_or(SolveError::NoConvergence { iterations, residuals: vec![f64::NAN] })?;
-    let residuals = residuals(layers, ratio, &chain.shifts);
+    let no_chain = || SolveError::NoConvergence { iterations, residuals: vec![1.0; layers.len() + 1] };
+    let shot = bottom_up(layers, x).ok_or_else(no_chain)?;
+    let chain = along(layers, polish(layers, ratio, shot.log_shifts)).ok_or_else(no_chain)?;
+    let residuals = residuals(layers, ratio, &chain.log_shifts);
     let solution = Solution { chain, residuals, iterations };
     if solution.max_residual() <= MAX_RESIDUAL {
         Ok(solution)
@@ -204,9 +323,7 @@ pub fn solve(layers: &[Layer], ratio: f64) -> Result<Solution, SolveError> {
 /// `bias = r^2 kappa^2 A n/(n - df2) = r^2 kappa tau_L` and
 /// `variance = sigma^2 df2/(n - df2) = sigma^2 (tau_L - kappa A)/(kappa A)`.
 pub fn risk(chain: &Chain, norm2: f64, noise_var: f64) -> (f64, f64) {
-    let kappa = chain.kappa();
-    let Trace { tau, dtau } = chain.top;
-    let kappa_a = -kappa * dtau;
+    let (kappa, tau, kappa_a) = (chain.kappa(), chain.top.tau, chain.kappa_a());
     (norm2 * kappa * tau, noise_var * (tau - kappa_a) / kappa_a)
 }
 
@@ -234,7 +351,7 @@ mod tests {
         for ratio in [1e-4, 0.1, 0.5, 0.9, 0.999, 0.999999] {
             let sol = solve(&layers, ratio).unwrap();
             assert!(sol.max_residual() < 1e-12, "ratio {ratio}: {:?}", sol.residuals);
-            assert_eq!(sol.chain.shifts.len(), 11);
+            assert_eq!(sol.chain.log_shifts.len(), 11);
         }
     }
 }
