@@ -12,12 +12,14 @@
 use crate::mirror::MirrorMap;
 use crate::quadrature::gauss_legendre;
 use crate::spec::Prior;
-use crate::squared::{self, Layer, SolveError};
+use crate::squared::{self, Layer, Ratio, SolveError};
 use std::f64::consts::PI;
 use std::sync::OnceLock;
 
 /// Relative residual of (T1), (T2) above which a point is refused.
 pub const MAX_RESIDUAL: f64 = 1e-10;
+/// Where damped Newton stops: a few ulps of the relative residuals.
+const NEWTON_TOLERANCE: f64 = 1e-13;
 
 /// The law of a scaled teacher entry `a = sqrt(d_L) a*_i`: `N(0, r^2)` or `r |N(0, 1)|`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -40,28 +42,44 @@ impl Teacher {
         self.prior == Prior::Gaussian || self.r == 0.0
     }
 
-    /// At `chi = a + sG`: the density of `chi` and the conditional mean and
-    /// variance of `a` given `chi` (Gaussian prior: Gaussian; half-normal: the
-    /// same Gaussian truncated to `a > 0`, so `chi` is skew-normal).
-    fn given(&self, chi: f64, s: f64) -> (f64, f64, f64) {
+    /// At `chi = a + sG`: the density of `chi` and the law of `a` given `chi`
+    /// (Gaussian prior: Gaussian; half-normal: the same Gaussian truncated to `a > 0`,
+    /// so `chi` is skew-normal).
+    fn given(&self, chi: f64, s: f64) -> Conditional {
         let r = self.r;
         let spread2 = r * r + s * s;
         let spread = spread2.sqrt();
-        let mu = chi * r * r / spread2;
         let sd = r * s / spread;
         let base = normal_pdf(chi / spread) / spread;
+        // chi - E[a | chi] for the untruncated Gaussian, without the cancellation chi - chi r^2/spread^2.
+        let residual = chi * s * s / spread2;
         if self.is_symmetric() {
-            return (base, mu, sd * sd);
+            return Conditional { density: base, residual, var: sd * sd };
         }
         let x = chi * r / (s * spread);
         let (cdf, pdf) = (normal_cdf(x), normal_pdf(x));
         if cdf == 0.0 {
-            return (0.0, mu, 0.0); // far below the teacher's support: no mass
+            return Conditional { density: 0.0, residual, var: 0.0 }; // far below the teacher's support: no mass
         }
         // Truncated-normal moments; the inverse Mills ratio pdf/cdf is finite for every x on the grid.
         let mills = pdf / cdf;
-        (2.0 * base * cdf, mu + sd * mills, sd * sd * (1.0 - x * mills - mills * mills).max(0.0))
+        Conditional {
+            density: 2.0 * base * cdf,
+            residual: residual - sd * mills,
+            var: sd * sd * (1.0 - x * mills - mills * mills).max(0.0),
+        }
     }
+}
+
+/// The law of the teacher entry `a` given `chi = a + sG`, at one `chi`.
+#[derive(Clone, Copy, Debug)]
+struct Conditional {
+    /// The density of `chi`.
+    density: f64,
+    /// `chi - E[a | chi]` (= `s E[G | chi]`).
+    residual: f64,
+    /// `Var(a | chi)`.
+    var: f64,
 }
 
 fn normal_pdf(x: f64) -> f64 {
@@ -72,10 +90,12 @@ fn normal_cdf(x: f64) -> f64 {
     0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)
 }
 
-/// `V = E P'`, `D = E (P - a)^2` and their partial derivatives in `eta` and `s`.
+/// `V = E P'`, `W = E[1 - P'] = 1 - V` (integrated on its own, for (T1) near
+/// `n/d_L = 1`), `D = E (P - a)^2` and their partial derivatives in `eta` and `s`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Moments {
     pub v: f64,
+    pub w: f64,
     pub d: f64,
     pub v_eta: f64,
     pub v_s: f64,
@@ -85,54 +105,73 @@ pub struct Moments {
 
 /// Gauss–Legendre nodes per panel of the chi grid.
 const NODES: usize = 16;
-/// Uniform panels over the range of chi, before refinement at the prox's bend.
+/// Uniform panels over the range of chi, before the graded refinement.
 const PANELS: usize = 48;
+
+/// The panel edges of the chi grid (entropic.md §7, "Expectations"): uniform panels
+/// over 12 standard deviations of `chi`, plus panels graded geometrically (widths
+/// doubling from an eighth of the local scale up to the uniform width) around each
+/// point where an integrand changes on a scale far below the uniform width:
+/// - the bend of `P_eta` near `chi = eta log(eta/c)` (scale `eta`; above it the
+///   slack `1 - P'` decays like `eta/chi`, which a uniform panel cannot follow);
+/// - for a half-normal teacher, `chi = 0`, where the density of `chi` steps up over a
+///   width `s` (and `s << r` as `n/d_L -> 1`).
+fn chi_grid(map: &dyn MirrorMap, teacher: Teacher, c: f64, eta: f64, s: f64) -> Vec<f64> {
+    let spread = (teacher.r * teacher.r + s * s).sqrt();
+    let lo = if teacher.is_symmetric() { -12.0 * spread } else { -12.0 * s };
+    let hi = 12.0 * spread;
+    let width = (hi - lo) / PANELS as f64;
+    let mut breaks: Vec<f64> = (0..=PANELS).map(|k| lo + (hi - lo) * k as f64 / PANELS as f64).collect();
+    let mut graded = |centre: f64, scale: f64| {
+        breaks.push(centre);
+        let mut h = scale / 8.0;
+        while h < width {
+            breaks.extend([centre - h, centre + h]);
+            h *= 2.0;
+        }
+    };
+    if map.positive_domain() {
+        graded(eta * (eta / c).ln(), eta);
+    }
+    if !teacher.is_symmetric() {
+        graded(0.0, s);
+    }
+    breaks.retain(|b| (lo..=hi).contains(b));
+    breaks.sort_by(f64::total_cmp);
+    breaks.dedup_by(|a, b| (*a - *b).abs() <= 1e-15 * (hi - lo));
+    breaks
+}
 
 /// The moments at `(eta, s)` by one quadrature over `chi = a + sG` (entropic.md §7,
 /// "Expectations"): `E h(a, chi) = int E[h | chi] density(chi) dchi`, so one prox
 /// evaluation per node serves every teacher value, and the teacher's law enters
-/// through closed-form conditional moments. The grid covers 12 standard
-/// deviations of `chi` and is refined around the bend of `P_eta`, a layer of
-/// width `~eta` near `chi = eta log(eta/c)` for the entropic map. `refine`
+/// through closed-form conditional moments. [`chi_grid`] gives the panels; `refine`
 /// splits every panel (1 = the working grid; 2 estimates the quadrature error).
 pub fn moments(map: &dyn MirrorMap, teacher: Teacher, c: f64, eta: f64, s: f64, refine: usize) -> Moments {
     static RULE: OnceLock<(Vec<f64>, Vec<f64>)> = OnceLock::new();
     let (t, w) = RULE.get_or_init(|| gauss_legendre(NODES));
-    let spread = (teacher.r * teacher.r + s * s).sqrt();
-    let lo = if teacher.is_symmetric() { -12.0 * spread } else { -12.0 * s };
-    let hi = 12.0 * spread;
-    let mut breaks: Vec<f64> = (0..=PANELS).map(|k| lo + (hi - lo) * k as f64 / PANELS as f64).collect();
-    if map.positive_domain() {
-        let bend = eta * (eta / c).ln();
-        breaks.push(bend);
-        for j in -3..=6 {
-            let half = eta * 2f64.powi(j);
-            breaks.extend([bend - half, bend + half]);
-        }
-    }
-    breaks.retain(|b| (lo..=hi).contains(b));
-    breaks.sort_by(f64::total_cmp);
-    breaks.dedup_by(|a, b| (*a - *b).abs() <= 1e-14 * (hi - lo));
     let mut m = Moments::default();
-    for pair in breaks.windows(2) {
+    for pair in chi_grid(map, teacher, c, eta, s).windows(2) {
         let width = (pair[1] - pair[0]) / refine as f64;
         for piece in 0..refine {
             let left = pair[0] + piece as f64 * width;
             for (&ti, &wi) in t.iter().zip(w) {
                 let chi = left + 0.5 * width * (ti + 1.0);
-                let (density, mean, var) = teacher.given(chi, s);
-                let weight = 0.5 * width * wi * density;
+                let given = teacher.given(chi, s);
+                let weight = 0.5 * width * wi * given.density;
                 if weight == 0.0 {
                     continue;
                 }
                 let p = map.prox(chi, eta, c);
-                let (gap, noise) = (p.x - mean, chi - mean);
+                // P - E[a | chi] = (P - chi) + (chi - E[a | chi]), each without cancellation.
+                let (gap, noise) = (p.shift + given.residual, given.residual);
                 m.v += weight * p.slope;
-                m.d += weight * (gap * gap + var);
+                m.w += weight * p.slack;
+                m.d += weight * (gap * gap + given.var);
                 m.v_eta += weight * p.slope_d_eta;
                 m.v_s += weight * p.curvature * noise;
                 m.d_eta += weight * 2.0 * p.d_eta * gap;
-                m.d_s += weight * 2.0 * p.slope * (gap * noise + var);
+                m.d_s += weight * 2.0 * p.slope * (gap * noise + given.var);
             }
         }
     }
@@ -146,8 +185,8 @@ pub fn moments(map: &dyn MirrorMap, teacher: Teacher, c: f64, eta: f64, s: f64, 
 pub struct Problem<'a> {
     /// The layers, for the feasibility boundary (which moves `n/d_L`).
     pub layers: &'a [Layer],
-    /// `delta = n/d_L`.
-    pub ratio: f64,
+    /// `delta = n/d_L` and `1 - delta`.
+    pub ratio: Ratio,
     pub teacher: Teacher,
     /// Scaled start `c = sqrt(d_L) a_0,i`.
     pub start: f64,
@@ -165,6 +204,8 @@ pub enum TopError {
     Layers(#[from] SolveError),
     #[error("top equations (T1), (T2) did not converge after {iterations} iterations: residuals [{t1:e}, {t2:e}] exceed {MAX_RESIDUAL:e} (eta = {eta}, s = {s})")]
     NoConvergence { iterations: u64, t1: f64, t2: f64, eta: f64, s: f64 },
+    #[error("top equations (T1), (T2): no root in (eta, s) was found below s_max (equations/entropic.md §8, §10)")]
+    NoSolution,
 }
 
 /// A solved top problem.
@@ -179,7 +220,8 @@ pub struct Solution {
     /// Relative residuals of (T1) and (T2).
     pub residuals: [f64; 2],
     pub iterations: u64,
-    /// `|risk(refined grid) - risk| / risk`: the quadrature's own error estimate.
+    /// Relative error estimate of the risk: the move of the solution and of `D` when every
+    /// panel of the chi grid is halved, plus what the solver's residual tolerance leaves open.
     pub quadrature_error: f64,
     /// The smallest `d_L/n` with a positive interpolator at these widths (`None` when every `d_L > n` works).
     pub boundary: Option<f64>,
@@ -187,21 +229,21 @@ pub struct Solution {
 }
 
 /// `Q(delta) = delta kappa / (1 - delta)` from the layer chain at `delta`.
-fn q_at(layers: &[Layer], ratio: f64) -> Result<(f64, squared::Solution), SolveError> {
+fn q_at(layers: &[Layer], ratio: Ratio) -> Result<(f64, squared::Solution), SolveError> {
     let solution = squared::solve(layers, ratio)?;
-    Ok((ratio * solution.chain.kappa() / (1.0 - ratio), solution))
+    Ok((ratio.delta * solution.chain.kappa() / ratio.slack, solution))
 }
 
 /// Feasibility margin at `delta` (entropic.md (8.3)): positive iff a positive interpolator exists.
-fn margin(problem: &Problem, ratio: f64, q: f64) -> f64 {
+fn margin(problem: &Problem, ratio: Ratio, q: f64) -> f64 {
     let Teacher { r, .. } = problem.teacher;
     if problem.teacher.is_symmetric() {
-        return 0.5 - ratio;
+        return 0.5 - ratio.delta;
     }
-    if ratio <= 0.5 {
+    if ratio.delta <= 0.5 {
         return f64::INFINITY;
     }
-    let t = (PI * (1.0 - ratio)).tan();
+    let t = (PI * ratio.slack).tan();
     t - t.atan() - PI * problem.noise_var / (r * r * q)
 }
 
@@ -220,63 +262,47 @@ fn boundary(problem: &Problem) -> Option<f64> {
     // Where the chain has no solution (identity layers past their rank) the theory
     // does not reach, so it counts as outside the feasible range.
     for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
+        let mid = Ratio::new(0.5 * (lo + hi));
         if q_at(problem.layers, mid).is_ok_and(|(q, _)| margin(problem, mid, q) > 0.0) {
-            lo = mid;
+            lo = mid.delta;
         } else {
-            hi = mid;
+            hi = mid.delta;
         }
     }
     Some(2.0 / (lo + hi))
 }
 
 /// `sup { s : P(a + sG > 0) > delta }`: (T1) has a root in `eta` only below it (entropic.md §8).
-fn s_max(teacher: Teacher, ratio: f64) -> f64 {
-    if teacher.is_symmetric() || ratio <= 0.5 {
+fn s_max(teacher: Teacher, ratio: Ratio) -> f64 {
+    if teacher.is_symmetric() || ratio.delta <= 0.5 {
         f64::INFINITY
     } else {
-        teacher.r * (PI * (1.0 - ratio)).tan()
+        teacher.r * (PI * ratio.slack).tan()
     }
 }
 
-/// Brent in one unknown, as the layer chain uses it.
-fn root(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> Option<(f64, u64)> {
-    squared::brent_root(f, lo, hi, 1e-14, 200)
-}
-
-/// The root `eta(s)` of (T1) at fixed `s`, searched in `log eta`: `V` falls from
-/// `P(a + sG > 0)` (or 1) at `eta -> 0` to 0 at `eta -> infinity`.
-fn eta_for(map: &dyn MirrorMap, p: &Problem, s: f64) -> Option<(f64, u64)> {
-    let f = |x: f64| moments(map, p.teacher, p.start, x.exp(), s, 1).v - p.ratio;
-    let (mut lo, mut hi, mut steps) = (-1.0, 1.0, 0);
-    while f(hi) > 0.0 {
-        hi += 3.0;
-        steps += 1;
-        if hi > 60.0 {
-            return None;
-        }
-    }
-    while f(lo) < 0.0 {
-        lo -= 3.0;
-        steps += 1;
-        if lo < -60.0 {
-            return None;
-        }
-    }
-    root(f, lo, hi).map(|(x, it)| (x.exp(), steps + it))
-}
-
-/// Relative residuals `F1 = V/delta - 1`, `F2 = (D + sigma^2/Q)/(delta s^2) - 1`
-/// and their Jacobian in `(log eta, log s)` (entropic.md §10.4).
+/// Relative residuals of (T1) and (T2) and their Jacobian in `(log eta, log s)`
+/// (entropic.md §10.4): `F1 = V/delta - 1` for `delta <= 1/2`, else `F1 = W/(1 - delta) - 1`
+/// (the same equation, relative to its smaller side, so that it keeps its accuracy as
+/// `delta -> 1`); `F2 = (D + sigma^2/Q)/(delta s^2) - 1`.
 fn newton_system(m: &Moments, p: &Problem, q: f64, eta: f64, s: f64) -> ([f64; 2], [[f64; 2]; 2]) {
-    let delta = p.ratio;
+    let Ratio { delta, slack } = p.ratio;
     let target = m.d + p.noise_var / q;
-    let f = [m.v / delta - 1.0, target / (delta * s * s) - 1.0];
-    let jac = [
-        [eta * m.v_eta / delta, s * m.v_s / delta],
-        [eta * m.d_eta / (delta * s * s), (s * m.d_s - 2.0 * target) / (delta * s * s)],
-    ];
+    let (f1, row1) = if delta <= 0.5 {
+        (m.v / delta - 1.0, [eta * m.v_eta / delta, s * m.v_s / delta])
+    } else {
+        (m.w / slack - 1.0, [-eta * m.v_eta / slack, -s * m.v_s / slack])
+    };
+    let f = [f1, target / (delta * s * s) - 1.0];
+    let jac = [row1, [eta * m.d_eta / (delta * s * s), (s * m.d_s - 2.0 * target) / (delta * s * s)]];
     (f, jac)
+}
+
+/// The Newton step `-J^{-1} F` in `(log eta, log s)`, `None` for a singular `J`.
+fn newton_step(f: &[f64; 2], jac: &[[f64; 2]; 2]) -> Option<[f64; 2]> {
+    let det = jac[0][0] * jac[1][1] - jac[0][1] * jac[1][0];
+    let step = [(-f[0] * jac[1][1] + f[1] * jac[0][1]) / det, (-f[1] * jac[0][0] + f[0] * jac[1][0]) / det];
+    (det.abs() > 0.0 && step.iter().all(|x| x.is_finite())).then_some(step)
 }
 
 fn worst(f: &[f64; 2]) -> f64 {
@@ -285,41 +311,43 @@ fn worst(f: &[f64; 2]) -> f64 {
 
 /// Solves (T1), (T2) for `map` (entropic.md §10): layer chain, feasibility check,
 /// start at the squared map's `s` (capped below `s_max`) and the (T1) root there,
-/// damped Newton in `(log eta, log s)`, nested bracketing if Newton fails.
+/// damped Newton in `(log eta, log s)` kept below `s_max`, nested bracketing if Newton fails.
 pub fn solve(map: &dyn MirrorMap, p: &Problem) -> Result<(Solution, squared::Solution), TopError> {
     let (q, layers) = q_at(p.layers, p.ratio)?;
-    let delta = p.ratio;
+    let Ratio { delta, slack } = p.ratio;
     let boundary = if map.positive_domain() { boundary(p) } else { None };
-    if map.positive_domain() && !(margin(p, delta, q) > 0.0) {
-        return Err(TopError::Infeasible { ratio: 1.0 / delta, boundary: boundary.unwrap_or(f64::NAN) });
+    if map.positive_domain() && !(margin(p, p.ratio, q) > 0.0) {
+        return Err(TopError::Infeasible { ratio: 1.0 / delta, boundary: boundary.unwrap_or(2.0) });
     }
-    let limit = if map.positive_domain() { s_max(p.teacher, delta) } else { f64::INFINITY };
+    let limit = if map.positive_domain() { s_max(p.teacher, p.ratio) } else { f64::INFINITY };
     let (r, c) = (p.teacher.r, p.start);
     let reff2 = r * r - 2.0 * c * p.teacher.mean() + c * c;
-    let s0 = (((1.0 - delta) * reff2 + p.noise_var / q) / (delta * (1.0 - delta))).sqrt().min(0.9 * limit);
-    let mut iterations = 0;
-    let newton = eta_for(map, p, s0).and_then(|(eta0, it)| {
-        iterations += it;
-        let (point, it) = damped_newton(map, p, q, eta0, s0);
-        iterations += it;
-        point
-    });
-    let (eta, s) = match newton {
-        Some(point) => point,
-        None => {
-            let (point, it) = nested(map, p, q, s0, limit);
-            iterations += it;
-            point.ok_or(TopError::NoConvergence { iterations, t1: f64::NAN, t2: f64::NAN, eta: f64::NAN, s: f64::NAN })?
-        }
-    };
+    // Start at the squared map's step and noise level (§9), s capped below s_max.
+    let s0 = ((slack * reff2 + p.noise_var / q) / (delta * slack)).sqrt().min(0.9 * limit);
+    let (eta, s, iterations) = top_root(map, p, q, slack / delta, s0, limit).ok_or(TopError::NoSolution)?;
     let m = moments(map, p.teacher, c, eta, s, 1);
-    let (residuals, _) = newton_system(&m, p, q, eta, s);
-    if !(worst(&residuals) <= MAX_RESIDUAL) || !(eta > 0.0) {
+    let (residuals, jac) = newton_system(&m, p, q, eta, s);
+    if !(worst(&residuals) <= MAX_RESIDUAL && eta > 0.0 && s < limit) {
         return Err(TopError::NoConvergence { iterations, t1: residuals[0], t2: residuals[1], eta, s });
     }
-    let noise_gain = noise_gain(&layers, delta);
+    let noise_gain = noise_gain(&layers, p.ratio);
     let excess_risk = q * m.d + p.noise_var * noise_gain;
-    let fine = q * moments(map, p.teacher, c, eta, s, 2).d + p.noise_var * noise_gain;
+    // The numerical error of the risk: the residuals on a grid with every panel halved,
+    // carried by one Newton step to where that grid's solution lies, D there to first
+    // order; plus what residuals at the solver's tolerance leave open (the same step for
+    // a residual of NEWTON_TOLERANCE in each equation, worst sign).
+    let fine = moments(map, p.teacher, c, eta, s, 2);
+    let (fine_residuals, _) = newton_system(&fine, p, q, eta, s);
+    let risk_moved = |f: &[f64; 2], m: &Moments| {
+        let [dx, dy] = newton_step(f, &jac).unwrap_or([f64::INFINITY; 2]);
+        q * (eta * m.d_eta * dx + s * m.d_s * dy)
+    };
+    let quadrature = q * (fine.d - m.d) + risk_moved(&fine_residuals, &fine);
+    let tolerance = [[1.0, 1.0], [1.0, -1.0]]
+        .iter()
+        .map(|[a, b]| risk_moved(&[a * NEWTON_TOLERANCE, b * NEWTON_TOLERANCE], &m).abs())
+        .fold(0.0, f64::max);
+    let numerical_error = (quadrature.abs() + tolerance) / excess_risk.abs().max(f64::MIN_POSITIVE);
     let solution = Solution {
         eta,
         s,
@@ -327,7 +355,7 @@ pub fn solve(map: &dyn MirrorMap, p: &Problem) -> Result<(Solution, squared::Sol
         distance: m.d,
         residuals,
         iterations,
-        quadrature_error: (fine - excess_risk).abs() / excess_risk.abs().max(f64::MIN_POSITIVE),
+        quadrature_error: numerical_error,
         boundary,
         excess_risk,
     };
@@ -336,79 +364,107 @@ pub fn solve(map: &dyn MirrorMap, p: &Problem) -> Result<(Solution, squared::Sol
 
 /// What the layers below contribute besides `Q`: the noise they amplify,
 /// `n/(d_L kappa A) - d_L/(d_L - n) >= 0` (entropic.md (6.3)).
-fn noise_gain(layers: &squared::Solution, delta: f64) -> f64 {
+fn noise_gain(layers: &squared::Solution, ratio: Ratio) -> f64 {
     let kappa_a = layers.chain.kappa_a();
-    delta / kappa_a - 1.0 / (1.0 - delta)
+    ratio.delta / kappa_a - 1.0 / ratio.slack
 }
 
-/// Damped Newton on (T1), (T2) in `(log eta, log s)`: steps clipped to 2, halved
-/// until the worst residual falls. `None` if it stalls.
-fn damped_newton(map: &dyn MirrorMap, p: &Problem, q: f64, eta0: f64, s0: f64) -> (Option<(f64, f64)>, u64) {
-    let (mut x, mut y) = (eta0.ln(), s0.ln());
-    let system = |x: f64, y: f64| {
-        let (eta, s) = (x.exp(), y.exp());
+/// (T1) and (T2) as a nested pair of one-dimensional roots (entropic.md §10): for each
+/// `s`, `eta(s)` solves (T1); along that curve the (T2) residual `delta s^2 - D - sigma^2/Q`
+/// increases with `s` (§8), and its root is the solution. Both roots are found by
+/// safeguarded Newton, the outer with the derivative along the curve,
+/// `dF2/dlog s + dF2/dlog eta * dlog eta/dlog s`, and the inner warm-started from the
+/// last `eta`, so a solve costs a few dozen quadratures. The outer search stays below
+/// `limit` = `s_max`, above which (T1) has no root. Returns `(eta, s, quadratures)`.
+fn top_root(map: &dyn MirrorMap, p: &Problem, q: f64, eta0: f64, s0: f64, limit: f64) -> Option<(f64, f64, u64)> {
+    let count = std::cell::Cell::new(0u64);
+    let system = |eta: f64, s: f64| {
+        count.set(count.get() + 1);
         newton_system(&moments(map, p.teacher, p.start, eta, s, 1), p, q, eta, s)
     };
-    let (mut f, mut jac) = system(x, y);
-    for iteration in 1..=60u64 {
-        if worst(&f) <= 1e-13 {
-            return (Some((x.exp(), y.exp())), iteration);
-        }
-        let det = jac[0][0] * jac[1][1] - jac[0][1] * jac[1][0];
-        if !(det.abs() > 0.0) {
-            return (None, iteration);
-        }
-        let dx = ((-f[0] * jac[1][1] + f[1] * jac[0][1]) / det).clamp(-2.0, 2.0);
-        let dy = ((-f[1] * jac[0][0] + f[0] * jac[1][0]) / det).clamp(-2.0, 2.0);
-        let mut step = 1.0;
-        loop {
-            let (fx, fj) = system(x + step * dx, y + step * dy);
-            if worst(&fx) < worst(&f) * (1.0 - 1e-4 * step) {
-                (x, y, f, jac) = (x + step * dx, y + step * dy, fx, fj);
-                break;
+    // F1 increases with eta in its W form; the V form is negated to match.
+    let orient = if p.ratio.delta <= 0.5 { -1.0 } else { 1.0 };
+    let mut log_eta = eta0.ln();
+    let outer = |y: f64, log_eta: &mut f64| -> Option<(f64, f64)> {
+        let s = y.exp();
+        let inner = |x: f64| {
+            let (f, jac) = system(x.exp(), s);
+            Some((orient * f[0], orient * jac[0][0]))
+        };
+        *log_eta = safeguarded_newton(inner, *log_eta, f64::INFINITY, NEWTON_TOLERANCE)?;
+        let (f, jac) = system(log_eta.exp(), s);
+        let along = jac[1][1] - jac[1][0] * jac[0][1] / jac[0][0];
+        Some((-f[1], -along))
+    };
+    let mut last_eta = log_eta;
+    let y = safeguarded_newton(
+        |y| {
+            let value = outer(y, &mut log_eta);
+            if value.is_some() {
+                last_eta = log_eta;
             }
-            step *= 0.5;
-            if step < 1e-6 {
-                // No descent: accept a point already at rounding level, else give up.
-                return (if worst(&f) <= MAX_RESIDUAL { Some((x.exp(), y.exp())) } else { None }, iteration);
-            }
+            value
+        },
+        s0.ln(),
+        limit.ln(),
+        NEWTON_TOLERANCE,
+    )?;
+    // The inner root at the returned s (the outer's last evaluation may have been elsewhere),
+    // then plain Newton in both unknowns, which takes the residuals from the nested
+    // tolerance to rounding level in a step or two.
+    let mut log_eta = last_eta;
+    outer(y, &mut log_eta)?;
+    let (mut point, mut y) = ([log_eta, y], y);
+    let (mut f, mut jac) = system(point[0].exp(), point[1].exp());
+    for _ in 0..3 {
+        let Some(step) = newton_step(&f, &jac) else { break };
+        let trial = [point[0] + step[0], point[1] + step[1]];
+        if !(trial[1].exp() < limit) {
+            break;
         }
+        let (ft, jt) = system(trial[0].exp(), trial[1].exp());
+        if !(worst(&ft) < worst(&f)) {
+            break;
+        }
+        (point, f, jac) = (trial, ft, jt);
+        y = point[1];
     }
-    (if worst(&f) <= MAX_RESIDUAL { Some((x.exp(), y.exp())) } else { None }, 60)
+    Some((point[0].exp(), y.exp(), count.get()))
 }
 
-/// The fallback of entropic.md §10.5: for each `s`, `eta(s)` from (T1); then the
-/// increasing residual `r(s) = delta s^2 - D - sigma^2/Q` of (T2) is bracketed in `(0, s_max)`.
-fn nested(map: &dyn MirrorMap, p: &Problem, q: f64, s0: f64, limit: f64) -> (Option<(f64, f64)>, u64) {
-    let count = std::cell::Cell::new(0u64);
-    let residual = |y: f64| {
-        let s = y.exp();
-        match eta_for(map, p, s) {
-            Some((eta, it)) => {
-                count.set(count.get() + it);
-                let m = moments(map, p.teacher, p.start, eta, s, 1);
-                (p.ratio * s * s - m.d - p.noise_var / q) / (p.ratio * s * s)
-            }
-            None => f64::NAN,
+/// A root of a function that is negative below it and positive above, on `(-inf, hi)`:
+/// Newton from `x0`, replaced by bisection (or, while one side is unbounded, a step that
+/// doubles each time) whenever a step would leave the bracket known so far. `f` gives the
+/// value and slope, or `None` where it is undefined, which counts as above the root
+/// (there (T1) has no root: `s` too large). Stops at `|f| <= tol` or a collapsed bracket.
+fn safeguarded_newton(mut f: impl FnMut(f64) -> Option<(f64, f64)>, x0: f64, hi: f64, tol: f64) -> Option<f64> {
+    const REACH: f64 = 745.0; // |log| beyond which eta or s leaves the floating-point range
+    let (mut lo, mut hi) = (f64::NEG_INFINITY, hi);
+    let (mut x, mut reach) = (x0.min(hi - 1e-12 * hi.abs().max(1.0)), 1.0);
+    for _ in 0..200 {
+        let value = f(x);
+        let (v, slope) = value.unwrap_or((f64::INFINITY, f64::NAN));
+        if v.abs() <= tol {
+            return Some(x);
         }
-    };
-    let (mut lo, mut hi) = (s0.ln() - 1.0, s0.ln().min(limit.ln() - 1e-9));
-    while !(residual(lo) < 0.0) {
-        lo -= 2.0;
-        if lo < s0.ln() - 40.0 {
-            return (None, count.get());
+        if v > 0.0 { hi = x } else { lo = x }
+        if hi - lo <= 4.0 * f64::EPSILON * x.abs().max(1.0) {
+            return value.is_some().then_some(x);
+        }
+        let newton = x - v / slope;
+        x = if newton > lo && newton < hi {
+            newton
+        } else if lo.is_finite() && hi.is_finite() {
+            0.5 * (lo + hi)
+        } else {
+            reach *= 2.0;
+            if lo.is_finite() { (lo + reach).min(0.5 * (lo + hi)) } else { hi - reach }
+        };
+        if !(x.abs() <= REACH) {
+            return None;
         }
     }
-    while !(residual(hi) > 0.0) {
-        hi = if limit.is_finite() { 0.5 * (hi + limit.ln()) } else { hi + 1.0 };
-        if hi > s0.ln() + 40.0 || (limit.is_finite() && limit.ln() - hi < 1e-12) {
-            return (None, count.get());
-        }
-    }
-    let Some((y, it)) = root(residual, lo, hi) else { return (None, count.get()) };
-    let s = y.exp();
-    let eta = eta_for(map, p, s).map(|(eta, _)| eta);
-    (eta.map(|eta| (eta, s)), count.get() + it)
+    None
 }
 
 #[cfg(test)]
@@ -429,7 +485,8 @@ mod tests {
                     let width = (hi - lo) / panels as f64;
                     for (&ti, &wi) in t.iter().zip(&w) {
                         let chi = lo + width * (k as f64 + 0.5 * (ti + 1.0));
-                        let (density, mean, var) = teacher.given(chi, s);
+                        let Conditional { density, residual, var } = teacher.given(chi, s);
+                        let mean = chi - residual;
                         let weight = 0.5 * width * wi * density;
                         sums[0] += weight;
                         sums[1] += weight * mean;
@@ -478,7 +535,7 @@ mod tests {
     fn squared_map_gives_the_closed_form_step() {
         // (T1) for the squared prox: 1/(1 + eta) = delta.
         let layers = [Layer { rho1: 1.0, rho2: 0.0, aspect: 0.5 }];
-        let p = Problem { layers: &layers, ratio: 0.4, teacher: Teacher { prior: Prior::Gaussian, r: 1.0 }, start: 0.0, noise_var: 0.25 };
+        let p = Problem { layers: &layers, ratio: Ratio::new(0.4), teacher: Teacher { prior: Prior::Gaussian, r: 1.0 }, start: 0.0, noise_var: 0.25 };
         let (sol, _) = solve(&Squared, &p).unwrap();
         assert!((sol.eta - 1.5).abs() < 1e-12, "{}", sol.eta);
     }

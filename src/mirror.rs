@@ -8,8 +8,12 @@
 pub struct Prox {
     /// `P`.
     pub x: f64,
+    /// `P - chi`, computed without the cancellation of that difference.
+    pub shift: f64,
     /// `dP/dchi`, in (0, 1).
     pub slope: f64,
+    /// `1 - dP/dchi`, computed directly: (T1) near `n/d_L = 1` is `E[1 - P'] = 1 - n/d_L`.
+    pub slack: f64,
     /// `d^2P/dchi^2`.
     pub curvature: f64,
     /// `dP/deta`.
@@ -32,7 +36,15 @@ pub struct Squared;
 impl MirrorMap for Squared {
     fn prox(&self, chi: f64, eta: f64, c: f64) -> Prox {
         let k = 1.0 / (1.0 + eta);
-        Prox { x: (chi + eta * c) * k, slope: k, curvature: 0.0, d_eta: (c - chi) * k * k, slope_d_eta: -k * k }
+        Prox {
+            x: (chi + eta * c) * k,
+            shift: eta * (c - chi) * k,
+            slope: k,
+            slack: eta * k,
+            curvature: 0.0,
+            d_eta: (c - chi) * k * k,
+            slope_d_eta: -k * k,
+        }
     }
     fn positive_domain(&self) -> bool {
         false
@@ -49,12 +61,13 @@ impl MirrorMap for Entropic {
         let omega = log_omega.exp();
         let x = eta * omega;
         let slope = omega / (1.0 + omega);
-        // dP/deta = -P log(P/c)/(P + eta): from the optimality condition
-        // log(P/c) = (chi - P)/eta, without the cancellation in chi - P.
-        let d_eta = -slope * (log_omega + (eta / c).ln());
+        // The optimality condition log(P/c) = (chi - P)/eta gives P - chi = -eta log(P/c)
+        // and dP/deta = -P log(P/c)/(P + eta), without the cancellation in chi - P.
+        let log_ratio = log_omega + (eta / c).ln(); // log(P/c)
+        let d_eta = -slope * log_ratio;
         let curvature = slope / (eta * (1.0 + omega) * (1.0 + omega));
         let slope_d_eta = (eta * d_eta - x) / ((x + eta) * (x + eta));
-        Prox { x, slope, curvature, d_eta, slope_d_eta }
+        Prox { x, shift: -eta * log_ratio, slope, slack: 1.0 / (1.0 + omega), curvature, d_eta, slope_d_eta }
     }
     fn positive_domain(&self) -> bool {
         true
@@ -113,6 +126,8 @@ mod tests {
                     assert!((a - b).abs() <= 1e-6 * (1.0 + a.abs().max(b.abs())), "{what} at {chi},{eta},{c}: {a} vs {b}")
                 };
                 close(p.slope, fd(&|p| p.x, h * eta, 0.0) / eta, "slope");
+                close(p.shift, p.x - chi, "shift");
+                close(p.slack, 1.0 - p.slope, "slack");
                 close(p.curvature, fd(&|p| p.slope, h * eta, 0.0) / eta, "curvature");
                 close(p.d_eta, fd(&|p| p.x, 0.0, h * eta) / eta, "d_eta");
                 close(p.slope_d_eta, fd(&|p| p.slope, 0.0, h * eta) / eta, "slope_d_eta");

@@ -4,7 +4,7 @@ use crate::activation::Gep;
 use crate::gep::layer_coefficients;
 use crate::spec::{Mirror, Spec};
 use crate::entropic::{self, Problem, Teacher, TopError};
-use crate::squared::{self, Layer, SolveError};
+use crate::squared::{self, Layer, Ratio, SolveError};
 use serde::Serialize;
 
 /// The asymptotic test error of a spec, with the numbers behind it.
@@ -85,7 +85,7 @@ pub fn system_layers(spec: &Spec, geps: &[Gep]) -> Vec<Layer> {
 pub fn top_problem<'a>(spec: &Spec, layers: &'a [Layer], noise_var: f64) -> Problem<'a> {
     Problem {
         layers,
-        ratio: spec.samples as f64 / spec.last_width() as f64,
+        ratio: Ratio::of_counts(spec.samples, spec.last_width()),
         teacher: Teacher { prior: spec.prior, r: spec.norm2.sqrt() },
         start: spec.init * (spec.last_width() as f64).sqrt(),
         noise_var,
@@ -106,7 +106,7 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
     let depth = spec.depth();
     let (solution, bias, variance, top, extra_unknowns, extra_residuals, top_iterations) = match spec.mirror {
         Mirror::Squared => {
-            let ratio = spec.samples as f64 / spec.last_width() as f64;
+            let ratio = Ratio::of_counts(spec.samples, spec.last_width());
             let solution = squared::solve(&layers, ratio)?;
             let (bias, variance) = squared::risk(&solution.chain, spec.effective_norm2(), noise_var);
             let top = squared_top(&solution, ratio, spec.effective_norm2(), noise_var);
@@ -187,14 +187,15 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
 
 /// The squared map's top problem in closed form (entropic.md §9): `eta = 1/delta - 1`,
 /// `delta (1 - delta) s^2 = (1 - delta)^2 r_eff^2 + sigma^2/Q`, `D = delta^2 s^2 + (1 - delta)^2 r_eff^2`.
-fn squared_top(solution: &squared::Solution, ratio: f64, reff2: f64, noise_var: f64) -> TopReport {
-    let q = ratio * solution.chain.kappa() / (1.0 - ratio);
-    let s2 = ((1.0 - ratio).powi(2) * reff2 + noise_var / q) / (ratio * (1.0 - ratio));
+fn squared_top(solution: &squared::Solution, ratio: Ratio, reff2: f64, noise_var: f64) -> TopReport {
+    let Ratio { delta: ratio, slack } = ratio;
+    let q = ratio * solution.chain.kappa() / slack;
+    let s2 = (slack.powi(2) * reff2 + noise_var / q) / (ratio * slack);
     TopReport {
-        eta: 1.0 / ratio - 1.0,
+        eta: slack / ratio,
         s: s2.sqrt(),
         q,
-        distance: ratio * ratio * s2 + (1.0 - ratio).powi(2) * reff2,
+        distance: ratio * ratio * s2 + slack.powi(2) * reff2,
         feasible_above_ratio: None,
         quadrature_error: None,
     }

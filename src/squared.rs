@@ -112,8 +112,8 @@ fn along(layers: &[Layer], log_shifts: Vec<f64>) -> Option<Chain> {
 }
 
 /// Equation `E_0`: `tau_L(kappa) - n/d_L` (= `1 - kappa m_L(kappa) - n/d_L`), zero at the solution.
-pub fn sample_equation(chain: &Chain, ratio: f64) -> f64 {
-    chain.top.tau - ratio
+pub fn sample_equation(chain: &Chain, ratio: Ratio) -> f64 {
+    chain.top.tau - ratio.delta
 }
 
 /// `log(e^a + e^b)`.
@@ -126,13 +126,15 @@ fn log_add(a: f64, b: f64) -> f64 {
 /// evaluated from the equations as stated in squared.md §4 (not from the chain), each
 /// relative to the size of its largest term, so that rounding alone gives ~1e-16
 /// whatever the scale of the shifts.
-pub fn residuals(layers: &[Layer], ratio: f64, log_shifts: &[f64]) -> Vec<f64> {
+pub fn residuals(layers: &[Layer], ratio: Ratio, log_shifts: &[f64]) -> Vec<f64> {
     let depth = layers.len();
     assert_eq!(log_shifts.len(), depth + 1, "one shift per layer plus kappa");
     // log(u_{l+1} m_l(u_{l+1})) with m_l(u_{l+1}) = 1/(rho1^2 gamma_l u_l) (4.2).
     let log_um = |l: usize| log_shifts[l + 1] - log_shifts[l] - (layers[l].rho1.powi(2) * layers[l].aspect).ln();
-    // E_0: 1 = n/d_L + kappa m_L(kappa); the terms are at most 1.
-    let mut out = vec![1.0 - ratio - log_um(depth - 1).exp()];
+    // E_0 as kappa m_L(kappa) = 1 - n/d_L = (d_L - n)/d_L, exact from the counts, so the
+    // equation's scale is the complement itself.
+    let um = log_um(depth - 1).exp();
+    let mut out = vec![(ratio.slack - um) / ratio.slack.max(um)];
     for l in 0..depth {
         let (layer, log_u) = (&layers[l], log_shifts[l]);
         // (4.1) as rho2^2/rho1^2 + u_{l+1}/rho1^2 = u_l (gamma - tau_{l-1}(u_l)), tau = 1 - u m,
@@ -153,7 +155,7 @@ pub fn residuals(layers: &[Layer], ratio: f64, log_shifts: &[f64]) -> Vec<f64> {
 /// `log u_1` moves `kappa` by far more than one ulp; with each shift its own unknown the
 /// equations are well conditioned. The Jacobian is tridiagonal (`E_l` involves
 /// `u_{l-1}, u_l, u_{l+1}`), so a step costs O(L). Returns the best point seen.
-fn polish(layers: &[Layer], ratio: f64, mut w: Vec<f64>) -> Vec<f64> {
+fn polish(layers: &[Layer], ratio: Ratio, mut w: Vec<f64>) -> Vec<f64> {
     let depth = layers.len();
     let worst = |w: &[f64]| residuals(layers, ratio, w).iter().fold(0.0f64, |m, r| m.max(r.abs()));
     let mut best = worst(&w);
@@ -182,7 +184,7 @@ fn polish(layers: &[Layer], ratio: f64, mut w: Vec<f64>) -> Vec<f64> {
             sub[l] = dtau_dw_below / gap;
         }
         let top = &layers[depth - 1];
-        g[depth] = (1.0 - ratio).ln() - (w[depth] - w[depth - 1] - (top.rho1.powi(2) * top.aspect).ln());
+        g[depth] = ratio.slack.ln() - (w[depth] - w[depth - 1] - (top.rho1.powi(2) * top.aspect).ln());
         (sub[depth], diag[depth]) = (1.0, -1.0);
         let Some(step) = tridiagonal_solve(&sub, &diag, &sup, &g) else { break };
         let trial: Vec<f64> = w.iter().zip(&step).map(|(wi, si)| wi - si).collect();
@@ -217,6 +219,26 @@ fn tridiagonal_solve(sub: &[f64], diag: &[f64], sup: &[f64], g: &[f64]) -> Optio
     x.iter().all(|v| v.is_finite()).then_some(x)
 }
 
+/// `n/d_L` and its complement `1 - n/d_L`, the latter from the counts: near `n/d_L = 1`,
+/// `1 - fl(n/d_L)` carries a relative error of `eps/(1 - n/d_L)` (1e-11 at 0.99999), and
+/// both the sample equation and the entropic map's (T1) are equations in the complement.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ratio {
+    pub delta: f64,
+    pub slack: f64,
+}
+
+impl Ratio {
+    pub fn of_counts(n: usize, p: usize) -> Self {
+        assert!(n < p, "the interpolation regime needs n < d_L");
+        Ratio { delta: n as f64 / p as f64, slack: (p - n) as f64 / p as f64 }
+    }
+
+    pub fn new(delta: f64) -> Self {
+        Ratio { delta, slack: 1.0 - delta }
+    }
+}
+
 /// Why the system could not be solved.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum SolveError {
@@ -246,7 +268,7 @@ impl Solution {
 /// a monotone function with exactly one sign change.
 struct SampleEquation<'a> {
     layers: &'a [Layer],
-    ratio: f64,
+    ratio: Ratio,
 }
 
 impl SampleEquation<'_> {
@@ -281,7 +303,7 @@ pub fn brent_root(f: impl Fn(f64) -> f64, lo: f64, hi: f64, tol: f64, max_iters:
 const BRACKET_LIMIT: f64 = 1e6;
 
 /// Solves `E_0..E_L` for `ratio = n/d_L` in (0, 1) (squared.md §5).
-pub fn solve(layers: &[Layer], ratio: f64) -> Result<Solution, SolveError> {
+pub fn solve(layers: &[Layer], ratio: Ratio) -> Result<Solution, SolveError> {
     let equation = SampleEquation { layers, ratio };
     // Bracket in log u_1, widened geometrically: large u_1 gives kappa -> infinity and E_0 -> -n/d_L < 0.
     let mut steps = 0;
@@ -291,7 +313,7 @@ pub fn solve(layers: &[Layer], ratio: f64) -> Result<Solution, SolveError> {
         width *= 2.0;
         steps += 1;
         if hi > BRACKET_LIMIT {
-            return Err(SolveError::NoBracket { ratio });
+            return Err(SolveError::NoBracket { ratio: ratio.delta });
         }
     }
     let (mut lo, mut width) = (hi - 2.0, 2.0);
@@ -300,10 +322,10 @@ pub fn solve(layers: &[Layer], ratio: f64) -> Result<Solution, SolveError> {
         width *= 2.0;
         steps += 1;
         if lo < -BRACKET_LIMIT {
-            return Err(SolveError::NoBracket { ratio });
+            return Err(SolveError::NoBracket { ratio: ratio.delta });
         }
     }
-    let (x, brent_iterations) = brent_root(|x| equation.at(x), lo, hi, 1e-15, 300).ok_or(SolveError::NoBracket { ratio })?;
+    let (x, brent_iterations) = brent_root(|x| equation.at(x), lo, hi, 1e-15, 300).ok_or(SolveError::NoBracket { ratio: ratio.delta })?;
     let iterations = steps + brent_iterations;
     let no_chain = || SolveError::NoConvergence { iterations, residuals: vec![1.0; layers.len() + 1] };
     let shot = bottom_up(layers, x).ok_or_else(no_chain)?;
@@ -338,7 +360,7 @@ mod tests {
     fn wide_identity_layer_gives_isotropic_risk() {
         // d0 >> d1: W W^T -> I, so bias -> r^2 (1 - n/p), variance -> sigma^2 n/(p - n).
         let layers = [Layer { rho1: 1.0, rho2: 0.0, aspect: 1e-7 }];
-        let sol = solve(&layers, 0.4).unwrap();
+        let sol = solve(&layers, Ratio::new(0.4)).unwrap();
         let (bias, variance) = risk(&sol.chain, 1.0, 1.0);
         assert!((bias - 0.6).abs() < 1e-5, "{bias}");
         assert!((variance - 400.0 / 600.0).abs() < 1e-5, "{variance}");
@@ -349,7 +371,7 @@ mod tests {
         let tanh = crate::gep::layer_coefficients(crate::activation::Activation::Tanh, 10);
         let layers: Vec<Layer> = tanh.iter().map(|g| Layer { rho1: g.rho1, rho2: g.rho2, aspect: 1.0 }).collect();
         for ratio in [1e-4, 0.1, 0.5, 0.9, 0.999, 0.999999] {
-            let sol = solve(&layers, ratio).unwrap();
+            let sol = solve(&layers, Ratio::new(ratio)).unwrap();
             assert!(sol.max_residual() < 1e-12, "ratio {ratio}: {:?}", sol.residuals);
             assert_eq!(sol.chain.log_shifts.len(), 11);
         }

@@ -130,7 +130,7 @@ fn solver_converges_just_below_the_boundary() {
     let spec = spec_at(354);
     let layers = layers_of(&spec);
     let mut problem: Problem = top_problem(&spec, &layers, 0.09);
-    problem.ratio = delta_c * (1.0 - 1e-3);
+    problem.ratio = rfrisk::squared::Ratio::new(delta_c * (1.0 - 1e-3));
     let (near, _) = entropic::solve(&rfrisk::mirror::Entropic, &problem).unwrap();
     assert!(near.eta < 0.05 && near.excess_risk < 1.0, "{near:?}");
 }
