@@ -204,8 +204,10 @@ pub enum TopError {
     Layers(#[from] SolveError),
     #[error("top equations (T1), (T2) did not converge after {iterations} iterations: residuals [{t1:e}, {t2:e}] exceed {MAX_RESIDUAL:e} (eta = {eta}, s = {s})")]
     NoConvergence { iterations: u64, t1: f64, t2: f64, eta: f64, s: f64 },
-    #[error("top equations (T1), (T2): no root in (eta, s) was found below s_max (equations/entropic.md §8, §10)")]
-    NoSolution,
+    #[error(
+        "top equations (T1), (T2): no root in (eta, s) was found (equations/entropic.md §10); the scaled start is c = {start:e} and the teacher's scale r = {scale:e}: for starts far above r, (T1) folds back in s and this solver can fail"
+    )]
+    NoSolution { start: f64, scale: f64 },
 }
 
 /// A solved top problem.
@@ -311,7 +313,7 @@ fn worst(f: &[f64; 2]) -> f64 {
 
 /// Solves (T1), (T2) for `map` (entropic.md §10): layer chain, feasibility check,
 /// start at the squared map's `s` (capped below `s_max`) and the (T1) root there,
-/// damped Newton in `(log eta, log s)` kept below `s_max`, nested bracketing if Newton fails.
+/// then [`top_root`].
 pub fn solve(map: &dyn MirrorMap, p: &Problem) -> Result<(Solution, squared::Solution), TopError> {
     let (q, layers) = q_at(p.layers, p.ratio)?;
     let Ratio { delta, slack } = p.ratio;
@@ -324,10 +326,10 @@ pub fn solve(map: &dyn MirrorMap, p: &Problem) -> Result<(Solution, squared::Sol
     let reff2 = r * r - 2.0 * c * p.teacher.mean() + c * c;
     // Start at the squared map's step and noise level (§9), s capped below s_max.
     let s0 = ((slack * reff2 + p.noise_var / q) / (delta * slack)).sqrt().min(0.9 * limit);
-    let (eta, s, iterations) = top_root(map, p, q, slack / delta, s0, limit).ok_or(TopError::NoSolution)?;
+    let (eta, s, iterations) = top_root(map, p, q, slack / delta, s0).ok_or(TopError::NoSolution { start: c, scale: r })?;
     let m = moments(map, p.teacher, c, eta, s, 1);
     let (residuals, jac) = newton_system(&m, p, q, eta, s);
-    if !(worst(&residuals) <= MAX_RESIDUAL && eta > 0.0 && s < limit) {
+    if !(worst(&residuals) <= MAX_RESIDUAL && eta > 0.0) {
         return Err(TopError::NoConvergence { iterations, t1: residuals[0], t2: residuals[1], eta, s });
     }
     let noise_gain = noise_gain(&layers, p.ratio);
@@ -374,9 +376,12 @@ fn noise_gain(layers: &squared::Solution, ratio: Ratio) -> f64 {
 /// increases with `s` (§8), and its root is the solution. Both roots are found by
 /// safeguarded Newton, the outer with the derivative along the curve,
 /// `dF2/dlog s + dF2/dlog eta * dlog eta/dlog s`, and the inner warm-started from the
-/// last `eta`, so a solve costs a few dozen quadratures. The outer search stays below
-/// `limit` = `s_max`, above which (T1) has no root. Returns `(eta, s, quadratures)`.
-fn top_root(map: &dyn MirrorMap, p: &Problem, q: f64, eta0: f64, s0: f64, limit: f64) -> Option<(f64, f64, u64)> {
+/// last `eta`, so a solve costs a few dozen quadratures. Where (T1) has no root the
+/// outer search counts `s` as too large. `V` need not decrease in `eta` (for `chi < -eta`
+/// the slope `P'` grows with `eta`): with a start far above the teacher's scale (T1) then
+/// has roots beyond `s_max` of §8, on the branch that continues from large `eta`, which
+/// is the one followed here. Returns `(eta, s, quadratures)`.
+fn top_root(map: &dyn MirrorMap, p: &Problem, q: f64, eta0: f64, s0: f64) -> Option<(f64, f64, u64)> {
     let count = std::cell::Cell::new(0u64);
     let system = |eta: f64, s: f64| {
         count.set(count.get() + 1);
@@ -406,7 +411,7 @@ fn top_root(map: &dyn MirrorMap, p: &Problem, q: f64, eta0: f64, s0: f64, limit:
             value
         },
         s0.ln(),
-        limit.ln(),
+        f64::INFINITY,
         NEWTON_TOLERANCE,
     )?;
     // The inner root at the returned s (the outer's last evaluation may have been elsewhere),
@@ -419,9 +424,6 @@ fn top_root(map: &dyn MirrorMap, p: &Problem, q: f64, eta0: f64, s0: f64, limit:
     for _ in 0..3 {
         let Some(step) = newton_step(&f, &jac) else { break };
         let trial = [point[0] + step[0], point[1] + step[1]];
-        if !(trial[1].exp() < limit) {
-            break;
-        }
         let (ft, jt) = system(trial[0].exp(), trial[1].exp());
         if !(worst(&ft) < worst(&f)) {
             break;
@@ -440,7 +442,8 @@ fn top_root(map: &dyn MirrorMap, p: &Problem, q: f64, eta0: f64, s0: f64, limit:
 fn safeguarded_newton(mut f: impl FnMut(f64) -> Option<(f64, f64)>, x0: f64, hi: f64, tol: f64) -> Option<f64> {
     const REACH: f64 = 745.0; // |log| beyond which eta or s leaves the floating-point range
     let (mut lo, mut hi) = (f64::NEG_INFINITY, hi);
-    let (mut x, mut reach) = (x0.min(hi - 1e-12 * hi.abs().max(1.0)), 1.0);
+    let mut x = if hi.is_finite() { x0.min(hi - 1e-12 * hi.abs().max(1.0)) } else { x0 };
+    let mut reach = 1.0;
     for _ in 0..200 {
         let value = f(x);
         let (v, slope) = value.unwrap_or((f64::INFINITY, f64::NAN));
@@ -449,16 +452,19 @@ fn safeguarded_newton(mut f: impl FnMut(f64) -> Option<(f64, f64)>, x0: f64, hi:
         }
         if v > 0.0 { hi = x } else { lo = x }
         if hi - lo <= 4.0 * f64::EPSILON * x.abs().max(1.0) {
-            return value.is_some().then_some(x);
+            // A sign change with a large value across a collapsed bracket is a jump, not a root.
+            return (v.abs() <= 1e-8).then_some(x);
         }
+        // Newton, but while the bracket is open on the side it heads for, no further than a
+        // reach that doubles each time it binds (a flat start would otherwise jump out of range).
         let newton = x - v / slope;
-        x = if newton > lo && newton < hi {
+        x = if newton > lo && newton < hi && (lo.is_finite() && hi.is_finite() || (newton - x).abs() <= reach) {
             newton
         } else if lo.is_finite() && hi.is_finite() {
             0.5 * (lo + hi)
         } else {
             reach *= 2.0;
-            if lo.is_finite() { (lo + reach).min(0.5 * (lo + hi)) } else { hi - reach }
+            if lo.is_finite() { (x.max(lo) + reach).min(0.5 * (lo + hi)) } else { (x.min(hi) - reach).max(0.5 * (lo + hi)) }
         };
         if !(x.abs() <= REACH) {
             return None;
@@ -540,3 +546,4 @@ mod tests {
         assert!((sol.eta - 1.5).abs() < 1e-12, "{}", sol.eta);
     }
 }
+

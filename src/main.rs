@@ -289,7 +289,7 @@ impl From<PredictError> for Failure {
     fn from(e: PredictError) -> Self {
         let code = match e {
             PredictError::NoSignal { .. } | PredictError::NotOdd(_) | PredictError::Top(TopError::Infeasible { .. }) => 3,
-            PredictError::Solve(_) | PredictError::Top(_) | PredictError::NonFinite { .. } => 4,
+            PredictError::Solve(_) | PredictError::Top(_) | PredictError::NonFinite { .. } | PredictError::Negative { .. } => 4,
         };
         Failure { code, message: e.to_string() }
     }

@@ -69,6 +69,8 @@ pub enum PredictError {
     Top(#[from] TopError),
     #[error("the solver returned a non-finite {quantity} ({value}); refusing to report it")]
     NonFinite { quantity: &'static str, value: f64 },
+    #[error("the solver returned a negative {quantity} ({value:e}), below what rounding explains ({slop:e}); refusing to report it")]
+    Negative { quantity: &'static str, value: f64, slop: f64 },
 }
 
 /// The layers as the CGMT system sees them: GEP coefficients and aspect ratios
@@ -104,24 +106,30 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
     let layers = system_layers(spec, &gep);
     let noise_var = spec.noise_std * spec.noise_std;
     let depth = spec.depth();
-    let (solution, bias, variance, top, extra_unknowns, extra_residuals, top_iterations) = match spec.mirror {
+    // `slop`: how far below zero the variance may fall by rounding alone (it is a
+    // difference of two computed numbers); it is then reported as 0.
+    let (solution, bias, variance, slop, top, extra_unknowns, extra_residuals, top_iterations) = match spec.mirror {
         Mirror::Squared => {
             let ratio = Ratio::of_counts(spec.samples, spec.last_width());
             let solution = squared::solve(&layers, ratio)?;
             let (bias, variance) = squared::risk(&solution.chain, spec.effective_norm2(), noise_var);
             let top = squared_top(&solution, ratio, spec.effective_norm2(), noise_var);
-            (solution, bias, variance, top, vec![], vec![], 0)
+            // variance = sigma^2 (tau_L - kappa A)/(kappa A): the difference carries eps tau_L.
+            let slop = 16.0 * f64::EPSILON * noise_var * solution.chain.top.tau / solution.chain.kappa_a();
+            (solution, bias, variance, slop, top, vec![], vec![], 0)
         }
         Mirror::Entropic => {
             let map = crate::mirror::Entropic;
             let (with_noise, solution) = entropic::solve(&map, &top_problem(spec, &layers, noise_var))?;
             // The bias is the noise-free risk (for the squared map this is the usual
             // split, the risk being affine in sigma^2); the variance is what noise adds.
-            let bias = if noise_var == 0.0 {
-                with_noise.excess_risk
+            let (bias, bias_error) = if noise_var == 0.0 {
+                (with_noise.excess_risk, with_noise.quadrature_error)
             } else {
-                entropic::solve(&map, &top_problem(spec, &layers, 0.0))?.0.excess_risk
+                let noise_free = entropic::solve(&map, &top_problem(spec, &layers, 0.0))?.0;
+                (noise_free.excess_risk, noise_free.quadrature_error)
             };
+            let slop = with_noise.quadrature_error * with_noise.excess_risk + bias_error * bias;
             let top = TopReport {
                 eta: with_noise.eta,
                 s: with_noise.s,
@@ -135,13 +143,21 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
                 Named { name: "T1".into(), value: with_noise.residuals[0] },
                 Named { name: "T2".into(), value: with_noise.residuals[1] },
             ];
-            (solution, bias, with_noise.excess_risk - bias, top, unknowns, residuals, with_noise.iterations)
+            (solution, bias, with_noise.excess_risk - bias, slop, top, unknowns, residuals, with_noise.iterations)
         }
     };
+    let variance = if (-slop..0.0).contains(&variance) { 0.0 } else { variance };
     let excess_risk = bias + variance;
     for (quantity, value) in [("bias", bias), ("variance", variance), ("excess risk", excess_risk)] {
-        if !value.is_finite() || value < -1e-12 * excess_risk.abs() {
+        if !value.is_finite() {
             return Err(PredictError::NonFinite { quantity, value });
+        }
+        // The entropic risk need not grow with the noise: its variance, the difference of two
+        // solves, can be negative (seen at n/d_L ~ 1e-3 with a start far below the teacher's
+        // scale, and reproduced by the Python reference). The squared map's cannot.
+        let may_be_negative = quantity == "variance" && spec.mirror == Mirror::Entropic;
+        if value < 0.0 && !may_be_negative {
+            return Err(PredictError::Negative { quantity, value, slop });
         }
     }
     let unknowns: Vec<Named> = solution
@@ -169,7 +185,7 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
         excess_risk,
         test_error: excess_risk + noise_var,
         bias,
-        variance: variance.max(0.0),
+        variance,
         gep,
         top,
         solver: SolverReport {

@@ -94,6 +94,10 @@ impl SpecDoc {
     }
 }
 
+/// The deepest model a spec may ask for: far past any depth whose answer differs from
+/// the infinite-depth limit in double precision, and small enough that its layer list fits in memory.
+pub const MAX_DEPTH: usize = 100_000;
+
 /// Every key a spec may set (`features.depth` repeats a constant width).
 pub const KEYS: &[&str] = &[
     "data.dim",
@@ -247,19 +251,26 @@ impl RawSpec {
         };
         spec.init = match self.training.init {
             Some(c) if !c.is_finite() => return Err(field_error("training.init", format!("must be finite, got {c}"))),
+            Some(c) if mirror == Mirror::Entropic && c <= 0.0 => {
+                return Err(field_error(
+                    "training.init",
+                    format!("the entropic mirror map needs a positive start a_0 = c 1, got c = {c}"),
+                ))
+            }
             Some(c) => c,
             // Squared map: start at zero (minimum-norm). Entropic: the prior's mean |a*_i|.
             None => match mirror {
                 Mirror::Squared => 0.0,
+                Mirror::Entropic if norm2 == 0.0 => {
+                    return Err(field_error(
+                        "training.init",
+                        "not set, and its entropic default, the prior's mean |a*_i| = sqrt(2 norm2/(pi d_L)), is 0 \
+                         because teacher.norm2 = 0; set training.init to a positive start c (a_0 = c 1)",
+                    ))
+                }
                 Mirror::Entropic => (2.0 * norm2 / (std::f64::consts::PI * last as f64)).sqrt(),
             },
         };
-        if mirror == Mirror::Entropic && spec.init <= 0.0 {
-            return Err(field_error(
-                "training.init",
-                format!("the entropic mirror map needs a positive start a_0 = c 1, got c = {}", spec.init),
-            ));
-        }
         Ok(spec)
     }
 }
@@ -271,6 +282,9 @@ impl RawFeatures {
         if self.widths.is_empty() {
             return Err(field_error("features.widths", "must list at least one hidden width"));
         }
+        if self.widths.len() > MAX_DEPTH {
+            return Err(field_error("features.widths", format!("lists {} layers; at most {MAX_DEPTH}", self.widths.len())));
+        }
         let mut widths = self
             .widths
             .iter()
@@ -279,6 +293,9 @@ impl RawFeatures {
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(depth) = self.depth {
             let depth = positive("features.depth", depth)?;
+            if depth > MAX_DEPTH {
+                return Err(field_error("features.depth", format!("must be at most {MAX_DEPTH}, got {depth}")));
+            }
             if widths.iter().any(|&w| w != widths[0]) {
                 return Err(field_error(
                     "features.depth",

@@ -143,7 +143,9 @@ pub fn residuals(layers: &[Layer], ratio: Ratio, log_shifts: &[f64]) -> Vec<f64>
         let r1 = layer.rho1.powi(2);
         let lhs = log_add((layer.rho2.powi(2) / r1).ln(), log_shifts[l + 1] - r1.ln());
         let rhs = log_u + (layer.aspect - tau_below).ln();
-        let scale = lhs.max(log_u + layer.aspect.max(tau_below.abs()).ln());
+        // The terms of (4.1) as stated are rho2^2/rho1^2, u_{l+1}/rho1^2, gamma u_l, u_l and
+        // u_l^2 m_{l-1} <= u_l: the residual is relative to the largest.
+        let scale = lhs.max(log_u + layer.aspect.max(1.0).ln());
         out.push(if rhs.is_nan() { 1.0 } else { (lhs - scale).exp() - (rhs - scale).exp() });
     }
     out
@@ -377,3 +379,4 @@ mod tests {
         }
     }
 }
+
