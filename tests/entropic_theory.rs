@@ -134,3 +134,46 @@ fn solver_converges_just_below_the_boundary() {
     let (near, _) = entropic::solve(&rfrisk::mirror::Entropic, &problem).unwrap();
     assert!(near.eta < 0.05 && near.excess_risk < 1.0, "{near:?}");
 }
+
+/// Near n/d_L = 1 (issue 10): tanh, d0 = 1000, widths [1000, d_L], half-normal teacher,
+/// the default start, no noise, against the independent adaptive-quadrature solve
+/// `python3 equations/reference/entropic_adaptive.py` (breakpoints at 0, +-s 2^k and the
+/// prox's bend, (T1) in its complement form, a 40-digit layer chain; its own accuracy
+/// about 2e-14). Columns: n, d_L, eta, s, excess risk. The error estimate
+/// `top.quadrature_error` must bound the real error of the risk.
+#[test]
+fn entropic_map_near_the_interpolation_threshold_matches_adaptive_quadrature() {
+    let cases: [(usize, usize, f64, f64, f64); 5] = [
+        (9900, 10000, 0.00146388937493973, 0.0220888571275025, 3.52781139995073e-06),
+        (9990, 10000, 4.79538203784634e-05, 0.00271456637465598, 5.3710720511979e-08),
+        (9995, 10000, 1.70241710789626e-05, 0.00140580154513725, 1.44112544821303e-08),
+        (9999, 10000, 1.52945098663373e-06, 0.000296472601231269, 6.41176781437351e-10),
+        (99999, 100000, 4.84397465438386e-08, 3.07218993543762e-05, 6.26691932733663e-12),
+    ];
+    for (n, width, eta, s, risk) in cases {
+        let base = ["data.dim=1000", "teacher.prior=half-normal", "training.mirror=entropic"];
+        let sizes = [format!("features.widths=[1000, {width}]"), format!("training.samples={n}")];
+        let spec = spec(&[&base[..], &[&sizes[0], &sizes[1]]].concat());
+        let p = predict(&spec).unwrap();
+        let error = relative(p.excess_risk, risk);
+        assert!(error < 1e-9, "n/d_L = {n}/{width}: risk {} vs {risk} ({error:.1e})", p.excess_risk);
+        assert!(relative(p.top.eta, eta) < 1e-9, "n/d_L = {n}/{width}: eta {} vs {eta}", p.top.eta);
+        assert!(relative(p.top.s, s) < 1e-9, "n/d_L = {n}/{width}: s {} vs {s}", p.top.s);
+        let estimate = p.top.quadrature_error.unwrap();
+        assert!(error <= estimate, "n/d_L = {n}/{width}: real error {error:.1e} above the estimate {estimate:.1e}");
+        assert!(p.solver.max_residual < 1e-12, "n/d_L = {n}/{width}: {:?}", p.solver.residuals);
+        // With noise 0.1 the same architectures have no positive interpolator (boundary from the reference).
+        let noisy = spec_with(&spec, 0.1);
+        match predict(&noisy) {
+            Err(PredictError::Top(TopError::Infeasible { boundary, .. })) => {
+                let expected = if width == 10000 { 1.788689910769 } else { 1.812534404702 };
+                assert!((boundary - expected).abs() < 1e-8, "boundary {boundary} vs {expected}");
+            }
+            other => panic!("n/d_L = {n}/{width} with noise 0.1: expected infeasible, got {other:?}"),
+        }
+    }
+}
+
+fn spec_with(spec: &Spec, noise_std: f64) -> Spec {
+    Spec { noise_std, ..spec.clone() }
+}
