@@ -330,8 +330,12 @@ pub fn solve(layers: &[Layer], ratio: Ratio) -> Result<Solution, SolveError> {
     let (x, brent_iterations) = brent_root(|x| equation.at(x), lo, hi, 1e-15, 300).ok_or(SolveError::NoBracket { ratio: ratio.delta })?;
     let iterations = steps + brent_iterations;
     let no_chain = || SolveError::NoConvergence { iterations, residuals: vec![1.0; layers.len() + 1] };
-    let shot = bottom_up(layers, x).ok_or_else(no_chain)?;
-    let chain = along(layers, polish(layers, ratio, shot.log_shifts)).ok_or_else(no_chain)?;
+    let mut shifts = bottom_up(layers, x).ok_or_else(no_chain)?.log_shifts;
+    // E_0 gives kappa = rho1^2 gamma_L u_L (1 - n/d_L) without the cancellation of the
+    // chain's kappa = rho1^2 u_L (gamma_L - tau_{L-1}) - rho2^2 (relative error ~ eps rho2^2/kappa).
+    let top = layers.last().expect("at least one layer");
+    shifts[layers.len()] = shifts[layers.len() - 1] + (top.rho1 * top.rho1 * top.aspect * ratio.slack).ln();
+    let chain = along(layers, polish(layers, ratio, shifts)).ok_or_else(no_chain)?;
     let residuals = residuals(layers, ratio, &chain.log_shifts);
     let solution = Solution { chain, residuals, iterations };
     if solution.max_residual() <= MAX_RESIDUAL {
@@ -379,4 +383,5 @@ mod tests {
         }
     }
 }
+
 

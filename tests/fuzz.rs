@@ -115,7 +115,7 @@ fn run_valid(count: usize, seed: u64) -> Tally {
             Err(PredictError::Top(TopError::Infeasible { .. })) => "refused: infeasible".into(),
             Err(PredictError::NotOdd(_)) => "refused: not odd".into(),
             // Known limit (README, equations/entropic.md §10): starts far above the teacher's scale.
-            Err(e @ PredictError::Top(TopError::NoSolution { start, scale })) if start > 30.0 * scale => {
+            Err(e @ PredictError::Top(TopError::NoSolution { start, scale })) if start > 5.0 * scale => {
                 tally.unsolved.push(format!("case {case}: {e}"));
                 "refused: no root (start >> teacher)".into()
             }
