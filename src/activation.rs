@@ -5,7 +5,7 @@ use crate::quadrature::gaussian_expectation;
 pub use validation::model::Activation;
 use std::f64::consts::PI;
 
-/// Gaussian-equivalence coefficients of one layer (THEORY.md §3):
+/// Gaussian-equivalence coefficients of one layer (equations/model.md §3):
 /// `sigma(z) ~ rho1 z + rho2 xi` for `z ~ N(0, v_in)`, `xi ~ N(0, 1)` independent.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct Gep {
@@ -85,7 +85,7 @@ mod tests {
         }
     }
 
-    /// Reference values of THEORY.md §3 at v = 1.
+    /// Reference values of equations/model.md §3 at v = 1 (verified there with mpmath).
     #[test]
     fn reference_values_at_unit_variance() {
         let t = Activation::Tanh.gep(1.0);

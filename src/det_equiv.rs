@@ -1,5 +1,5 @@
 //! The deterministic equivalent of ridgeless least squares for a *given*
-//! covariance (THEORY.md §4.3; Hastie et al. 2019, Bach 2023): the finite-size
+//! covariance (equations/model.md §4.3; Hastie, Montanari, Rosset and Tibshirani 2022, Bach 2023): the finite-size
 //! route that the asymptotic solver is checked against. It uses the realized
 //! eigenvalues directly and none of the layer recursion.
 

@@ -1,5 +1,5 @@
 //! The asymptotic solver against the deterministic equivalent of a realized
-//! covariance (THEORY.md §4.3): two independent routes to the same number.
+//! covariance (equations/model.md §4.3): two independent routes to the same number.
 //! The realized route draws the weights (Gaussian or one-bit), builds
 //! `Sigma_L` by the GEP recursion at finite size and uses its eigenvalues; the
 //! solver uses only the layer recursion of equations/squared.md.

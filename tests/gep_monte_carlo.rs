@@ -1,4 +1,4 @@
-//! Monte Carlo of the GEP Gaussian model (THEORY.md §4.2): features drawn from
+//! Monte Carlo of the GEP Gaussian model (equations/model.md §4.2): features drawn from
 //! `N(0, Sigma_L)` with a realized `Sigma_L`, the minimum-distance interpolator
 //! computed exactly, and its excess risk `(a_hat - a*)^T Sigma_L (a_hat - a*)`
 //! averaged over data, teacher and noise draws. The mean must sit within 3

@@ -13,7 +13,7 @@ fn run(spec: &Spec, trials: usize, seed: u64) -> Vec<TrialRow> {
 }
 
 /// The real nonlinear model at CI size, both weight laws, within 3 standard
-/// errors of `rfrisk predict` (THEORY.md §4.1).
+/// errors of `rfrisk predict` (equations/model.md §4.1).
 fn assert_agrees(name: &str, spec: &Spec, trials: usize, seed: u64) {
     let summary = summarize(spec, &run(spec, trials, seed));
     let Theory::Prediction { excess_risk, .. } = summary.theory else { panic!("{name}: no theory") };

@@ -298,7 +298,7 @@ mod entropic_tests {
         }
     }
 
-    /// Generic signed labels need d_L/n above about 2 (THEORY.md §2): refused at 1.5,
+    /// Generic signed labels need d_L/n above about 2 (equations/model.md §2, equations/entropic.md §8): refused at 1.5,
     /// solved at 4.
     #[test]
     fn signed_labels_are_feasible_only_with_enough_width() {
