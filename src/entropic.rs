@@ -546,4 +546,3 @@ mod tests {
         assert!((sol.eta - 1.5).abs() < 1e-12, "{}", sol.eta);
     }
 }
-

@@ -179,9 +179,9 @@ fn polish(layers: &[Layer], ratio: Ratio, mut w: Vec<f64>) -> Vec<f64> {
                 (1.0 - ratio_below, -ratio_below, ratio_below)
             };
             let gap = layer.aspect - tau;
-            let next = w[l + 1].exp();
             g[l] = log_add(r2.ln(), w[l + 1]) - r1.ln() - w[l] - gap.ln();
-            sup[l] = next / (r2 + next);
+            // u_{l+1}/(rho2^2 + u_{l+1}), without forming u_{l+1} (beyond f64 in deep sign networks).
+            sup[l] = 1.0 / (1.0 + r2 * (-w[l + 1]).exp());
             diag[l] = -1.0 + dtau_dw / gap;
             sub[l] = dtau_dw_below / gap;
         }
@@ -383,5 +383,3 @@ mod tests {
         }
     }
 }
-
-
