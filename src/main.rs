@@ -16,7 +16,9 @@ use std::process::ExitCode;
 weights, last layer trained by stochastic mirror descent (arXiv 2510.16250).\n\n\
 Exit codes: 0 success, 1 I/O failure, 2 invalid input (spec, key or value), \
 3 outside the theory's scope (a ReLU activation, or no positive interpolator for the entropic map \
-at this d_L/n), 4 the solver did not converge.",
+at this d_L/n), 4 the solver did not converge or found no root (the message gives the residuals; \
+a known case is an entropic start far above the teacher's scale).\n\n\
+The model and its conventions: equations/model.md.",
     after_help = "Spec keys (see README.md): data.dim, features.widths, features.depth, features.width, features.activation, \
 features.weights, teacher.prior, teacher.norm2, teacher.noise_std, training.samples, training.mirror, training.init"
 )]
