@@ -419,7 +419,7 @@ fn top_root(map: &dyn MirrorMap, p: &Problem, q: f64, eta0: f64, s0: f64) -> Opt
     // tolerance to rounding level in a step or two.
     let mut log_eta = last_eta;
     outer(y, &mut log_eta)?;
-    let (mut point, mut y) = ([log_eta, y], y);
+    let mut point = [log_eta, y];
     let (mut f, mut jac) = system(point[0].exp(), point[1].exp());
     for _ in 0..3 {
         let Some(step) = newton_step(&f, &jac) else { break };
@@ -429,9 +429,8 @@ fn top_root(map: &dyn MirrorMap, p: &Problem, q: f64, eta0: f64, s0: f64) -> Opt
             break;
         }
         (point, f, jac) = (trial, ft, jt);
-        y = point[1];
     }
-    Some((point[0].exp(), y.exp(), count.get()))
+    Some((point[0].exp(), point[1].exp(), count.get()))
 }
 
 /// A root of a function that is negative below it and positive above, on `(-inf, hi)`:

@@ -19,7 +19,7 @@ fn issue_10_bottleneck_architectures_are_solved_to_full_precision() {
         "teacher.noise_std=100",
         "training.samples=261041",
     ];
-    for (activation, kappa, variance) in [("tanh", 1.718379625042147e-8, 9668.186689799707), ("sign", 3.7641703297533718e-5, 9668.1866865496262)] {
+    for (activation, kappa, variance) in [("tanh", 1.718379625042147e-8, 9_668.186_689_799_71), ("sign", 3.764_170_329_753_372e-5, 9_668.186_686_549_63)] {
         let p = predict(&spec(&[&base[..], &[&format!("features.activation={activation}")]].concat())).unwrap();
         assert!(p.solver.max_residual < 1e-12, "{activation}: {:?}", p.solver.residuals);
         let got_kappa = p.solver.unknowns.last().unwrap().value;
