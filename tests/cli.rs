@@ -222,6 +222,8 @@ fn entropic_sweep_marks_infeasible_points() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes()).records().map(Result::unwrap).collect();
+    let samples: Vec<&str> = rows.iter().map(|row| &row[0]).collect();
+    assert_eq!(samples, ["200", "399", "400", "500"], "one row per value, in order");
     for row in &rows {
         let n: usize = row[0].parse().unwrap();
         if n < 400 {
@@ -241,8 +243,10 @@ fn sweep_over_depth_keeps_the_width() {
     let out = rfrisk(&["sweep", path.to_str().unwrap(), "--set", "features.widths=[800]", "--param", "features.depth", "--values", "1,2,3"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    let mut rows = csv::Reader::from_reader(text.as_bytes());
-    for (row, depth) in rows.records().map(Result::unwrap).zip(1..) {
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes()).records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3, "one row per depth");
+    for (row, depth) in rows.into_iter().zip(1..) {
+        assert_eq!(row[0].parse::<usize>().unwrap(), depth);
         let spec = rfrisk::spec::load(&path, &["features.widths=[800]".into(), format!("features.depth={depth}")]).unwrap();
         assert_eq!(spec.widths, vec![800; depth]);
         assert_eq!(row[1].parse::<f64>().unwrap(), rfrisk::predict(&spec).unwrap().excess_risk);

@@ -318,7 +318,7 @@ mod entropic_tests {
         }
     }
 
-    /// Real SMD, one sample per step, lands on the direct solution (within 1%).
+    /// Real SMD, one sample per step, lands on the direct solution (to 1e-8 relative).
     #[test]
     fn stochastic_mirror_descent_lands_on_the_direct_solution() {
         let (phi, y) = problem(20, 80, 6);
@@ -328,7 +328,8 @@ mod entropic_tests {
             assert!(residual < 1e-10);
             let diff = direct.iter().zip(&walked).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
             let norm = direct.iter().map(|a| a * a).sum::<f64>().sqrt();
-            assert!(diff / norm < 0.01, "entropic={entropic_map}: SMD is {:.2e} away", diff / norm);
+            // Measured 1.1e-10 for both maps (the residual tolerance is 1e-10).
+            assert!(diff / norm < 1e-8, "entropic={entropic_map}: SMD is {:.2e} away", diff / norm);
         }
     }
 }

@@ -87,5 +87,6 @@ fn a_trial_on_opencl_matches_the_cpu_trial() {
     let (a, b) = (run(&Cpu), run(&cl));
     let rel = (a.excess_risk - b.excess_risk).abs() / a.excess_risk;
     eprintln!("excess risk cpu {} opencl {} (relative {rel:.1e})", a.excess_risk, b.excess_risk);
-    assert!(rel < 1e-3, "{rel:e}");
+    // Measured 2e-7: the f32 features differ in the last bits, the f64 trainer does not amplify them.
+    assert!(rel < 1e-5, "{rel:e}");
 }
