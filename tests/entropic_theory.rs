@@ -47,8 +47,9 @@ fn general_system_at_the_squared_map_matches_the_squared_solver() {
     }
 }
 
-/// `(assignments, eta, s, excess risk)` printed by `equations/reference/entropic_theory.py`
-/// (`predict('entropic', ...)`, its own 2-D quadrature over teacher x noise and
+/// `(assignments, eta, s, excess risk)` printed by `python3 equations/reference/entropic_cases.py`
+/// (which calls `equations/reference/entropic_theory.py`
+/// `predict('entropic', ...)`: its own 2-D quadrature over teacher x noise and
 /// `scipy.special.wrightomega`). `init = cbar / sqrt(d_L)`; the default start is cbar = sqrt(2/pi).
 #[test]
 fn entropic_solution_matches_the_python_reference() {
@@ -87,7 +88,9 @@ fn entropic_solution_matches_the_python_reference() {
 }
 
 /// entropic.md §8 examples (tanh, d0 = 400, d1 = 600, r = 1): the boundary
-/// `delta_c` of (8.3b) for a half-normal teacher with noise; 2 for a signed teacher.
+/// `delta_c` of (8.3b) for a half-normal teacher with noise (0.724943, 0.591587, 0.514996 by
+/// bisection in `python3 equations/reference/entropic_cases.py`, with the Python layer chain);
+/// 2 for a signed teacher.
 #[test]
 fn infeasible_specs_are_refused_with_the_boundary() {
     for (noise, delta_c) in [(0.1, 0.72494), (0.3, 0.59159), (1.0, 0.51500)] {
