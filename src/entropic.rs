@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 
 /// Relative residual of (T1), (T2) above which a point is refused.
 pub const MAX_RESIDUAL: f64 = 1e-10;
-/// Where damped Newton stops: a few ulps of the relative residuals.
+/// Where the safeguarded searches and the final Newton step stop: a few ulps of the relative residuals.
 const NEWTON_TOLERANCE: f64 = 1e-13;
 
 /// The law of a scaled teacher entry `a = sqrt(d_L) a*_i`: `N(0, r^2)` or `r |N(0, 1)|`.
@@ -274,7 +274,9 @@ fn boundary(problem: &Problem) -> Option<f64> {
     Some(2.0 / (lo + hi))
 }
 
-/// `sup { s : P(a + sG > 0) > delta }`: (T1) has a root in `eta` only below it (entropic.md §8).
+/// `sup { s : P(a + sG > 0) > delta }` (entropic.md §8): where `V` falls with `eta`, (T1) has a root
+/// only below it, so the start is capped there (with a start far above the teacher's scale the
+/// roots reach beyond it, §10.4).
 fn s_max(teacher: Teacher, ratio: Ratio) -> f64 {
     if teacher.is_symmetric() || ratio.delta <= 0.5 {
         f64::INFINITY

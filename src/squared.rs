@@ -52,8 +52,8 @@ fn logistic(x: f64) -> f64 {
 /// given `log u_l` and layer `l-1`'s trace at `u_l`, returns `log u_{l+1}` with
 /// `u_{l+1} = u_l (rho1^2 (gamma - tau_{l-1}(u_l)) - rho2^2/u_l)` and layer `l`'s trace
 /// there, `tau_l = (tau_{l-1}(u_l) + rho2^2/(rho1^2 u_l)) / gamma`, with its elasticity by
-/// the chain rule. `growth = u_{l+1}/u_l` may be given when it is known more accurately
-/// than this difference (the top layer, [`solve`]). `None` below the physical branch
+/// the chain rule. `growth = u_{l+1}/u_l` may be given instead of computed from this
+/// difference: [`along`] takes it from polished shifts. `None` below the physical branch
 /// (`u_{l+1} <= 0`).
 pub fn layer_equation(layer: &Layer, log_u: f64, below: Trace, growth: Option<f64>) -> Option<(f64, Trace)> {
     let (r1, r2) = (layer.rho1 * layer.rho1, layer.rho2 * layer.rho2);
@@ -122,6 +122,12 @@ fn log_add(a: f64, b: f64) -> f64 {
     if lo == f64::NEG_INFINITY { hi } else { hi + (lo - hi).exp().ln_1p() }
 }
 
+/// `log(u_{l+1} m_l(u_{l+1}))` at the shifts `w = log [u_1..u_L, kappa]`, with
+/// `m_l(u_{l+1}) = 1/(rho1^2 gamma_l u_l)` (squared.md (4.2)): layer `l`'s unresolved fraction `1 - tau_l`.
+fn log_um(layers: &[Layer], w: &[f64], l: usize) -> f64 {
+    w[l + 1] - w[l] - (layers[l].rho1.powi(2) * layers[l].aspect).ln()
+}
+
 /// Relative residuals of `E_0, E_1, ..., E_L` at `log_shifts = log [u_1..u_L, kappa]`,
 /// evaluated from the equations as stated in squared.md §4 (not from the chain), each
 /// relative to the size of its largest term, so that rounding alone gives ~1e-16
@@ -129,17 +135,15 @@ fn log_add(a: f64, b: f64) -> f64 {
 pub fn residuals(layers: &[Layer], ratio: Ratio, log_shifts: &[f64]) -> Vec<f64> {
     let depth = layers.len();
     assert_eq!(log_shifts.len(), depth + 1, "one shift per layer plus kappa");
-    // log(u_{l+1} m_l(u_{l+1})) with m_l(u_{l+1}) = 1/(rho1^2 gamma_l u_l) (4.2).
-    let log_um = |l: usize| log_shifts[l + 1] - log_shifts[l] - (layers[l].rho1.powi(2) * layers[l].aspect).ln();
     // E_0 as kappa m_L(kappa) = 1 - n/d_L = (d_L - n)/d_L, exact from the counts, so the
     // equation's scale is the complement itself.
-    let um = log_um(depth - 1).exp();
+    let um = log_um(layers, log_shifts, depth - 1).exp();
     let mut out = vec![(ratio.slack - um) / ratio.slack.max(um)];
     for l in 0..depth {
         let (layer, log_u) = (&layers[l], log_shifts[l]);
         // (4.1) as rho2^2/rho1^2 + u_{l+1}/rho1^2 = u_l (gamma - tau_{l-1}(u_l)), tau = 1 - u m,
         // exact for the input layer (tau_0 = 1/(1+u)).
-        let tau_below = if l == 0 { Trace::input(log_u).tau } else { 1.0 - log_um(l - 1).exp() };
+        let tau_below = if l == 0 { Trace::input(log_u).tau } else { 1.0 - log_um(layers, log_shifts, l - 1).exp() };
         let r1 = layer.rho1.powi(2);
         let lhs = log_add((layer.rho2.powi(2) / r1).ln(), log_shifts[l + 1] - r1.ln());
         let rhs = log_u + (layer.aspect - tau_below).ln();
@@ -175,7 +179,7 @@ fn polish(layers: &[Layer], ratio: Ratio, mut w: Vec<f64>) -> Vec<f64> {
                 let tau = Trace::input(w[0]).tau;
                 (tau, -tau * (1.0 - tau), 0.0)
             } else {
-                let ratio_below = (w[l] - w[l - 1] - (layers[l - 1].rho1.powi(2) * layers[l - 1].aspect).ln()).exp();
+                let ratio_below = log_um(layers, &w, l - 1).exp();
                 (1.0 - ratio_below, -ratio_below, ratio_below)
             };
             let gap = layer.aspect - tau;
@@ -185,8 +189,7 @@ fn polish(layers: &[Layer], ratio: Ratio, mut w: Vec<f64>) -> Vec<f64> {
             diag[l] = -1.0 + dtau_dw / gap;
             sub[l] = dtau_dw_below / gap;
         }
-        let top = &layers[depth - 1];
-        g[depth] = ratio.slack.ln() - (w[depth] - w[depth - 1] - (top.rho1.powi(2) * top.aspect).ln());
+        g[depth] = ratio.slack.ln() - log_um(layers, &w, depth - 1);
         (sub[depth], diag[depth]) = (1.0, -1.0);
         let Some(step) = tridiagonal_solve(&sub, &diag, &sup, &g) else { break };
         let trial: Vec<f64> = w.iter().zip(&step).map(|(wi, si)| wi - si).collect();
