@@ -78,13 +78,40 @@ fn validate_writes_csv_png_and_svg_and_plot_redraws_the_same_figure() {
     assert!(replot.status.success(), "{}", String::from_utf8_lossy(&replot.stderr));
     assert_eq!(std::fs::read(again.with_extension("svg")).unwrap(), std::fs::read(out.join("validate.svg")).unwrap());
 
-    // The same directory again without --resume is refused; with it nothing reruns.
+    // The same directory again without --resume is refused.
     let refused = rfrisk(&args);
     assert_eq!(refused.status.code(), Some(2), "{}", String::from_utf8_lossy(&refused.stderr));
+    // With it, the kept trials are read, not rerun: mark one kept trial's risk (a rerun
+    // would overwrite the mark) and drop another file's last trial (which must run again,
+    // to the same row).
+    let trials_at = |n: u32| out.join("trials").join(format!("training.samples={n}.csv"));
+    let kept = std::fs::read_to_string(trials_at(40)).unwrap();
+    let mut lines: Vec<String> = kept.lines().map(str::to_owned).collect();
+    let mut fields: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
+    assert_eq!(fields[0], "gaussian");
+    let original: f64 = fields[3].parse().unwrap();
+    fields[3] = "1.5".into();
+    lines[1] = fields.join(",");
+    std::fs::write(trials_at(40), lines.join("\n") + "\n").unwrap();
+    let full = std::fs::read_to_string(trials_at(80)).unwrap();
+    let cut = full.trim_end().rfind('\n').unwrap() + 1;
+    std::fs::write(trials_at(80), &full[..cut]).unwrap();
     let mut resumed: Vec<&str> = args.to_vec();
     resumed.push("--resume");
-    assert!(rfrisk(&resumed).status.success());
-    assert_eq!(Curve::read(&out.join("validate.csv")).unwrap(), curve);
+    let again = rfrisk(&resumed);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    // Every field but `seconds` (the 7th).
+    let timeless = |text: &str| -> Vec<String> {
+        text.lines().map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 6).map(|(_, f)| f).collect::<Vec<_>>().join(",")).collect()
+    };
+    assert_eq!(timeless(&std::fs::read_to_string(trials_at(80)).unwrap()), timeless(&full), "the dropped trial ran again to the same row");
+    assert!(std::fs::read_to_string(trials_at(40)).unwrap().contains(",1.5,"), "the marked trial was rerun");
+    let resumed_curve = Curve::read(&out.join("validate.csv")).unwrap();
+    let mean_at_40 = |c: &Curve| c.rows.iter().find(|r| r.series == "gaussian" && r.x == 40.0).unwrap().excess_risk.unwrap();
+    let expected = mean_at_40(&curve) + (1.5 - original) / 3.0;
+    assert!((mean_at_40(&resumed_curve) - expected).abs() < 1e-12, "{} vs {expected}: the figure did not use the kept trials", mean_at_40(&resumed_curve));
+    let unchanged = |c: &Curve| c.rows.iter().filter(|r| !(r.series == "gaussian" && r.x == 40.0)).cloned().collect::<Vec<_>>();
+    assert_eq!(unchanged(&resumed_curve), unchanged(&curve));
 }
 
 #[test]

@@ -28,6 +28,16 @@ pub struct TrialOutcome {
     pub seconds: f64,
 }
 
+/// How many ways faer splits each product and factorization. faer's default follows the
+/// size of the thread pool, and a different split sums in a different order; a fixed one
+/// makes every trial identical bit for bit whatever `RAYON_NUM_THREADS` is (rayon only
+/// decides which thread runs each piece).
+pub const REDUCTION_SPLIT: usize = 8;
+
+fn fix_reduction_order() {
+    faer::set_global_parallelism(faer::Par::rayon(REDUCTION_SPLIT));
+}
+
 /// Draws the weights (law `law`), data, teacher and noise of trial `seed`,
 /// trains the last layer and measures its risk on `n_test` fresh inputs.
 pub fn run_trial(
@@ -39,6 +49,7 @@ pub fn run_trial(
     backend: &dyn Backend,
 ) -> Result<TrialOutcome, TrialError> {
     let start = Instant::now();
+    fix_reduction_order();
     let (n, p) = (spec.samples, spec.last_width());
     let mut fan_in = spec.dim;
     let weights: Vec<Mat<f32>> = spec

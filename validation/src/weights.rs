@@ -144,21 +144,65 @@ impl FromStr for WeightLaw {
 mod tests {
     use super::*;
 
-    /// Mean 0 and variance 1 (in units of 1/d) for every law, by quadrature over g.
+    /// The law of `value(g)`, g standard normal, as (level, probability) pairs: the
+    /// breakpoints in g are found by bisection (to 1e-13) and the probabilities come
+    /// from the normal CDF, so the moments below are exact to ~1e-12.
+    fn levels(law: WeightLaw) -> Vec<(f64, f64)> {
+        use statrs::distribution::{ContinuousCDF, Normal};
+        let cdf = |x: f64| Normal::new(0.0, 1.0).unwrap().cdf(x);
+        let mut breaks = vec![f64::NEG_INFINITY];
+        let grid: Vec<f64> = (0..=18_000).map(|i| -9.0 + i as f64 * 1e-3).collect();
+        for pair in grid.windows(2) {
+            let (mut lo, mut hi) = (pair[0], pair[1]);
+            if law.value(lo) == law.value(hi) {
+                continue;
+            }
+            while hi - lo > 1e-13 {
+                let mid = 0.5 * (lo + hi);
+                if law.value(mid) == law.value(lo) {
+                    lo = mid
+                } else {
+                    hi = mid
+                }
+            }
+            breaks.push(hi);
+        }
+        breaks.push(f64::INFINITY);
+        let inside = |a: f64, b: f64| if a.is_infinite() { b - 1.0 } else if b.is_infinite() { a + 1.0 } else { 0.5 * (a + b) };
+        breaks.windows(2).map(|w| (law.value(inside(w[0], w[1])), cdf(w[1]) - cdf(w[0]))).collect()
+    }
+
+    /// Exact mean 0 and variance 1 (in units of 1/d) for every discrete law, and the
+    /// probabilities each law's documentation promises.
     #[test]
     fn every_law_is_centred_with_unit_variance() {
-        let (x, w) = (0..200_001).map(|i| -10.0 + 20.0 * i as f64 / 200_000.0).fold((Vec::new(), Vec::new()), |(mut x, mut w), v| {
-            x.push(v);
-            w.push((-0.5 * v * v).exp() / (2.0 * std::f64::consts::PI).sqrt() * 20.0 / 200_000.0);
-            (x, w)
-        });
-        for s in ["gaussian", "onebit", "ternary", "ternary:0.6", "kbit:1", "kbit:2", "kbit:3", "sparse-sign", "sparse-sign:0.5"] {
-            let law: WeightLaw = s.parse().unwrap();
-            let mean: f64 = x.iter().zip(&w).map(|(g, w)| w * law.value(*g)).sum();
-            let var: f64 = x.iter().zip(&w).map(|(g, w)| w * law.value(*g).powi(2)).sum();
-            assert!(mean.abs() < 1e-4, "{s}: mean {mean}");
-            assert!((var - 1.0).abs() < 2e-3, "{s}: variance {var}");
+        let cases: [(&str, &[f64]); 8] = [
+            ("onebit", &[0.5, 0.5]),
+            ("ternary", &[1.0 / 3.0; 3]),
+            ("ternary:0.6", &[0.2, 0.6, 0.2]),
+            ("kbit:1", &[0.5; 2]),
+            ("kbit:2", &[0.25; 4]),
+            ("kbit:3", &[0.125; 8]),
+            ("sparse-sign", &[0.05, 0.9, 0.05]),
+            ("sparse-sign:0.5", &[0.25, 0.5, 0.25]),
+        ];
+        for (name, probabilities) in cases {
+            let law: WeightLaw = name.parse().unwrap();
+            let levels = levels(law);
+            let found: Vec<f64> = levels.iter().map(|l| l.1).collect();
+            assert_eq!(found.len(), probabilities.len(), "{name}: levels {levels:?}");
+            for (p, want) in found.iter().zip(probabilities) {
+                assert!((p - want).abs() < 1e-10, "{name}: level probabilities {found:?}, documented {probabilities:?}");
+            }
+            let mean: f64 = levels.iter().map(|(v, p)| v * p).sum();
+            let variance: f64 = levels.iter().map(|(v, p)| v * v * p).sum::<f64>() - mean * mean;
+            assert!(mean.abs() < 1e-10, "{name}: mean {mean:e}");
+            assert!((variance - 1.0).abs() < 1e-9, "{name}: variance {variance}");
             assert!(law.has_unit_variance());
+        }
+        for g in [-3.0, -0.5, 0.0, 1e-9, 2.7] {
+            assert_eq!(WeightLaw::Gaussian.value(g), g);
+            assert_eq!("gaussian:1.5".parse::<WeightLaw>().unwrap().value(g), 1.5 * g);
         }
         assert_eq!("kbit:1".parse::<WeightLaw>().unwrap().value(0.3), 1.0, "one bit is kbit:1");
         assert!(!"gaussian:1.5".parse::<WeightLaw>().unwrap().has_unit_variance());
