@@ -263,3 +263,98 @@ fn sweep_refuses_unknown_keys_and_bad_ranges() {
     assert_refused(&rfrisk(&["sweep", p, "--param", "training.sampels", "--values", "1,2"]), &["--param training.sampels", "unknown key"]);
     assert_refused(&rfrisk(&["sweep", p, "--param", "training.samples", "--values", "5:1:1"]), &["--values", "a <= b"]);
 }
+
+/// Exit 1: an output that cannot be written (its directory is a file), for sweep and
+/// simulate, naming the path; nothing is left behind.
+#[test]
+fn an_output_that_cannot_be_written_is_exit_1() {
+    let path = spec_file("valid.toml", VALID);
+    let blocker = path.with_file_name("not-a-directory");
+    std::fs::write(&blocker, "a file").unwrap();
+    let target = blocker.join("out.csv");
+    let p = path.to_str().unwrap();
+    for args in [
+        vec!["sweep", p, "--param", "training.samples", "--values", "100,200", "--out", target.to_str().unwrap()],
+        vec!["simulate", p, "--trials", "1", "--n-test", "50", "--backend", "cpu", "--out", target.to_str().unwrap()],
+    ] {
+        let out = rfrisk(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(target.to_str().unwrap()) && stderr.contains("Not a directory"), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(std::fs::read_to_string(&blocker).unwrap(), "a file");
+}
+
+/// Exit 4: the solver found no root (the known entropic limit: a half-normal teacher,
+/// n/d_L > 1/2, a start 9.5 times the teacher's scale). The message names c and r;
+/// stdout stays empty.
+#[test]
+fn a_solve_without_a_root_is_exit_4() {
+    let body = "[data]\ndim = 1000\n[features]\nwidths = [1000]\n[teacher]\nprior = \"half-normal\"\n[training]\nsamples = 800\nmirror = \"entropic\"\ninit = 0.3\n";
+    let path = spec_file("far-start.toml", body);
+    let out = rfrisk(&["predict", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("no root") && stderr.contains("c = 9.4868") && stderr.contains("r = 1"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+/// `sweep --out` replaces the file whole or not at all: a run killed mid-way leaves
+/// the old file as it was, a finished one leaves the new file and no temporary.
+#[test]
+fn sweep_out_is_written_atomically() {
+    let path = spec_file("valid.toml", VALID);
+    let csv_path = path.with_file_name("curve.csv");
+    std::fs::write(&csv_path, "the previous curve\n").unwrap();
+    let args = ["sweep", path.to_str().unwrap(), "--set", "training.mirror=entropic", "--param", "training.samples", "--values", "1:399:1", "--out", csv_path.to_str().unwrap()];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rfrisk")).args(args).stderr(std::process::Stdio::null()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(child.try_wait().unwrap().is_none(), "the sweep finished before it could be killed");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(std::fs::read_to_string(&csv_path).unwrap(), "the previous curve\n");
+    let out = rfrisk(&args[..7].iter().copied().chain(["1:399:100", "--out", csv_path.to_str().unwrap()]).collect::<Vec<_>>());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = csv::Reader::from_path(&csv_path).unwrap().records().count();
+    assert_eq!(rows, 4, "1, 101, 201, 301");
+    let leftovers: Vec<_> = std::fs::read_dir(csv_path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().ends_with(".tmp")).collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Every file and stdout the commands write, over valid, failing and infeasible points:
+/// no NaN or infinite number anywhere.
+#[test]
+fn no_command_prints_or_writes_a_non_finite_number() {
+    let path = spec_file("valid.toml", VALID);
+    let dir = path.parent().unwrap().to_owned();
+    let p = path.to_str().unwrap();
+    let file = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let runs: Vec<Vec<String>> = [
+        vec!["predict", p],
+        vec!["predict", p, "--format", "json"],
+        vec!["predict", p, "--set", "training.mirror=entropic", "--format", "json"],
+        vec!["gep", p],
+        vec!["sweep", p, "--param", "training.samples", "--values", "100,700,800,900"],
+        vec!["sweep", p, "--set", "training.mirror=entropic", "--param", "training.samples", "--values", "100,399,400,900", "--out", &file("entropic.csv")],
+        vec!["simulate", p, "--trials", "2", "--n-test", "100", "--backend", "cpu", "--format", "json", "--out", &file("trials.csv")],
+        vec!["simulate", p, "--set", "training.mirror=entropic", "--set", "training.samples=500", "--trials", "2", "--n-test", "100", "--backend", "cpu", "--out", &file("infeasible.csv")],
+        vec!["gap", p, "--trials", "3", "--n-test", "100", "--backend", "cpu", "--format", "json"],
+        vec!["gap", p, "--set", "features.activation=relu", "--trials", "3", "--n-test", "100", "--backend", "cpu"],
+    ]
+    .iter()
+    .map(|a| a.iter().map(|s| s.to_string()).collect())
+    .collect();
+    let non_finite = |text: &str| text.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| ["nan", "inf", "infinity"].contains(&w.to_ascii_lowercase().as_str()));
+    for args in &runs {
+        let out = rfrisk(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(!non_finite(&stdout) && !non_finite(&stderr), "{args:?}:\n{stdout}\n{stderr}");
+    }
+    for name in ["entropic.csv", "trials.csv", "infeasible.csv"] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        assert!(text.lines().count() > 2 && !non_finite(&text), "{name}:\n{text}");
+    }
+    assert!(std::fs::read_to_string(dir.join("infeasible.csv")).unwrap().contains(",infeasible"), "the infeasible trials are rows");
+}

@@ -200,3 +200,114 @@ fn files_without_the_status_column_resume() {
     assert_eq!(data_lines(&csv).len(), 3);
     assert!(data_lines(&csv).iter().all(|l| l.ends_with(",ok")), "{text}");
 }
+
+/// `rfrisk simulate` with `extra` arguments on the small spec written to `dir`.
+fn simulate_cli(dir: &std::path::Path, csv: &std::path::Path, trials: usize, extra: &[&str]) -> std::process::Output {
+    let spec_path = dir.join("spec.toml");
+    if !spec_path.exists() {
+        std::fs::write(&spec_path, "[data]\ndim = 200\n[features]\nwidths = [300]\n[teacher]\nnoise_std = 0.3\n[training]\nsamples = 120\n").unwrap();
+    }
+    let trials = trials.to_string();
+    let mut args = vec!["simulate", spec_path.to_str().unwrap(), "--trials", &trials, "--seed", "8", "--out", csv.to_str().unwrap()];
+    if !extra.contains(&"--n-test") {
+        args.extend(["--n-test", "200"]);
+    }
+    args.extend_from_slice(extra);
+    Command::new(env!("CARGO_BIN_EXE_rfrisk")).args(&args).output().unwrap()
+}
+
+/// A last line cut off by a kill (made deterministic: the file is cut in the middle of
+/// its last row) is dropped on resume and its trial run again, to the same row.
+#[test]
+fn a_cut_off_last_line_is_dropped_and_rerun() {
+    let dir = temp_dir("cut");
+    let csv = dir.join("trials.csv");
+    let first = simulate_cli(&dir, &csv, 3, &["--backend", "cpu"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let full = std::fs::read_to_string(&csv).unwrap();
+    let last_start = full.trim_end().rfind('\n').unwrap() + 1;
+    let cut = last_start + (full.len() - last_start) / 2;
+    std::fs::write(&csv, &full[..cut]).unwrap();
+    let resumed = simulate_cli(&dir, &csv, 3, &["--backend", "cpu", "--resume"]);
+    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    let strip = |t: &str| t.lines().map(without_time).collect::<Vec<_>>();
+    assert_eq!(strip(&std::fs::read_to_string(&csv).unwrap()), strip(&full));
+}
+
+/// `--resume` refuses a file written by a run with another spec, n_test, backend or
+/// trainer (the seed: `killed_run_resumes_without_loss_or_duplication`), naming what differs.
+#[test]
+fn resume_refuses_a_different_run() {
+    let dir = temp_dir("identity");
+    let csv = dir.join("trials.csv");
+    assert!(simulate_cli(&dir, &csv, 1, &["--backend", "cpu"]).status.success());
+    let before = std::fs::read_to_string(&csv).unwrap();
+    let cases: [(&[&str], &str); 3] = [
+        (&["--set", "teacher.noise_std=0.4"], "its spec differs"),
+        (&["--n-test", "201"], "its n_test differs"),
+        (&["--trainer", "smd"], "its trainer differs"),
+    ];
+    for (change, reason) in cases {
+        let mut args = vec!["--backend", "cpu", "--resume"];
+        args.extend_from_slice(change);
+        let out = simulate_cli(&dir, &csv, 1, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{change:?}: {stderr}");
+        assert!(stderr.contains(reason) && stderr.contains("refusing to mix trials"), "{change:?}: {stderr}");
+    }
+    // The backend: written by an OpenCL run (whether or not this machine has one).
+    let identity = csv.with_extension("csv.run.json");
+    let text = std::fs::read_to_string(&identity).unwrap();
+    std::fs::write(&identity, text.replace("\"backend\": \"cpu\"", "\"backend\": \"opencl\"")).unwrap();
+    let out = simulate_cli(&dir, &csv, 1, &["--backend", "cpu", "--resume"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("its backend differs"));
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), before, "a refused resume leaves the file alone");
+}
+
+/// `--backend auto` without an OpenCL GPU falls back to the CPU backend and says so; the
+/// trials are those of `--backend cpu`, and the run is recorded as a cpu run.
+#[test]
+fn backend_auto_falls_back_to_the_cpu_with_a_notice() {
+    let dir = temp_dir("auto");
+    let (auto, cpu) = (dir.join("auto.csv"), dir.join("cpu.csv"));
+    let out = simulate_cli(&dir, &auto, 2, &["--backend", "auto"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    if stderr.contains("using the OpenCL GPU") {
+        eprintln!("skipped: this machine has an OpenCL GPU, which auto takes");
+        return;
+    }
+    assert!(stderr.contains("using the faster cpu backend") || stderr.contains("using the cpu backend"), "{stderr}");
+    assert!(std::fs::read_to_string(auto.with_extension("csv.run.json")).unwrap().contains("\"backend\": \"cpu\""));
+    assert!(simulate_cli(&dir, &cpu, 2, &["--backend", "cpu"]).status.success());
+    let strip = |p: &PathBuf| data_lines(p).iter().map(|l| without_time(l)).collect::<Vec<_>>();
+    assert_eq!(strip(&auto), strip(&cpu));
+}
+
+/// `--trainer smd` (real stochastic mirror descent) through the command lands on the
+/// direct trainer's risks, for both maps: relative 1e-6 (SMD stops at residual 1e-8).
+#[test]
+fn simulate_with_the_smd_trainer_matches_the_direct_trainer() {
+    let dir = temp_dir("smd");
+    let mut worst = 0.0f64;
+    for map in ["squared", "entropic"] {
+        let mirror = format!("training.mirror={map}");
+        let prior = if map == "entropic" { "teacher.prior=half-normal" } else { "teacher.prior=gaussian" };
+        let small = ["--set", "data.dim=60", "--set", "features.widths=[120]", "--set", "training.samples=30", "--set", &mirror, "--set", prior, "--backend", "cpu"];
+        let (smd, direct) = (dir.join(format!("{map}-smd.csv")), dir.join(format!("{map}-direct.csv")));
+        let mut args = small.to_vec();
+        args.extend(["--trainer", "smd"]);
+        let out = simulate_cli(&dir, &smd, 2, &args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(simulate_cli(&dir, &direct, 2, &small).status.success());
+        let rows = |p: &PathBuf| -> Vec<f64> { data_lines(p).iter().map(|l| l.split(',').nth(3).unwrap().parse().unwrap()).collect() };
+        let (a, b) = (rows(&smd), rows(&direct));
+        assert_eq!(a.len(), 4);
+        for (x, y) in a.iter().zip(&b) {
+            worst = worst.max((x - y).abs() / y);
+        }
+    }
+    eprintln!("smd vs direct through simulate: worst relative difference {worst:.1e}");
+    assert!(worst < 1e-6, "{worst:e}");
+}
