@@ -8,14 +8,22 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn run(spec: &Spec, trials: usize, seed: u64) -> Vec<TrialRow> {
-    let run = Run { spec, laws: vec![WeightLaw::Gaussian, WeightLaw::Onebit], trials, n_test: 1500, seed, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
+    run_laws(spec, vec![WeightLaw::Gaussian, WeightLaw::Onebit], trials, seed)
+}
+
+fn run_laws(spec: &Spec, laws: Vec<WeightLaw>, trials: usize, seed: u64) -> Vec<TrialRow> {
+    let run = Run { spec, laws, trials, n_test: 1500, seed, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
     run.execute(None, false, &|_, _| {}).unwrap()
 }
 
 /// The real nonlinear model at CI size, both weight laws, within [`common::band`]
 /// standard errors (a 3σ test) of `rfrisk predict` (equations/model.md §4.1).
 fn assert_agrees(id: &str, name: &str, spec: &Spec, trials: usize, seed: u64) {
-    let summary = summarize(spec, &run(spec, trials, seed));
+    assert_laws_agree(id, name, spec, vec![WeightLaw::Gaussian, WeightLaw::Onebit], trials, seed);
+}
+
+fn assert_laws_agree(id: &str, name: &str, spec: &Spec, laws: Vec<WeightLaw>, trials: usize, seed: u64) {
+    let summary = summarize(spec, &run_laws(spec, laws, trials, seed));
     let Theory::Prediction { excess_risk, .. } = summary.theory else { panic!("{name}: no theory") };
     let mut records = Vec::new();
     for (law, s) in &summary.laws {
@@ -45,6 +53,15 @@ fn two_layer_simulation_matches_theory_for_both_weight_laws() {
         "training.samples=500",
     ]);
     assert_agrees("simulate-l2", "erf L = 2", &s, 32, 2);
+}
+
+/// The other laws of unit variance (ternary, 2-bit, sparse signs with 10% non-zero)
+/// have the same asymptotic risk: the simulation of each agrees with the one prediction.
+#[test]
+fn ternary_kbit_and_sparse_sign_weights_match_the_same_theory() {
+    let s = spec(&["data.dim=500", "features.widths=[1000]", "teacher.noise_std=0.3", "training.samples=400"]);
+    let laws = ["ternary", "kbit:2", "sparse-sign"].iter().map(|l| l.parse().unwrap()).collect();
+    assert_laws_agree("simulate-laws", "tanh L = 1", &s, laws, 32, 3);
 }
 
 #[test]

@@ -107,3 +107,46 @@ pub fn noise(seed: u64, stream: Stream, count: usize, std: f64) -> Vec<f64> {
     let mut rng = rng(seed, stream);
     (0..count).map(|_| std * rng.sample::<f64, _>(StandardNormal)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every law is a function of the same Gaussian draw: the one-bit weights are the
+    /// signs of the Gaussian layer's entries, times 1/sqrt(fan_in) exactly; the sparse
+    /// laws zero the entries of smallest |G| and keep the signs of the others.
+    #[test]
+    fn every_law_is_a_function_of_the_same_gaussian_draw() {
+        let (width, fan_in) = (70, 90);
+        let gaussian = layer_weights(5, 2, width, fan_in, WeightLaw::Gaussian);
+        let onebit = layer_weights(5, 2, width, fan_in, WeightLaw::Onebit);
+        let unit = (1.0 / (fan_in as f64).sqrt()) as f32;
+        for j in 0..fan_in {
+            for i in 0..width {
+                assert_eq!(onebit[(i, j)], unit.copysign(gaussian[(i, j)]), "({i}, {j})");
+            }
+        }
+        for law in [WeightLaw::Ternary { zero_prob: 0.4 }, WeightLaw::SparseSign { density: 0.2 }, WeightLaw::Kbit { bits: 2 }] {
+            let w = layer_weights(5, 2, width, fan_in, law);
+            let entries = (0..fan_in).flat_map(|j| (0..width).map(move |i| (i, j)));
+            let (mut largest_zero, mut smallest_kept) = (0.0f32, f32::INFINITY);
+            for (i, j) in entries {
+                let (g, v) = (gaussian[(i, j)], w[(i, j)]);
+                if v == 0.0 {
+                    largest_zero = largest_zero.max(g.abs());
+                } else {
+                    assert_eq!(v.signum(), g.signum(), "{law}: ({i}, {j})");
+                    smallest_kept = smallest_kept.min(g.abs());
+                }
+            }
+            assert!(largest_zero < smallest_kept, "{law}: zeros are not the smallest |G|");
+            // kbit: the levels are monotone in G.
+            if let WeightLaw::Kbit { .. } = law {
+                let mut pairs: Vec<(f32, f32)> = (0..fan_in).flat_map(|j| (0..width).map(move |i| (i, j))).map(|(i, j)| (gaussian[(i, j)], w[(i, j)])).collect();
+                pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+                assert!(pairs.windows(2).all(|p| p[0].1 <= p[1].1), "kbit levels not monotone in G");
+            }
+        }
+        assert_ne!(layer_weights(5, 1, width, fan_in, WeightLaw::Gaussian), gaussian, "layers get their own streams");
+    }
+}

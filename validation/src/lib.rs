@@ -6,6 +6,10 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 pub mod backend;
+// What the unit tests measured, for the README's table (one copy, shared with the integration tests).
+#[cfg(test)]
+#[path = "../../tests/common/record.rs"]
+mod record;
 pub mod draws;
 pub mod model;
 pub mod opencl;

@@ -322,6 +322,7 @@ mod entropic_tests {
     #[test]
     fn stochastic_mirror_descent_lands_on_the_direct_solution() {
         let (phi, y) = problem(20, 80, 6);
+        let mut worst = 0.0f64;
         for entropic_map in [false, true] {
             let (direct, _) = if entropic_map { entropic(&phi, &y, 0.5).unwrap() } else { min_distance(&phi, &y, 0.5).unwrap() };
             let (walked, residual) = smd(&phi, &y, 0.5, entropic_map, 1e-10, 200_000).unwrap();
@@ -330,6 +331,61 @@ mod entropic_tests {
             let norm = direct.iter().map(|a| a * a).sum::<f64>().sqrt();
             // Measured 1.1e-10 for both maps (the residual tolerance is 1e-10).
             assert!(diff / norm < 1e-8, "entropic={entropic_map}: SMD is {:.2e} away", diff / norm);
+            worst = worst.max(diff / norm);
         }
+        crate::record::record("smd", &format!("SMD {worst:.1e}"));
+    }
+    /// The stall rule: where dual Newton can go no further, a residual below
+    /// [`STALL_TOLERANCE`] (1e-7) is a solution, reported with its residual; above it the
+    /// trial did not converge (and says so with the residual).
+    #[test]
+    fn a_stalled_iterate_is_accepted_only_below_the_stall_tolerance() {
+        let (phi, y) = problem(20, 80, 9);
+        let (exact, _) = min_distance(&phi, &y, 0.5).unwrap();
+        let labels = Mat::<f64>::from_fn(20, 1, |i, _| y[i]);
+        let y_norm = labels.norm_l2();
+        // Move along a direction whose image is known, to land at a chosen residual.
+        let direction = Mat::<f64>::from_fn(80, 1, |j, _| ((j * 7 % 11) as f64 - 5.0) / 5.0);
+        let image = (&phi * &direction).norm_l2();
+        let lambda = Mat::<f64>::zeros(20, 1);
+        for (target, accepted) in [(5e-8, true), (2e-7, false)] {
+            let t = target * y_norm / image;
+            let a = Mat::<f64>::from_fn(80, 1, |j, _| exact[j] + t * direction[(j, 0)]);
+            match stalled(&phi, &labels, &lambda, &a, y_norm, 1.0) {
+                Ok((_, residual)) => {
+                    assert!(accepted, "residual {residual:e} accepted");
+                    assert!((residual / target - 1.0).abs() < 1e-6, "reported {residual:e}, actual {target:e}");
+                }
+                Err(TrainError::NoConvergence { residual, .. }) => {
+                    assert!(!accepted, "residual {residual:e} refused");
+                    assert!((residual / target - 1.0).abs() < 1e-6);
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+
+    /// The infeasibility factor: labels count as infeasible once every positive
+    /// interpolator must be more than [`SIZE_FACTOR`] = 1e4 times the ordinary size
+    /// (`lambda^T y / max(Phi^T lambda)`), not before; a stalled iterate far from
+    /// interpolating (residual >= 1) needs only the ordinary size.
+    #[test]
+    fn labels_count_as_infeasible_past_ten_thousand_times_the_ordinary_size() {
+        assert_eq!(SIZE_FACTOR, 1e4);
+        let (phi, y) = problem(10, 40, 3);
+        let labels = Mat::<f64>::from_fn(10, 1, |i, _| y[i]);
+        let lambda = Mat::<f64>::from_fn(10, 1, |i, _| labels[(i, 0)]);
+        let certificate = (lambda.transpose() * &labels)[(0, 0)];
+        let exponent = phi.transpose() * &lambda;
+        let most = (0..40).fold(f64::NEG_INFINITY, |m, j| m.max(exponent[(j, 0)]));
+        assert!(certificate > 0.0 && most > 0.0);
+        let bound = certificate / most;
+        assert_eq!(farkas(&phi, &labels, &lambda, bound / SIZE_FACTOR * (1.0 - 1e-9)), Some(certificate));
+        assert_eq!(farkas(&phi, &labels, &lambda, bound / SIZE_FACTOR * (1.0 + 1e-9)), None);
+        // A stalled iterate with residual >= 1 (a = 0 misses every label): the ordinary size.
+        let nothing = Mat::<f64>::zeros(40, 1);
+        let stalled_at = |size: f64| stalled(&phi, &labels, &lambda, &nothing, labels.norm_l2(), size);
+        assert!(matches!(stalled_at(bound * (1.0 - 1e-9)), Err(TrainError::NoPositiveInterpolator { .. })));
+        assert!(matches!(stalled_at(bound * (1.0 + 1e-9)), Err(TrainError::NoConvergence { .. })));
     }
 }

@@ -10,6 +10,9 @@ use validation::draws::{self, Stream};
 use validation::model::{Activation, WeightLaw};
 use validation::{Backend, Cpu, OpenCl};
 
+#[path = "../../tests/common/record.rs"]
+mod record;
+
 const CHECKS: &[(&str, fn(&OpenCl))] =
     &[("opencl_features_match_the_cpu_backend", opencl_features_match_the_cpu_backend), ("a_trial_on_opencl_matches_the_cpu_trial", a_trial_on_opencl_matches_the_cpu_trial)];
 
@@ -57,6 +60,7 @@ fn max_relative(a: &Mat<f32>, b: &Mat<f32>) -> f64 {
 }
 
 fn opencl_features_match_the_cpu_backend(cl: &OpenCl) {
+    let mut worst = 0.0f64;
     eprintln!("OpenCL device: {}", cl.device());
     // Sizes that are not multiples of the 16 x 16 tile, two layers, both laws.
     let (rows, dim, widths) = (203, 150, [170, 97]);
@@ -93,8 +97,10 @@ fn opencl_features_match_the_cpu_backend(cl: &OpenCl) {
             };
             eprintln!("{law:?} {act}: max relative difference {rel:.2e}");
             assert!(rel < 1e-4, "{law:?} {act}: OpenCL and CPU differ by {rel:e}");
+            worst = worst.max(rel);
         }
     }
+    record::record("opencl-features", &format!("{worst:.1e} worst"));
 }
 
 fn a_trial_on_opencl_matches_the_cpu_trial(cl: &OpenCl) {
@@ -116,4 +122,5 @@ fn a_trial_on_opencl_matches_the_cpu_trial(cl: &OpenCl) {
     eprintln!("excess risk cpu {} opencl {} (relative {rel:.1e})", a.excess_risk, b.excess_risk);
     // Measured 2e-7: the f32 features differ in the last bits, the f64 trainer does not amplify them.
     assert!(rel < 1e-5, "{rel:e}");
+    record::record("opencl-trial", &format!("risk {rel:.1e}"));
 }
