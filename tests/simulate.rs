@@ -19,11 +19,7 @@ fn run_laws(spec: &Spec, laws: Vec<WeightLaw>, trials: usize, seed: u64) -> Vec<
 /// The real nonlinear model at CI size, both weight laws, within [`common::band`]
 /// standard errors (a 3σ test) of `rfrisk predict` (equations/model.md §4.1).
 fn assert_agrees(id: &str, name: &str, spec: &Spec, trials: usize, seed: u64) {
-    assert_laws_agree(id, name, spec, vec![WeightLaw::Gaussian, WeightLaw::Onebit], trials, seed);
-}
-
-fn assert_laws_agree(id: &str, name: &str, spec: &Spec, laws: Vec<WeightLaw>, trials: usize, seed: u64) {
-    let summary = summarize(spec, &run_laws(spec, laws, trials, seed));
+    let summary = summarize(spec, &run(spec, trials, seed));
     let Theory::Prediction { excess_risk, .. } = summary.theory else { panic!("{name}: no theory") };
     let mut records = Vec::new();
     for (law, s) in &summary.laws {
@@ -56,12 +52,33 @@ fn two_layer_simulation_matches_theory_for_both_weight_laws() {
 }
 
 /// The other laws of unit variance (ternary, 2-bit, sparse signs with 10% non-zero)
-/// have the same asymptotic risk: the simulation of each agrees with the one prediction.
+/// have the Gaussian law's asymptotic risk: each is compared with the theory and, on
+/// paired trials, with the Gaussian law, within [`common::band`] standard errors. The
+/// spec is the erf L = 2 one, whose finite-size excess is small (about 1% for every
+/// law in 64 trials; at tanh L = 1, d0 = 500, it is about 2%, shared by all laws).
 #[test]
 fn ternary_kbit_and_sparse_sign_weights_match_the_same_theory() {
-    let s = spec(&["data.dim=500", "features.widths=[1000]", "teacher.noise_std=0.3", "training.samples=400"]);
-    let laws = ["ternary", "kbit:2", "sparse-sign"].iter().map(|l| l.parse().unwrap()).collect();
-    assert_laws_agree("simulate-laws", "tanh L = 1", &s, laws, 32, 3);
+    let s = spec(&["data.dim=600", "features.widths=[800,1000]", "features.activation=erf", "teacher.noise_std=0.2", "training.samples=500"]);
+    let trials = 32;
+    let laws: Vec<WeightLaw> = ["ternary", "kbit:2", "sparse-sign"].iter().map(|l| l.parse().unwrap()).collect();
+    let mut all = vec![WeightLaw::Gaussian];
+    all.extend(&laws);
+    let rows = run_laws(&s, all, trials, 3);
+    let theory = rfrisk::predict(&s).unwrap().excess_risk;
+    let mut records = Vec::new();
+    for law in laws {
+        let pairs = rfrisk::gap::pairs(&rows, WeightLaw::Gaussian, law);
+        assert_eq!(pairs.len(), trials);
+        let differences: Vec<f64> = pairs.iter().map(|(g, b)| b - g).collect();
+        let own: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+        let (d, e) = (rfrisk::simulate::Estimate::of(&differences).unwrap(), rfrisk::simulate::Estimate::of(&own).unwrap());
+        let (z_paired, z_theory) = (d.mean / d.stderr, (e.mean - theory) / e.stderr);
+        eprintln!("{law}: paired vs gaussian {:+.5} ± {:.5} (z = {z_paired:+.2}); vs theory z = {z_theory:+.2}", d.mean, d.stderr);
+        assert!(z_paired.abs() < common::band(trials), "{law} differs from the Gaussian law by {z_paired:.2} s.e.");
+        assert!(z_theory.abs() < common::band(trials), "{law}: {z_theory:.2} s.e. from theory");
+        records.push(format!("{law} z = {z_paired:+.2} vs gaussian (3 s.e. = {:.1}%), {z_theory:+.2} vs theory", 300.0 * d.stderr / theory));
+    }
+    common::record("simulate-laws", &format!("{trials} paired trials: {}", records.join(", ")));
 }
 
 #[test]
