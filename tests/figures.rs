@@ -1,0 +1,172 @@
+//! The committed figures (figures/): each CSV is what `rfrisk reproduce NAME --resume`
+//! makes of the committed trials without running one, and the README's statements
+//! about the figures are computed here from the committed CSVs (and recorded for
+//! `tests/readme_table.rs`).
+
+mod common;
+use rfrisk::curve::{Curve, Row};
+use std::path::{Path, PathBuf};
+
+const FIGURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/figures");
+
+fn committed(name: &str) -> Curve {
+    Curve::read(&Path::new(FIGURES).join(format!("{name}.csv"))).unwrap()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Every file under `root`, by its path relative to `root`, with its bytes.
+fn files_under(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut pending = vec![root.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                out.push((path.strip_prefix(root).unwrap().to_owned(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Both numbers absent, or equal to 1e-12 relative (the theory's last bits may differ
+/// on another CPU's libm).
+fn same(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => (x - y).abs() <= 1e-12 * x.abs().max(y.abs()),
+        _ => false,
+    }
+}
+
+/// `reproduce NAME --resume` on a copy of figures/: no trial runs (the trial files are
+/// untouched), and the CSV it writes is the committed one.
+#[test]
+fn every_committed_figure_is_rebuilt_from_its_committed_trials() {
+    let dir = std::env::temp_dir().join(format!("rfrisk-figures-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(Path::new(FIGURES), &dir);
+    let trials_before = files_under(&dir.join("runs"));
+    for name in ["depth", "gap", "mirrors"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rfrisk"))
+            .args(["reproduce", name, "--resume", "--backend", "cpu", "--out-dir", dir.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let (rebuilt, kept) = (Curve::read(&dir.join(format!("{name}.csv"))).unwrap(), committed(name));
+        assert_eq!(rebuilt.key, kept.key);
+        assert_eq!(rebuilt.rows.len(), kept.rows.len(), "{name}");
+        for (a, b) in rebuilt.rows.iter().zip(&kept.rows) {
+            let numbers = [(a.excess_risk, b.excess_risk), (a.excess_stderr, b.excess_stderr), (a.test_error, b.test_error), (a.test_stderr, b.test_stderr)];
+            assert!(
+                (&a.series, a.x, a.trials, &a.status) == (&b.series, b.x, b.trials, &b.status) && numbers.iter().all(|&(x, y)| same(x, y)),
+                "{name}: rebuilt {a:?}\n  committed {b:?}"
+            );
+        }
+    }
+    let trials_after = files_under(&dir.join("runs"));
+    let changed: Vec<&PathBuf> = trials_after.iter().zip(&trials_before).filter(|(a, b)| a != b).map(|(a, _)| &a.0).collect();
+    assert!(changed.is_empty() && trials_after.len() == trials_before.len(), "a trial ran or a trial file changed: {changed:?}");
+}
+
+/// The theory row of `series`'s group (`GROUP/NAME` series share `GROUP/theory`) at `x`.
+fn theory_at<'a>(curve: &'a Curve, series: &str, x: f64) -> &'a Row {
+    let group = series.rsplit_once('/').map_or(String::new(), |(g, _)| format!("{g}/"));
+    let name = format!("{group}theory");
+    curve.rows.iter().find(|r| r.series == name && r.x == x).unwrap_or_else(|| panic!("no {name} at {x}"))
+}
+
+/// Every simulated point with numbers: (row, z of its test error against the theory).
+fn z_values(curve: &Curve) -> Vec<(&Row, f64)> {
+    curve
+        .rows
+        .iter()
+        .filter(|r| !r.series.ends_with("theory") && r.status == "ok")
+        .map(|r| (r, (r.test_error.unwrap() - theory_at(curve, &r.series, r.x).test_error.unwrap()) / r.test_stderr.unwrap()))
+        .collect()
+}
+
+fn at<'a>(curve: &'a Curve, series: &str, x: f64) -> &'a Row {
+    curve.rows.iter().find(|r| r.series == series && r.x == x).unwrap_or_else(|| panic!("no {series} at {x}"))
+}
+
+#[test]
+fn the_depth_figure_statements() {
+    let curve = committed("depth");
+    let z = z_values(&curve);
+    assert_eq!(z.len(), 10, "2 laws x 5 depths");
+    let (worst, largest) = z.iter().fold((z[0].0, 0.0f64), |(w, m), &(r, z)| if z.abs() > m { (r, z.abs()) } else { (w, m) });
+    let within_one = z.iter().filter(|(_, z)| z.abs() <= 1.0).count();
+    let point = |x: f64, digits: usize| {
+        let (t, g, o) = (theory_at(&curve, "theory", x), at(&curve, "gaussian", x), at(&curve, "onebit", x));
+        format!(
+            "theory {:.d$}, Gaussian {:.d$} ± {:.d$}, one-bit {:.d$} ± {:.d$}",
+            t.test_error.unwrap(),
+            g.test_error.unwrap(),
+            g.test_stderr.unwrap(),
+            o.test_error.unwrap(),
+            o.test_stderr.unwrap(),
+            d = digits
+        )
+    };
+    common::record(
+        "figure-depth",
+        &format!("{within_one} of {} points within 1 s.e. (largest |z| = {largest:.3}, L = {} {}); L = 1: {}; L = 5: {}", z.len(), worst.x, worst.series, point(1.0, 4), point(5.0, 5)),
+    );
+}
+
+#[test]
+fn the_gap_figure_statements() {
+    let curve = committed("gap");
+    let point = |w: f64| {
+        let r = at(&curve, "paired gap", w);
+        format!("{:.3} ± {:.3} at w = {w}", r.excess_risk.unwrap(), r.excess_stderr.unwrap())
+    };
+    let (first, last) = (at(&curve, "paired gap", 256.0), at(&curve, "paired gap", 4096.0));
+    assert!(last.excess_risk.unwrap() < first.excess_risk.unwrap(), "the gap falls with width");
+    common::record("figure-gap", &format!("{}, {}", point(256.0), point(4096.0)));
+}
+
+#[test]
+fn the_mirrors_figure_statements() {
+    let curve = committed("mirrors");
+    let z = z_values(&curve);
+    let within = |k: f64| z.iter().filter(|(_, z)| z.abs() <= k).count();
+    let outside: Vec<String> = z.iter().filter(|(_, z)| z.abs() > 3.0).map(|(r, z)| format!("{} at {:.2}: z = {z:+.2}", r.series, r.x)).collect();
+    // The entropic map with noise: trials without a positive interpolator, both laws together.
+    let infeasible: Vec<String> = [1.6666666666666667, 1.4285714285714286]
+        .iter()
+        .map(|&x| {
+            let counts: Vec<(usize, usize)> = ["gaussian", "onebit"]
+                .iter()
+                .map(|law| {
+                    let status = &at(&curve, &format!("entropic, noise 0.3/{law}"), x).status;
+                    let words: Vec<&str> = status.split_whitespace().collect();
+                    let of = words.iter().position(|w| *w == "of").unwrap_or_else(|| panic!("{status}"));
+                    (words[of - 1].parse().unwrap(), words[of + 1].parse().unwrap())
+                })
+                .collect();
+            let (bad, all) = counts.iter().fold((0, 0), |(b, a), &(x, y)| (b + x, a + y));
+            format!("{bad} of {all} infeasible at {x:.2}")
+        })
+        .collect();
+    common::record(
+        "figure-mirrors",
+        &format!("{} points: {} within 2 s.e., {} within 3; outside: {}; entropic with noise: {}", z.len(), within(2.0), within(3.0), outside.join(", "), infeasible.join(", ")),
+    );
+}
