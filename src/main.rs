@@ -350,11 +350,10 @@ fn numpy_baseline(ours: &rfrisk::bench::TrialBench, repeats: usize) -> String {
         .ok()
         .filter(|o| o.status.success())
         .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok());
-    let Some(numpy) = parsed else {
+    let secs = |numpy: &serde_json::Value, law: &str| numpy[law]["seconds"].as_f64().filter(|s| *s > 0.0);
+    let Some((numpy, g, o)) = parsed.and_then(|n| Some((secs(&n, "gaussian")?, secs(&n, "onebit")?)).map(|(g, o)| (n, g, o))) else {
         return format!("numpy baseline: could not run `python3 {}` (is NumPy installed?)\n", script.display());
     };
-    let secs = |law: &str| numpy[law]["seconds"].as_f64().unwrap_or(f64::NAN);
-    let (g, o) = (secs("gaussian"), secs("onebit"));
     format!(
         "numpy {:<9} gaussian {:>7.3} s   onebit {:>7.3} s   {:>6.1} GFLOP/s\n\
          time ratio numpy / rfrisk: gaussian {:.2}x, onebit {:.2}x (above 1: rfrisk is faster)\n",

@@ -358,3 +358,36 @@ fn no_command_prints_or_writes_a_non_finite_number() {
     }
     assert!(std::fs::read_to_string(dir.join("infeasible.csv")).unwrap().contains(",infeasible"), "the infeasible trials are rows");
 }
+
+/// The numbers of a `bench` report, each finite and positive where it is a time.
+fn report_numbers(text: &str) -> Vec<f64> {
+    text.split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ',')
+        .filter_map(|w| w.trim_end_matches('x').parse::<f64>().ok())
+        .collect()
+}
+
+/// `bench sweep` at a tiny size: every line of the report, finite numbers, no failed point.
+#[test]
+fn bench_sweep_reports_its_ratios() {
+    let out = rfrisk(&["bench", "sweep", "--points", "4", "--depth", "1", "--repeats", "1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for line in ["parallel sweep", "one-thread sweep", "speed-up", "one prediction", "failed points               0", "slowest", "past the boundary"] {
+        assert!(text.contains(line), "`{line}` missing:\n{text}");
+    }
+    let numbers = report_numbers(&text);
+    assert!(numbers.len() >= 12 && numbers.iter().all(|v| v.is_finite() && *v >= 0.0), "{numbers:?}\n{text}");
+    assert_refused(&rfrisk(&["bench", "sweep", "--points", "1"]), &["--points >= 2"]);
+}
+
+/// `bench trial` once: both laws timed, and the NumPy baseline's ratio (or, without
+/// NumPy, a line that says it could not run).
+#[test]
+fn bench_trial_runs_one_trial_per_law() {
+    let out = rfrisk(&["bench", "trial", "--repeats", "1", "--backend", "cpu"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("rfrisk cpu") && text.contains("GFLOP/s"), "{text}");
+    assert!(text.contains("time ratio numpy / rfrisk") || text.contains("could not run `python3"), "{text}");
+    assert!(report_numbers(&text).iter().all(|v| v.is_finite()), "{text}");
+}

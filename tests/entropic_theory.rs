@@ -26,6 +26,7 @@ fn general_system_at_the_squared_map_matches_the_squared_solver() {
         &["features.widths=[1000, 1000, 1000, 1000]", "features.activation=sign", "features.weights=onebit", "teacher.noise_std=0.2", "training.samples=990"],
         &["features.widths=[3000]", "features.activation=identity", "teacher.norm2=2.5", "teacher.noise_std=1.0", "training.samples=100"],
     ];
+    let mut worst = 0.0f64;
     for assignments in cases {
         let spec = spec(assignments);
         let sgd = predict(&spec).unwrap();
@@ -44,7 +45,9 @@ fn general_system_at_the_squared_map_matches_the_squared_solver() {
         let q_chain = last.rho1 * last.rho1 * last.aspect * u_last * spec.samples as f64 / spec.last_width() as f64;
         assert!(relative(sgd.top.q, q_chain) < 1e-10, "{assignments:?}: Q {} vs {q_chain}", sgd.top.q);
         assert!(relative(general.q, q_chain) < 1e-10, "{assignments:?}");
+        worst = worst.max(gap).max(relative(general.eta, sgd.top.eta)).max(relative(general.s, sgd.top.s));
     }
+    common::record("entropic-general", &format!("worst {worst:.1e}"));
 }
 
 /// `(assignments, eta, s, excess risk)` printed by `python3 equations/reference/entropic_cases.py`
@@ -68,6 +71,7 @@ fn entropic_solution_matches_the_python_reference() {
             0.346307334938,
         ),
     ];
+    let mut worst = 0.0f64;
     for (assignments, eta, s, risk) in cases {
         let mut all = vec!["training.mirror=entropic"];
         all.extend_from_slice(assignments);
@@ -76,6 +80,7 @@ fn entropic_solution_matches_the_python_reference() {
         let tol = 1e-9;
         for (what, a, b) in [("eta", got.top.eta, eta), ("s", got.top.s, s), ("risk", got.excess_risk, risk)] {
             assert!(relative(a, b) < tol, "{assignments:?} {what}: rfrisk {a} vs reference {b}");
+            worst = worst.max(relative(a, b));
         }
         assert!(got.solver.max_residual < 1e-12, "{assignments:?}: {:?}", got.solver.residuals);
         // `bias` is the noise-free risk: for the second case it is the first case's reference risk.
@@ -85,6 +90,8 @@ fn entropic_solution_matches_the_python_reference() {
         }
         assert!(got.top.quadrature_error.unwrap() < 1e-10, "{assignments:?}");
     }
+    // The reference values carry 12 digits: agreement below ~1e-11 is their rounding.
+    common::record("entropic-python", &format!("worst {worst:.1e}"));
 }
 
 /// entropic.md §8 examples (tanh, d0 = 400, d1 = 600, r = 1): the boundary
@@ -93,6 +100,7 @@ fn entropic_solution_matches_the_python_reference() {
 /// 2 for a signed teacher.
 #[test]
 fn infeasible_specs_are_refused_with_the_boundary() {
+    let mut worst = 0.0f64;
     for (noise, delta_c) in [(0.1, 0.72494), (0.3, 0.59159), (1.0, 0.51500)] {
         let noise = format!("teacher.noise_std={noise}");
         let base = ["data.dim=400", "features.widths=[600]", "teacher.prior=half-normal", "training.mirror=entropic", noise.as_str()];
@@ -101,6 +109,7 @@ fn infeasible_specs_are_refused_with_the_boundary() {
         let inside = predict(&spec(&[&base[..], &[&format!("training.samples={n_in}")]].concat())).unwrap();
         let boundary = inside.top.feasible_above_ratio.unwrap();
         assert!((1.0 / boundary - delta_c).abs() < 1e-5, "{noise}: boundary n/d_L = {} vs {delta_c}", 1.0 / boundary);
+        worst = worst.max((1.0 / boundary - delta_c).abs());
         match predict(&spec(&[&base[..], &[&format!("training.samples={n_out}")]].concat())) {
             Err(PredictError::Top(TopError::Infeasible { ratio, boundary: b })) => {
                 assert!((ratio - 600.0 / n_out as f64).abs() < 1e-12);
@@ -113,6 +122,8 @@ fn infeasible_specs_are_refused_with_the_boundary() {
     let signed = |n: &str| spec(&["features.widths=[600]", "training.mirror=entropic", "training.init=0.01", n]);
     assert!(predict(&signed("training.samples=299")).is_ok());
     assert!(matches!(predict(&signed("training.samples=300")), Err(PredictError::Top(TopError::Infeasible { .. }))));
+    // The reference boundaries are given to 5 decimals.
+    common::record("entropic-boundary", &format!("δ_c within {worst:.1e}"));
 }
 
 /// Close to the boundary the solution has eta -> 0 with a finite risk (entropic.md §8):
@@ -153,6 +164,7 @@ fn entropic_map_near_the_interpolation_threshold_matches_adaptive_quadrature() {
         (9999, 10000, 1.52945098663373e-06, 0.000296472601231269, 6.41176781437351e-10),
         (99999, 100000, 4.84397465438386e-08, 3.07218993543762e-05, 6.26691932733663e-12),
     ];
+    let (mut risk_errors, mut eta_worst, mut estimates) = (Vec::new(), 0.0f64, Vec::new());
     for (n, width, eta, s, risk) in cases {
         let base = ["data.dim=1000", "teacher.prior=half-normal", "training.mirror=entropic"];
         let sizes = [format!("features.widths=[1000, {width}]"), format!("training.samples={n}")];
@@ -164,6 +176,9 @@ fn entropic_map_near_the_interpolation_threshold_matches_adaptive_quadrature() {
         assert!(relative(p.top.s, s) < 1e-9, "n/d_L = {n}/{width}: s {} vs {s}", p.top.s);
         let estimate = p.top.quadrature_error.unwrap();
         assert!(error <= estimate, "n/d_L = {n}/{width}: real error {error:.1e} above the estimate {estimate:.1e}");
+        risk_errors.push(error);
+        eta_worst = eta_worst.max(relative(p.top.eta, eta));
+        estimates.push(estimate);
         assert!(p.solver.max_residual < 1e-12, "n/d_L = {n}/{width}: {:?}", p.solver.residuals);
         // With noise 0.1 the same architectures have no positive interpolator (boundary from the reference).
         let noisy = spec_with(&spec, 0.1);
@@ -175,6 +190,9 @@ fn entropic_map_near_the_interpolation_threshold_matches_adaptive_quadrature() {
             other => panic!("n/d_L = {n}/{width} with noise 0.1: expected infeasible, got {other:?}"),
         }
     }
+    let range = |v: &[f64]| v.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let ((r_lo, r_hi), (e_lo, e_hi)) = (range(&risk_errors), range(&estimates));
+    common::record("entropic-threshold", &format!("risk {r_lo:.0e} to {r_hi:.0e}, η up to {eta_worst:.1e}; estimates {e_lo:.0e} to {e_hi:.0e}"));
 }
 
 fn spec_with(spec: &Spec, noise_std: f64) -> Spec {

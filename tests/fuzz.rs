@@ -10,6 +10,7 @@
 // A NaN residual must fail the check, so comparisons are written to be false for NaN.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
+mod common;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rfrisk::entropic::TopError;
@@ -143,8 +144,21 @@ fn non_finite(value: &serde_json::Value, path: &str) -> Option<String> {
     }
 }
 
-fn report(tally: &Tally) {
+/// Prints the tally, fails on any failure, and records the outcome counts as `id`.
+fn report(id: &str, tally: &Tally) {
     println!("outcomes: {:?}", tally.outcomes);
+    let count = |k: &str| tally.outcomes.get(k).copied().unwrap_or(0);
+    let failures = tally.failures.len();
+    common::record(
+        id,
+        &format!(
+            "{} answered, {} infeasible, {} not odd, {} known-limit refusals, {failures} failures",
+            count("answered"),
+            count("refused: infeasible"),
+            count("refused: not odd"),
+            count("refused: no root (start >> teacher)")
+        ),
+    );
     for (map, (time, set)) in &tally.slowest {
         println!("slowest {map} prediction: {:.1} ms, {set}", time.as_secs_f64() * 1e3);
     }
@@ -157,7 +171,7 @@ fn report(tally: &Tally) {
 #[test]
 fn random_valid_specs_are_answered_or_refused_for_a_reason() {
     let tally = run_valid(2000, 20261201);
-    report(&tally);
+    report("fuzz", &tally);
     // The sample must exercise both outcomes, so the assertions above are not vacuous.
     assert!(tally.outcomes["answered"] > 1000 && tally.outcomes["refused: infeasible"] > 50, "{:?}", tally.outcomes);
 }
@@ -165,7 +179,7 @@ fn random_valid_specs_are_answered_or_refused_for_a_reason() {
 #[test]
 #[ignore = "100,000 specs, about 5 minutes"]
 fn a_hundred_thousand_random_valid_specs() {
-    report(&run_valid(100_000, 7));
+    report("slow-fuzz", &run_valid(100_000, 7));
 }
 
 /// A value that is wrong for most keys, or right for some: the check is that nothing

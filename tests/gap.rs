@@ -139,3 +139,72 @@ fn the_scan_slope_and_its_interval_recover_a_power_law() {
     assert!(log_log_slope(&exact[..2], 0.05).is_none(), "two points give no interval");
     common::record("gap-scan", &format!("slope exact to 1e-12; 95% interval covers {covered}/{scans} = {rate:.3} (accepted: {lo:.3}–{hi:.3})"));
 }
+
+/// A signed number in the README's style: `+4.3e-4`.
+fn signed(v: f64) -> String {
+    let s = format!("{v:.1e}");
+    if v >= 0.0 {
+        format!("+{s}")
+    } else {
+        s
+    }
+}
+
+/// One row of the README's gap table: Gaussian vs `law` at d0 = 500, width 1000,
+/// n = 400, noise 0.2, `trials` paired trials.
+fn gap_row(activation: &str, depth: usize, law: &str, label: &str, trials: usize) -> String {
+    let assignments = ["data.dim=500".to_owned(), "features.width=1000".into(), format!("features.depth={depth}"), format!("features.activation={activation}"), "teacher.noise_std=0.2".into(), "training.samples=400".into()];
+    let s = spec(&assignments.iter().map(String::as_str).collect::<Vec<_>>());
+    let laws = [WeightLaw::Gaussian, law.parse().unwrap()];
+    let run = Run { spec: &s, laws: laws.to_vec(), trials, n_test: 2000, seed: 0, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
+    let rows = run.execute(None, false, &|_, _| {}).unwrap();
+    let r = rfrisk::gap::report(&s, &laws, &rows, 0.01, 0.05, 0.8).unwrap();
+    let g = &r.gap;
+    let theory = if r.in_theory { "yes" } else { "no (not odd)" };
+    format!(
+        "| {activation}, {depth} | {label} | {theory} | {} [{}, {}] | {:+.2}% | {:.2} | {} |",
+        signed(g.mean),
+        signed(g.ci_low),
+        signed(g.ci_high),
+        100.0 * g.relative,
+        g.p_value,
+        g.trials_needed
+    )
+}
+
+/// `gaussian` vs `gaussian:1.3` (the README's example of a real gap): found with 10 trials.
+#[test]
+fn the_readme_example_gap_of_gaussian_1_3_is_found() {
+    let s = spec(&["data.dim=500", "features.widths=[1000]", "teacher.noise_std=0.2", "training.samples=400"]);
+    let laws = [WeightLaw::Gaussian, "gaussian:1.3".parse().unwrap()];
+    let run = Run { spec: &s, laws: laws.to_vec(), trials: 10, n_test: 2000, seed: 0, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
+    let r = rfrisk::gap::report(&s, &laws, &run.execute(None, false, &|_, _| {}).unwrap(), 0.01, 0.05, 0.8).unwrap();
+    assert!(!r.in_theory, "gaussian:1.3 breaks the unit variance");
+    assert!(r.gap.p_value < 0.05 && r.gap.ci_low > 0.0, "{:?}", r.gap);
+    common::record("gap-example", &format!("`gaussian` vs `gaussian:1.3` gives {:+.2}%, p = {:.1e}, with 10 trials", 100.0 * r.gap.relative, r.gap.p_value));
+}
+
+/// The README's gap table (20 paired trials per row; about 3 minutes):
+/// `cargo test --release --test gap -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn the_readme_gap_table() {
+    let rows = [
+        ("tanh", 1, "onebit", "onebit"),
+        ("tanh", 2, "onebit", "onebit"),
+        ("tanh", 3, "onebit", "onebit"),
+        ("erf", 1, "onebit", "onebit"),
+        ("erf", 2, "onebit", "onebit"),
+        ("erf", 3, "onebit", "onebit"),
+        ("relu", 1, "onebit", "onebit"),
+        ("relu", 2, "onebit", "onebit"),
+        ("relu", 3, "onebit", "onebit"),
+        ("tanh", 2, "ternary", "ternary (P(0) = 1/3)"),
+        ("tanh", 2, "kbit:2", "kbit:2"),
+    ];
+    for (k, (activation, depth, law, label)) in rows.iter().enumerate() {
+        let row = gap_row(activation, *depth, law, label, 20);
+        eprintln!("{row}");
+        common::record(&format!("slow-gap-table-{k}"), &row);
+    }
+}
