@@ -98,11 +98,19 @@ fn entropic_simulation_matches_theory_across_depths_and_teachers() {
         ("tanh L=3 signed, noise 0.2", &["features.widths=[1000, 1000, 1500]", "teacher.noise_std=0.2", "training.samples=500"]),
         ("tanh L=1 signed, near d_L/n = 2", &["features.widths=[1500]", "teacher.noise_std=0.1", "training.samples=680"]),
         ("tanh L=3 signed, near d_L/n = 2", &["features.widths=[1000, 1000, 1200]", "training.samples=540"]),
-        ("tanh L=1 half-normal, noise 0.3, near boundary", &["features.widths=[1500]", "teacher.prior=half-normal", "teacher.noise_std=0.3", "training.samples=820"]),
+        ("tanh L=1 half-normal, noise 0.3 (boundary 1.690)", &["features.widths=[1500]", "teacher.prior=half-normal", "teacher.noise_std=0.3", "training.samples=820"]),
     ];
+    let mut largest = 0.0f64;
     for (k, (name, assignments)) in cases.iter().enumerate() {
         for (law, row) in assert_agrees(name, assignments, 20, 100 + k as u64).iter().enumerate() {
             common::record(&format!("slow-entropic-table-{k}-{law}"), row);
+            largest = largest.max(z_values(std::slice::from_ref(row)).parse::<f64>().unwrap().abs());
         }
     }
+    // The name of the last case states its boundary.
+    let mut last = vec!["training.mirror=entropic"];
+    last.extend_from_slice(cases[6].1);
+    let boundary = predict(&spec(&last)).unwrap().top.feasible_above_ratio.unwrap();
+    assert_eq!(format!("{boundary:.3}"), "1.690");
+    common::record("slow-entropic-table-largest", &format!("largest |z| = {largest:.2}, 20 trials per law, band {:.2} s.e.", common::band(20)));
 }

@@ -170,3 +170,26 @@ fn the_mirrors_figure_statements() {
         &format!("{} points: {} within 2 s.e., {} within 3; outside: {}; entropic with noise: {}", z.len(), within(2.0), within(3.0), outside.join(", "), infeasible.join(", ")),
     );
 }
+
+/// What pairing buys, measured on the committed gap trials: the standard deviation of
+/// the per-trial one-bit − Gaussian difference if the two were independent
+/// (`sqrt(var a + var b)`) over the paired one, per width.
+#[test]
+fn pairing_on_the_committed_gap_trials() {
+    let mut ratios = Vec::new();
+    for width in [256, 512, 1024, 2048, 4096] {
+        let path = Path::new(FIGURES).join(format!("runs/gap/trials/features.width={width}.csv"));
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let rows: Vec<rfrisk::simulate::TrialRow> = reader.deserialize().map(Result::unwrap).collect();
+        let pairs = rfrisk::gap::pairs(&rows, rfrisk::spec::WeightLaw::Gaussian, rfrisk::spec::WeightLaw::Onebit);
+        assert_eq!(pairs.len(), 10, "{width}");
+        let variance = |v: &[f64]| {
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64
+        };
+        let (a, b): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+        let d: Vec<f64> = pairs.iter().map(|(a, b)| b - a).collect();
+        ratios.push(format!("{:.2}", ((variance(&a) + variance(&b)) / variance(&d)).sqrt()));
+    }
+    common::record("pairing", &format!("the s.d. of the one-bit − Gaussian difference if independent, over the paired one: {} at w = 256, 512, 1024, 2048, 4096", ratios.join(", ")));
+}

@@ -90,7 +90,12 @@ fn readme_table_matches_what_the_suite_measured() {
         // After the row's last `|` the marker stands for the whole row (a table the
         // check prints); inside a cell, for that cell.
         let whole_row = line[..at].trim_end().ends_with('|');
-        let cell_start = if whole_row { 0 } else { line[..at].rfind('|').expect("the marker sits in a table row") + 1 };
+        // A cell starts after the last unescaped `|` (a `\|` is a pipe inside the cell).
+        let cell_start = if whole_row {
+            0
+        } else {
+            line[..at].match_indices('|').filter(|(i, _)| !line[..*i].ends_with('\\')).last().expect("the marker sits in a table row").0 + 1
+        };
         let cell = line[cell_start..at].trim();
         let records: Vec<Option<String>> = ids.iter().map(|id| std::fs::read_to_string(dir.join(id)).ok().map(|t| t.trim().to_owned())).collect();
         let missing: Vec<&&str> = ids.iter().zip(&records).filter(|(_, r)| r.is_none()).map(|(id, _)| id).collect();
@@ -104,7 +109,8 @@ fn readme_table_matches_what_the_suite_measured() {
         let measured = records.into_iter().map(Option::unwrap).collect::<Vec<_>>().join("; ");
         compared += 1;
         if write {
-            lines.push(if whole_row { format!("{measured} {}", &line[at..]) } else { format!("{} {measured} {}", &line[..cell_start], &line[at..]) });
+            let cell = measured.replace('|', "\\|");
+            lines.push(if whole_row { format!("{measured} {}", &line[at..]) } else { format!("{} {cell} {}", &line[..cell_start], &line[at..]) });
         } else {
             if let Err(why) = agree(cell, &measured) {
                 problems.push(format!("{ids:?}: {why}\n  README:   {cell}\n  measured: {measured}"));

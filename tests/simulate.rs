@@ -60,13 +60,14 @@ fn two_layer_simulation_matches_theory_for_both_weight_laws() {
 fn ternary_kbit_and_sparse_sign_weights_match_the_same_theory() {
     let s = spec(&["data.dim=600", "features.widths=[800,1000]", "features.activation=erf", "teacher.noise_std=0.2", "training.samples=500"]);
     let trials = 32;
-    let laws: Vec<WeightLaw> = ["ternary", "kbit:2", "sparse-sign"].iter().map(|l| l.parse().unwrap()).collect();
+    let names = ["ternary", "kbit:2", "sparse-sign"];
+    let laws: Vec<WeightLaw> = names.iter().map(|l| l.parse().unwrap()).collect();
     let mut all = vec![WeightLaw::Gaussian];
     all.extend(&laws);
     let rows = run_laws(&s, all, trials, 3);
     let theory = rfrisk::predict(&s).unwrap().excess_risk;
     let mut records = Vec::new();
-    for law in laws {
+    for (law, name) in laws.into_iter().zip(names) {
         let pairs = rfrisk::gap::pairs(&rows, WeightLaw::Gaussian, law);
         assert_eq!(pairs.len(), trials);
         let differences: Vec<f64> = pairs.iter().map(|(g, b)| b - g).collect();
@@ -76,7 +77,7 @@ fn ternary_kbit_and_sparse_sign_weights_match_the_same_theory() {
         eprintln!("{law}: paired vs gaussian {:+.5} ± {:.5} (z = {z_paired:+.2}); vs theory z = {z_theory:+.2}", d.mean, d.stderr);
         assert!(z_paired.abs() < common::band(trials), "{law} differs from the Gaussian law by {z_paired:.2} s.e.");
         assert!(z_theory.abs() < common::band(trials), "{law}: {z_theory:.2} s.e. from theory");
-        records.push(format!("{law} z = {z_paired:+.2} vs gaussian (3 s.e. = {:.1}%), {z_theory:+.2} vs theory", 300.0 * d.stderr / theory));
+        records.push(format!("{name} z = {z_paired:+.2} vs gaussian (3 s.e. = {:.1}%), {z_theory:+.2} vs theory", 300.0 * d.stderr / theory));
     }
     common::record("simulate-laws", &format!("{trials} paired trials: {}", records.join(", ")));
 }
@@ -106,7 +107,7 @@ fn rows_on_threads(spec_path: &std::path::Path, csv: &PathBuf, threads: usize) -
 }
 
 /// The README's promise: the same numbers, bit for bit, on 1, 2 or 3 threads, for both
-/// maps (faer's split is fixed, `validation::REDUCTION_SPLIT`; the draws go column by column).
+/// maps (faer's split is fixed, `validation::trial::REDUCTION_SPLIT`; the draws go column by column).
 #[test]
 fn results_are_identical_whatever_the_thread_count() {
     let dir = temp_dir("threads");
@@ -344,4 +345,5 @@ fn simulate_with_the_smd_trainer_matches_the_direct_trainer() {
     }
     eprintln!("smd vs direct through simulate: worst relative difference {worst:.1e}");
     assert!(worst < 1e-6, "{worst:e}");
+    common::record("smd-simulate", &format!("--trainer smd vs direct {worst:.1e}"));
 }
