@@ -87,14 +87,14 @@ fn readme_table_matches_what_the_suite_measured() {
         };
         let end = at + line[at..].find("-->").expect("a closed checks comment");
         let ids: Vec<&str> = line[at + MARK.len()..end].split_whitespace().collect();
-        // After the row's last `|` the marker stands for the whole row (a table the
-        // check prints); inside a cell, for that cell.
-        let whole_row = line[..at].trim_end().ends_with('|');
+        // Ending the line (after the row's last `|`) the marker stands for the whole row (a
+        // table the check prints); inside a cell, for that cell.
+        let whole_row = line[end + 3..].trim().is_empty();
         // A cell starts after the last unescaped `|` (a `\|` is a pipe inside the cell).
         let cell_start = if whole_row {
             0
         } else {
-            line[..at].match_indices('|').filter(|(i, _)| !line[..*i].ends_with('\\')).last().expect("the marker sits in a table row").0 + 1
+            line[..at].rmatch_indices('|').find(|(i, _)| !line[..*i].ends_with('\\')).expect("the marker sits in a table row").0 + 1
         };
         let cell = line[cell_start..at].trim();
         let records: Vec<Option<String>> = ids.iter().map(|id| std::fs::read_to_string(dir.join(id)).ok().map(|t| t.trim().to_owned())).collect();

@@ -345,5 +345,5 @@ fn simulate_with_the_smd_trainer_matches_the_direct_trainer() {
     }
     eprintln!("smd vs direct through simulate: worst relative difference {worst:.1e}");
     assert!(worst < 1e-6, "{worst:e}");
-    common::record("smd-simulate", &format!("--trainer smd vs direct {worst:.1e}"));
+    common::record("smd-simulate", &format!("--trainer smd vs direct {worst:.0e}"));
 }

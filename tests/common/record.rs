@@ -3,7 +3,9 @@
 //! Each check writes its measured values as one line of text to `target/checks/ID`;
 //! `tests/readme_table.rs` compares the table's cells with them (run by `.ci/run` after
 //! the suite) or rewrites the cells from them (`RFRISK_WRITE_README=1`). Shared by both
-//! crates' tests through `#[path]`, so that there is one copy.
+//! crates' tests through `#[path]`, so that there is one copy. Seeded results are the same
+//! on every run; a value that moves with the CPU's SIMD path or the OpenCL compiler (an
+//! f32 rounding difference, an iteration count) is recorded to one significant digit.
 
 use std::path::{Path, PathBuf};
 
