@@ -1,31 +1,31 @@
 //! rfrisk: asymptotic test error of deep random-features models whose hidden
 //! weights are Gaussian or one-bit, trained in the last layer by stochastic
 //! mirror descent (arXiv 2510.16250). See README.md and equations/.
+//!
+//! - [`solver`]: the asymptotic prediction (each file maps to a derivation in equations/);
+//! - [`finite_size`]: the finite-size routes the tests check it against;
+//! - [`study`]: the commands that run many predictions or the simulator (validation/);
+//! - [`figures`]: figure data and drawing;
+//! - [`spec`], [`report`], [`output`]: the input, the printed tables, atomic writes.
+//!
+//! The modules are re-exported at the top (`rfrisk::squared`, `rfrisk::simulate`, …), so
+//! that every public path stays short.
 
 // `!(x > 0.0)` is deliberate throughout: NaN must fail every check that guards a number.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
-pub mod activation;
-pub mod gep;
-pub mod quadrature;
-pub mod spec;
-pub mod squared;
-pub mod mirror;
-pub mod entropic;
-
-pub use activation::{Activation, GaussianEquivalence, Gep};
-pub use spec::{Spec, SpecDoc, SpecError};
-pub mod predict;
-pub use predict::{predict, Prediction, PredictError};
+pub mod figures;
+pub mod finite_size;
 pub mod output;
-pub mod sweep;
-pub mod bench;
 pub mod report;
-pub mod det_equiv;
-pub mod realized;
-pub mod simulate;
-pub mod curve;
-pub mod plot;
-pub mod validate;
-pub mod reproduce;
-pub mod gap;
+pub mod solver;
+pub mod spec;
+pub mod study;
+
+pub use figures::{curve, plot};
+pub use finite_size::{det_equiv, realized};
+pub use solver::activation::{Activation, GaussianEquivalence, Gep};
+pub use solver::{activation, entropic, gep, mirror, predict, quadrature, squared};
+pub use solver::{PredictError, Prediction};
+pub use spec::{Spec, SpecDoc, SpecError};
+pub use study::{bench, gap, reproduce, simulate, sweep, validate};

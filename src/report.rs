@@ -1,7 +1,7 @@
 //! Human-readable tables for `predict` and `gep`.
 
-use crate::activation::Gep;
-use crate::predict::Prediction;
+use crate::solver::activation::Gep;
+use crate::solver::predict::Prediction;
 use crate::spec::Spec;
 use std::fmt::Write;
 

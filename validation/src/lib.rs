@@ -6,18 +6,17 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 pub mod backend;
-// What the unit tests measured, for the README's table (one copy, shared with the integration tests).
-#[cfg(test)]
-#[path = "../../tests/common/record.rs"]
-mod record;
 pub mod draws;
 pub mod model;
-pub mod opencl;
 pub mod train;
 pub mod trial;
 pub mod weights;
 
-pub use backend::{Backend, Cpu};
-pub use opencl::OpenCl;
+// What the unit tests measured, for the README's table (one copy, shared with the integration tests).
+#[cfg(test)]
+#[path = "../../tests/common/record.rs"]
+mod record;
+
+pub use backend::{opencl, Backend, Cpu, OpenCl};
 pub use train::{TrainError, Trainer};
 pub use trial::{run_trial, TrialError, TrialOutcome};

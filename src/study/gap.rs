@@ -8,7 +8,7 @@
 //! per-trial differences: the design with more power here, because the two
 //! laws' risks are positively correlated.
 
-use crate::simulate::{SimulateError, TrialRow};
+use crate::study::simulate::{SimulateError, TrialRow};
 use crate::spec::{Mirror, Spec, WeightLaw};
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -47,8 +47,8 @@ pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<As
         },
         {
             // The theory's verdict (equations/entropic.md §8) beside what the trials met.
-            let theory = (spec.mirror == Mirror::Entropic && odd).then(|| crate::predict(spec));
-            let theory_feasible = !matches!(theory, Some(Err(crate::PredictError::Top(crate::entropic::TopError::Infeasible { .. }))));
+            let theory = (spec.mirror == Mirror::Entropic && odd).then(|| crate::solver::predict(spec));
+            let theory_feasible = !matches!(theory, Some(Err(crate::PredictError::Top(crate::solver::entropic::TopError::Infeasible { .. }))));
             let trials = if infeasible { "some trial had no positive interpolator" } else { "every trial had a positive interpolator" };
             Assumption {
                 name: "entropic feasibility",
@@ -211,7 +211,7 @@ pub fn report(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow], detect: f64, a
         in_theory,
         assumptions,
         laws: [a.to_string(), b.to_string()],
-        theory_excess_risk: if in_theory { crate::predict(spec).ok().map(|p| p.excess_risk) } else { None },
+        theory_excess_risk: if in_theory { crate::solver::predict(spec).ok().map(|p| p.excess_risk) } else { None },
         design: "paired t-test on per-trial differences (both laws share data, teacher and the underlying Gaussian weight draw)",
         gap,
         detect,
@@ -295,5 +295,21 @@ pub struct ScanPoint {
 
 pub fn mean_abs_gap(rows: &[TrialRow], a: WeightLaw, b: WeightLaw) -> (f64, f64) {
     let abs: Vec<f64> = pairs(rows, a, b).iter().map(|(a, b)| (b - a).abs()).collect();
-    crate::simulate::Estimate::of(&abs).map_or((f64::NAN, f64::NAN), |e| (e.mean, e.stderr))
+    crate::study::simulate::Estimate::of(&abs).map_or((f64::NAN, f64::NAN), |e| (e.mean, e.stderr))
+}
+
+/// A `--scan` for a person: one row per value, then the fitted slope of the mean |gap|.
+pub fn scan_table(key: &str, points: &[ScanPoint], slope: Option<&Slope>, alpha: f64) -> String {
+    let mut out = format!("{:>12}  {:>12}  {:>10}  {:>12}  {:>9}  {}\n", key, "mean |gap|", "s.e.", "gap", "p", "in theory");
+    for p in points {
+        out += &format!(
+            "{:>12}  {:>12.4e}  {:>10.2e}  {:>+12.3e}  {:>9.3}  {}\n",
+            p.value, p.mean_abs_gap, p.mean_abs_gap_stderr, p.report.gap.mean, p.report.gap.p_value, p.report.in_theory
+        );
+    }
+    out += &match slope {
+        Some(s) => format!("log-log slope of mean |gap|: {:+.3}  [{:+.3}, {:+.3}] ({:.0}% CI)\n", s.estimate, s.ci_low, s.ci_high, 100.0 * (1.0 - alpha)),
+        None => "log-log slope: needs at least three numeric values with a positive gap\n".into(),
+    };
+    out
 }

@@ -1,10 +1,10 @@
 //! From a validated [`Spec`] to the theory's [`Prediction`].
 
-use crate::activation::Gep;
-use crate::gep::layer_coefficients;
+use crate::solver::activation::Gep;
+use crate::solver::gep::layer_coefficients;
 use crate::spec::{Mirror, Spec};
-use crate::entropic::{self, Problem, Teacher, TopError};
-use crate::squared::{self, Layer, Ratio, SolveError};
+use crate::solver::entropic::{self, Problem, Teacher, TopError};
+use crate::solver::squared::{self, Layer, Ratio, SolveError};
 use serde::Serialize;
 
 /// The asymptotic test error of a spec, with the numbers behind it.
@@ -119,7 +119,7 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
             (solution, bias, variance, slop, top, vec![], vec![], 0)
         }
         Mirror::Entropic => {
-            let map = crate::mirror::Entropic;
+            let map = crate::solver::mirror::Entropic;
             let (with_noise, solution) = entropic::solve(&map, &top_problem(spec, &layers, noise_var))?;
             // The bias is the noise-free risk (for the squared map this is the usual
             // split, the risk being affine in sigma^2); the variance is what noise adds.

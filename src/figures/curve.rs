@@ -42,7 +42,7 @@ impl Row {
 }
 
 /// Which number a figure shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Metric {
     ExcessRisk,
     TestError,

@@ -1,7 +1,7 @@
 //! Separable mirror maps as the last layer's CGMT sees them: the proximal map
 //! `P_eta(chi) = argmin_x { D_phi(x, c) + (x - chi)^2 / (2 eta) }` of the
 //! per-coordinate Bregman divergence from the scaled start `c`, with the
-//! derivatives the top equations need ([equations/entropic.md (1.1), (7.1), (7.2)](../equations/entropic.md#entropic)).
+//! derivatives the top equations need ([equations/entropic.md (1.1), (7.1), (7.2)](../../equations/entropic.md#entropic)).
 
 /// `P_eta(chi)` and its derivatives at one point.
 #[derive(Clone, Copy, Debug, PartialEq)]

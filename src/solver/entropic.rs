@@ -1,4 +1,4 @@
-//! The general-mirror-map system of [equations/entropic.md](../equations/entropic.md#final-system):
+//! The general-mirror-map system of [equations/entropic.md](../../equations/entropic.md#final-system):
 //! the squared layer chain (unchanged, `squared::solve`) plus two top unknowns,
 //! the prox step `eta` and the effective noise level `s`:
 //!
@@ -7,12 +7,12 @@
 //!
 //! with `a` the scaled teacher entry, and the risk
 //! `Q D + sigma^2 (n/(d_L kappa A) - d_L/(d_L - n))` (6.3). Generic over
-//! [`MirrorMap`]; with [`crate::mirror::Squared`] it reproduces the SGD solver (§9).
+//! [`MirrorMap`]; with [`crate::solver::mirror::Squared`] it reproduces the SGD solver (§9).
 
-use crate::mirror::MirrorMap;
-use crate::quadrature::gauss_legendre;
+use crate::solver::mirror::MirrorMap;
+use crate::solver::quadrature::gauss_legendre;
 use crate::spec::Prior;
-use crate::squared::{self, Layer, Ratio, SolveError};
+use crate::solver::squared::{self, Layer, Ratio, SolveError};
 use std::f64::consts::PI;
 use std::sync::OnceLock;
 
@@ -145,7 +145,7 @@ fn chi_grid(map: &dyn MirrorMap, teacher: Teacher, c: f64, eta: f64, s: f64) -> 
 /// The moments at `(eta, s)` by one quadrature over `chi = a + sG` (entropic.md §7,
 /// "Expectations"): `E h(a, chi) = int E[h | chi] density(chi) dchi`, so one prox
 /// evaluation per node serves every teacher value, and the teacher's law enters
-/// through closed-form conditional moments. [`chi_grid`] gives the panels; `refine`
+/// through closed-form conditional moments. `chi_grid` gives the panels; `refine`
 /// splits every panel (1 = the working grid; 2 estimates the quadrature error).
 pub fn moments(map: &dyn MirrorMap, teacher: Teacher, c: f64, eta: f64, s: f64, refine: usize) -> Moments {
     static RULE: OnceLock<(Vec<f64>, Vec<f64>)> = OnceLock::new();
@@ -315,7 +315,7 @@ fn worst(f: &[f64; 2]) -> f64 {
 
 /// Solves (T1), (T2) for `map` (entropic.md §10): layer chain, feasibility check,
 /// start at the squared map's `s` (capped below `s_max`) and the (T1) root there,
-/// then [`top_root`].
+/// then `top_root`.
 pub fn solve(map: &dyn MirrorMap, p: &Problem) -> Result<(Solution, squared::Solution), TopError> {
     let (q, layers) = q_at(p.layers, p.ratio)?;
     let Ratio { delta, slack } = p.ratio;
@@ -477,7 +477,7 @@ fn safeguarded_newton(mut f: impl FnMut(f64) -> Option<(f64, f64)>, x0: f64, hi:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mirror::{Entropic, Squared};
+    use crate::solver::mirror::{Entropic, Squared};
 
     #[test]
     fn conditional_moments_integrate_to_the_prior() {

@@ -1,7 +1,7 @@
 //! `rfrisk sweep`: one prediction per value of a spec key, solved in parallel.
 
-use crate::entropic::TopError;
-use crate::predict::{predict, Prediction, PredictError};
+use crate::solver::entropic::TopError;
+use crate::solver::predict::{predict, Prediction, PredictError};
 use crate::spec::SpecDoc;
 use rayon::prelude::*;
 

@@ -1,15 +1,9 @@
-//! Where the dense work of a trial runs. `Cpu` is the reference.
+//! The reference backend: the feature map on the CPU.
 
+use super::Backend;
 use crate::model::Activation;
 use faer::Mat;
 use rayon::prelude::*;
-
-/// The hidden-feature map `phi_L(x)` for a batch of inputs (rows are samples).
-pub trait Backend: Sync {
-    fn name(&self) -> &'static str;
-    /// `phi_l = sigma(phi_{l-1} W_l^T)` through every layer; an error says why the device failed.
-    fn features(&self, inputs: Mat<f32>, weights: &[Mat<f32>], activation: Activation) -> Result<Mat<f32>, String>;
-}
 
 /// faer's multithreaded f32 GEMM and a rayon elementwise pass.
 pub struct Cpu;

@@ -1,9 +1,9 @@
 //! A realized finite-size covariance of the GEP Gaussian model (equations/model.md §4.2):
 //! `Sigma_l = rho1^2 W_l Sigma_{l-1} W_l^T + rho2^2 I` with drawn weights. It is the
 //! input of the two independent checks of the asymptotic solver: the
-//! deterministic equivalent ([`crate::det_equiv`]) and direct Monte Carlo.
+//! deterministic equivalent ([`crate::finite_size::det_equiv`]) and direct Monte Carlo.
 
-use crate::activation::Gep;
+use crate::solver::activation::Gep;
 use crate::spec::WeightLaw;
 use faer::Mat;
 use rand::Rng;

@@ -2,11 +2,11 @@
 //! command from the definitions below (resumable, seeded, so reruns give the same
 //! numbers on the same backend).
 
-use crate::curve::{Curve, Metric, Row};
-use crate::plot::{draw, PlotOptions};
-use crate::simulate::{Estimate, Run, SimulateError};
+use crate::figures::curve::{Curve, Metric, Row};
+use crate::figures::plot::{draw, PlotOptions};
+use crate::study::simulate::{Estimate, Run, SimulateError};
 use crate::spec::{SpecDoc, WeightLaw};
-use crate::validate::{run_value, Validation, ValidateError};
+use crate::study::validate::{run_value, Validation, ValidateError};
 use std::path::Path;
 
 /// How a figure turns trials into points.
@@ -181,7 +181,7 @@ impl Figure {
             log_x: self.log_x,
             log_y: self.log_y,
             title: match self.kind {
-                Kind::Overlay => crate::plot::title(&spec, self.key),
+                Kind::Overlay => crate::figures::plot::title(&spec, self.key),
                 Kind::Gap => "one-bit vs Gaussian hidden weights: paired gap against width (tanh, L = 2, d0 = w, n = w/4)".into(),
                 Kind::Mirrors => "squared vs entropic mirror map (tanh, L = 2, d0 = 1000, width 1000, half-normal teacher)".into(),
             },
@@ -259,7 +259,7 @@ impl Figure {
             };
             let done = run_value(&run, work, self.key, value, resume, (i * 2 * trials, total), progress)?;
             let gaps: Vec<f64> =
-                crate::gap::pairs(&done, WeightLaw::Gaussian, WeightLaw::Onebit).iter().map(|(g, o)| (o - g).abs()).collect();
+                crate::study::gap::pairs(&done, WeightLaw::Gaussian, WeightLaw::Onebit).iter().map(|(g, o)| (o - g).abs()).collect();
             let x: f64 = value.parse().expect("gap values are numbers");
             rows.push(match Estimate::of(&gaps) {
                 Some(e) => Row {

@@ -1,10 +1,10 @@
 //! `rfrisk validate`: the theory curve and the simulations at the same values of
 //! one key, in one figure CSV and one plot.
 
-use crate::curve::{Curve, Row};
-use crate::simulate::{Estimate, Run, SimulateError, TrialRow};
+use crate::figures::curve::{Curve, Row};
+use crate::study::simulate::{Estimate, Run, SimulateError, TrialRow};
 use crate::spec::{SpecDoc, WeightLaw};
-use crate::sweep::sweep;
+use crate::study::sweep::sweep;
 use std::path::{Path, PathBuf};
 
 pub struct Validation<'a> {

@@ -1,8 +1,8 @@
 //! `rfrisk bench`: how fast the calculator is, against a baseline run in the same process.
 
-use crate::predict::predict;
+use crate::solver::predict::predict;
 use crate::spec::SpecDoc;
-use crate::sweep::sweep;
+use crate::study::sweep::sweep;
 use std::time::{Duration, Instant};
 
 /// Timings of a `training.samples` sweep at depth `depth`, width 2000.

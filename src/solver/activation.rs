@@ -1,7 +1,7 @@
 //! Gaussian-equivalence coefficients of each activation
-//! ([equations/gep.md](../equations/gep.md)).
+//! ([equations/gep.md](../../equations/gep.md)).
 
-use crate::quadrature::gaussian_expectation;
+use crate::solver::quadrature::gaussian_expectation;
 pub use validation::model::Activation;
 use std::f64::consts::PI;
 
@@ -62,7 +62,7 @@ impl GaussianEquivalence for Activation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quadrature::gaussian_expectation_piecewise;
+    use crate::solver::quadrature::gaussian_expectation_piecewise;
 
     /// Every closed form against the independent piecewise Gauss–Legendre rule.
     #[test]

@@ -1,8 +1,8 @@
 //! Drawing figures: theory as a line, simulations as points with standard-error
 //! bars, one colour per series. PNG and SVG from the same code; the font is
-//! embedded (DejaVu Sans, src/plot/DejaVuSans-LICENSE.txt), so no system font is needed.
+//! embedded (DejaVu Sans, src/figures/font/DejaVuSans-LICENSE.txt), so no system font is needed.
 
-use crate::curve::{Curve, Metric, Row};
+use crate::figures::curve::{Curve, Metric, Row};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -30,7 +30,7 @@ pub enum PlotError {
 fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        plotters::style::register_font("sans-serif", FontStyle::Normal, include_bytes!("plot/DejaVuSans.ttf"))
+        plotters::style::register_font("sans-serif", FontStyle::Normal, include_bytes!("font/DejaVuSans.ttf"))
             .unwrap_or_else(|_| panic!("the embedded font parses"));
     });
 }

@@ -1,7 +1,7 @@
 //! `rfrisk simulate`: trials of the real finite-size model, each appended to a
 //! CSV the moment it finishes, resumable, summarised beside the theory.
 
-use crate::predict::predict;
+use crate::solver::predict::predict;
 use crate::spec::{Spec, WeightLaw};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -1,5 +1,5 @@
 //! The squared mirror map (SGD): the L+1 scalar equations of
-//! [equations/squared.md §4](../equations/squared.md#4-the-final-system) and their solution.
+//! [equations/squared.md §4](../../equations/squared.md#4-the-final-system) and their solution.
 //!
 //! Unknowns: one shift `u_l > 0` per layer and `kappa = u_{L+1}`. Given `u_1`, each
 //! layer equation yields the next shift explicitly ([`layer_equation`]), so the
@@ -53,7 +53,7 @@ fn logistic(x: f64) -> f64 {
 /// `u_{l+1} = u_l (rho1^2 (gamma - tau_{l-1}(u_l)) - rho2^2/u_l)` and layer `l`'s trace
 /// there, `tau_l = (tau_{l-1}(u_l) + rho2^2/(rho1^2 u_l)) / gamma`, with its elasticity by
 /// the chain rule. `growth = u_{l+1}/u_l` may be given instead of computed from this
-/// difference: [`along`] takes it from polished shifts. `None` below the physical branch
+/// difference: `along` takes it from polished shifts. `None` below the physical branch
 /// (`u_{l+1} <= 0`).
 pub fn layer_equation(layer: &Layer, log_u: f64, below: Trace, growth: Option<f64>) -> Option<(f64, Trace)> {
     let (r1, r2) = (layer.rho1 * layer.rho1, layer.rho2 * layer.rho2);
@@ -377,7 +377,7 @@ mod tests {
 
     #[test]
     fn residuals_vanish_at_the_solution_for_deep_models() {
-        let tanh = crate::gep::layer_coefficients(crate::activation::Activation::Tanh, 10);
+        let tanh = crate::solver::gep::layer_coefficients(crate::solver::activation::Activation::Tanh, 10);
         let layers: Vec<Layer> = tanh.iter().map(|g| Layer { rho1: g.rho1, rho2: g.rho2, aspect: 1.0 }).collect();
         for ratio in [1e-4, 0.1, 0.5, 0.9, 0.999, 0.999999] {
             let sol = solve(&layers, Ratio::new(ratio)).unwrap();

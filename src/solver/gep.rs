@@ -1,7 +1,7 @@
 //! The per-layer Gaussian-equivalence coefficients of a deep model: a fold over
 //! depth, `v_0 = 1 -> v_1 -> ... -> v_L` (equations/gep.md §7).
 
-use crate::activation::{Activation, GaussianEquivalence, Gep};
+use crate::solver::activation::{Activation, GaussianEquivalence, Gep};
 
 /// Coefficients of layers `1..=depth` for inputs `x ~ N(0, I)` (so `v_0 = 1`).
 pub fn layer_coefficients(activation: Activation, depth: usize) -> Vec<Gep> {

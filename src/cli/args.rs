@@ -1,0 +1,168 @@
+//! The argument types the subcommands share.
+
+use super::common::{choose_backend, known_key};
+use super::failure::Failure;
+use clap::ValueEnum;
+use rfrisk::spec::SpecDoc;
+use rfrisk::sweep;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TrainerChoice {
+    Direct,
+    Smd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum BenchKind {
+    Sweep,
+    Trial,
+}
+
+/// `--metric`: which number a figure shows.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum MetricChoice {
+    ExcessRisk,
+    TestError,
+}
+
+impl From<MetricChoice> for rfrisk::curve::Metric {
+    fn from(m: MetricChoice) -> Self {
+        match m {
+            MetricChoice::ExcessRisk => rfrisk::curve::Metric::ExcessRisk,
+            MetricChoice::TestError => rfrisk::curve::Metric::TestError,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum BackendChoice {
+    Cpu,
+    Opencl,
+    Auto,
+}
+
+/// A spec and one of its keys swept over values (sweep and validate).
+#[derive(clap::Args)]
+pub struct SweptArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// The key to sweep, e.g. training.samples, features.depth (depth at constant width)
+    /// or features.width.
+    #[arg(long)]
+    pub param: String,
+    /// Values: a:b:step (inclusive) or v1,v2,...
+    #[arg(long)]
+    pub values: String,
+}
+
+impl SweptArgs {
+    /// The spec document with its overrides, and the values; an unknown key fails
+    /// every point the same way, so it is refused once, up front.
+    pub fn resolve(&self) -> Result<(SpecDoc, Vec<String>), Failure> {
+        let doc = rfrisk::spec::read_doc(&self.spec.spec, &self.spec.overrides)?;
+        known_key("--param", &self.param)?;
+        let values = sweep::parse_values(&self.values).map_err(|reason| Failure { code: 2, message: format!("--values {reason}") })?;
+        Ok((doc, values))
+    }
+}
+
+/// Where finished trials are kept (simulate, and gap without --scan).
+#[derive(clap::Args)]
+pub struct TrialsCsv {
+    /// Append each finished trial to this CSV (its run identity goes beside it, FILE.run.json).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Continue the run in --out, skipping the trials it already holds.
+    #[arg(long, requires = "out")]
+    pub resume: bool,
+}
+
+/// How trials are run (simulate and validate).
+#[derive(clap::Args)]
+pub struct TrialArgs {
+    /// Trials per weight law (at each value, for validate).
+    #[arg(long)]
+    pub trials: usize,
+    /// Weight laws to simulate, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "gaussian,onebit")]
+    pub weights: Vec<String>,
+    /// Fresh test inputs per trial for measuring the risk.
+    #[arg(long, default_value_t = 2000)]
+    pub n_test: usize,
+    /// Run seed; trial k uses a seed derived from it (written in the CSV).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where the dense work runs.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
+    /// How the last layer is trained: straight to the mirror map's interpolator, or by
+    /// real stochastic mirror descent (one sample per step; slow, to show it lands there).
+    #[arg(long, value_enum, default_value_t = TrainerChoice::Direct)]
+    pub trainer: TrainerChoice,
+}
+
+impl TrialArgs {
+    /// The weight laws and the backend, checked.
+    pub fn checked(&self) -> Result<(Vec<rfrisk::spec::WeightLaw>, Box<dyn validation::Backend>), Failure> {
+        let laws = self
+            .weights
+            .iter()
+            .map(|w| w.parse().map_err(|e| Failure { code: 2, message: format!("--weights: {e}") }))
+            .collect::<Result<Vec<_>, _>>()?;
+        if self.trials == 0 || self.n_test == 0 {
+            return Err(Failure { code: 2, message: "--trials and --n-test must be > 0".into() });
+        }
+        Ok((laws, choose_backend(self.backend)?))
+    }
+}
+
+#[derive(clap::Args)]
+pub struct PlotLook {
+    /// What the y axis shows.
+    #[arg(long, value_enum, default_value_t = MetricChoice::TestError)]
+    pub metric: MetricChoice,
+    /// Logarithmic x axis.
+    #[arg(long)]
+    pub log_x: bool,
+    /// Logarithmic y axis.
+    #[arg(long)]
+    pub log_y: bool,
+}
+
+#[derive(clap::Args)]
+pub struct SpecArgs {
+    /// Spec file (TOML, or JSON by extension or content).
+    pub spec: PathBuf,
+    /// Override a spec key, e.g. --set training.samples=800 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+}
+
+
+/// The gap test's settings (gap).
+#[derive(clap::Args)]
+pub struct GapArgs {
+    /// Relative gap to detect (0.01 = 1% of the first law's excess risk).
+    #[arg(long, default_value_t = 0.01)]
+    pub detect: f64,
+    /// Significance level of the test.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Power wanted for detecting --detect.
+    #[arg(long, default_value_t = 0.8)]
+    pub power: f64,
+    /// Scan a key (typically features.width): the gap at each of --values and a
+    /// fitted log-log slope of the mean |gap| with its confidence interval.
+    #[arg(long, requires = "values")]
+    pub scan: Option<String>,
+    /// Values for --scan: a:b:step or v1,v2,...
+    #[arg(long, requires = "scan")]
+    pub values: Option<String>,
+}

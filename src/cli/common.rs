@@ -1,0 +1,72 @@
+//! What several subcommands do the same way: load a spec, choose a backend, show progress, print JSON.
+
+use super::args::{BackendChoice, SpecArgs, TrainerChoice};
+use super::failure::Failure;
+use rfrisk::spec::Spec;
+
+/// Refuses a key that no spec has, naming the flag that gave it.
+pub fn known_key(flag: &str, key: &str) -> Result<(), Failure> {
+    if rfrisk::spec::KEYS.contains(&key) {
+        Ok(())
+    } else {
+        Err(Failure { code: 2, message: format!("{flag} {key}: unknown key (known keys: {})", rfrisk::spec::KEYS.join(", ")) })
+    }
+}
+
+pub fn load(args: &SpecArgs) -> Result<Spec, Failure> {
+    Ok(rfrisk::spec::load(&args.spec, &args.overrides)?)
+}
+
+/// The backend asked for. `auto` takes an OpenCL GPU when there is one and says
+/// what it chose; an OpenCL CPU device (PoCL) is slower than the cpu backend.
+pub fn choose_backend(choice: BackendChoice) -> Result<Box<dyn validation::Backend>, Failure> {
+    match choice {
+        BackendChoice::Cpu => Ok(Box::new(validation::Cpu)),
+        BackendChoice::Opencl => {
+            let cl = validation::OpenCl::new().map_err(|e| Failure { code: 2, message: format!("--backend opencl: {e}") })?;
+            eprintln!("note: OpenCL device: {}", cl.device());
+            Ok(Box::new(cl))
+        }
+        BackendChoice::Auto => match validation::OpenCl::new() {
+            Ok(cl) if cl.is_gpu() => {
+                eprintln!("note: using the OpenCL GPU {}", cl.device());
+                Ok(Box::new(cl))
+            }
+            Ok(cl) => {
+                eprintln!("note: the only OpenCL device is a CPU ({}); using the faster cpu backend", cl.device());
+                Ok(Box::new(validation::Cpu))
+            }
+            Err(e) => {
+                eprintln!("note: {e}; using the cpu backend");
+                Ok(Box::new(validation::Cpu))
+            }
+        },
+    }
+}
+
+impl From<TrainerChoice> for validation::Trainer {
+    fn from(t: TrainerChoice) -> Self {
+        match t {
+            TrainerChoice::Direct => validation::Trainer::Direct,
+            TrainerChoice::Smd => validation::Trainer::Smd,
+        }
+    }
+}
+
+pub fn progress_bar() -> indicatif::ProgressBar {
+    indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials, {elapsed} elapsed, eta {eta}").expect("a valid template"),
+    )
+}
+
+/// A progress callback `(done, total)` that drives `bar`.
+pub fn report_to(bar: &indicatif::ProgressBar) -> impl Fn(usize, usize) + '_ {
+    move |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    }
+}
+
+pub fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).expect("predictions serialize") + "\n"
+}

@@ -1,0 +1,43 @@
+//! Failures and the exit codes they map to (README, "Exit codes").
+
+use rfrisk::entropic::TopError;
+use rfrisk::spec::SpecError;
+use rfrisk::PredictError;
+use std::path::Path;
+
+/// An error with the exit code it maps to.
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl From<SpecError> for Failure {
+    fn from(e: SpecError) -> Self {
+        Failure { code: 2, message: e.to_string() }
+    }
+}
+
+impl From<PredictError> for Failure {
+    fn from(e: PredictError) -> Self {
+        let code = match e {
+            PredictError::NoSignal { .. } | PredictError::NotOdd(_) | PredictError::Top(TopError::Infeasible { .. }) => 3,
+            PredictError::Solve(_) | PredictError::Top(_) | PredictError::NonFinite { .. } | PredictError::Negative { .. } => 4,
+        };
+        Failure { code, message: e.to_string() }
+    }
+}
+
+pub fn io_failure(path: &Path, e: std::io::Error) -> Failure {
+    Failure { code: 1, message: format!("cannot write {}: {e}", path.display()) }
+}
+
+pub fn simulate_failure(e: rfrisk::simulate::SimulateError) -> Failure {
+    use rfrisk::simulate::SimulateError as E;
+    let code = match &e {
+        E::Exists { .. } | E::Mismatch { .. } => 2,
+        E::Trial { source: validation::TrialError::Train(validation::train::TrainError::NoPositiveInterpolator { .. }), .. } => 3,
+        E::Trial { .. } => 4,
+        _ => 1,
+    };
+    Failure { code, message: e.to_string() }
+}

@@ -1,0 +1,164 @@
+//! The command line: the argument types and one function per subcommand. `main.rs`
+//! parses, calls [`run`], prints what it returns and exits with the failure's code.
+
+mod args;
+mod bench;
+mod common;
+mod failure;
+mod figures;
+mod theory;
+mod trials;
+
+use args::{BackendChoice, BenchKind, Format, GapArgs, PlotLook, SpecArgs, SweptArgs, TrialArgs, TrialsCsv};
+use clap::{Parser, Subcommand};
+pub use failure::Failure;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "rfrisk",
+    version,
+    about = "Asymptotic test error of deep random-features models with Gaussian or one-bit hidden weights",
+    long_about = "Asymptotic test error of deep random-features models with Gaussian or one-bit hidden \
+weights, last layer trained by stochastic mirror descent (arXiv 2510.16250).\n\n\
+Exit codes: 0 success, 1 I/O failure, 2 invalid input (spec, key or value), \
+3 outside the theory's scope (a ReLU activation, or no positive interpolator for the entropic map \
+at this d_L/n), 4 the solver did not converge or found no root (the message gives the residuals; \
+a known case is an entropic start far above the teacher's scale).\n\n\
+The model and its conventions: equations/model.md.",
+    after_help = "Spec keys (see README.md): data.dim, features.widths, features.depth, features.width, features.activation, \
+features.weights, teacher.prior, teacher.norm2, teacher.noise_std, training.samples, training.mirror, training.init"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Predict the asymptotic excess risk and test error of a spec.
+    Predict {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show the per-layer Gaussian-equivalence coefficients of a spec.
+    Gep {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Predict at each value of one spec key (in parallel) and write a CSV.
+    Sweep {
+        #[command(flatten)]
+        swept: SweptArgs,
+        /// Write the CSV here (atomically) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run trials of the real finite-size model (Gaussian and one-bit weights) beside the theory.
+    Simulate {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        trial: TrialArgs,
+        #[command(flatten)]
+        csv: TrialsCsv,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Theory and simulation at the same values of one key: one CSV and one plot (PNG and SVG).
+    Validate {
+        #[command(flatten)]
+        swept: SweptArgs,
+        #[command(flatten)]
+        trial: TrialArgs,
+        /// Directory for validate.csv, validate.png, validate.svg and trials/.
+        #[arg(long, default_value = "validate-out")]
+        out_dir: PathBuf,
+        /// Continue the run in --out-dir, skipping the trials it already holds.
+        #[arg(long)]
+        resume: bool,
+        #[command(flatten)]
+        look: PlotLook,
+    },
+    /// Redraw a figure from saved figure CSVs (written by validate), without recomputing.
+    Plot {
+        /// One or more figure CSVs; several are overlaid, labelled by file name.
+        #[arg(required = true)]
+        csv: Vec<PathBuf>,
+        /// Output path without extension: writes OUT.png and OUT.svg.
+        #[arg(long, default_value = "plot")]
+        out: PathBuf,
+        /// Title (default: the file names).
+        #[arg(long)]
+        title: Option<String>,
+        #[command(flatten)]
+        look: PlotLook,
+    },
+    /// Does quantizing the hidden weights cost anything here? The theory's checklist, the
+    /// measured paired gap with its test, and the trials needed to detect a given gap.
+    Gap {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        trial: TrialArgs,
+        #[command(flatten)]
+        test: GapArgs,
+        #[command(flatten)]
+        csv: TrialsCsv,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Rebuild a committed figure of figures/ (depth, gap, mirrors): runs or resumes its trials,
+    /// then writes NAME.csv, NAME.png and NAME.svg.
+    Reproduce {
+        /// The figure: depth, gap or mirrors (see figures/README.md).
+        name: String,
+        #[arg(long, default_value = "figures")]
+        out_dir: PathBuf,
+        /// Fewer (or more) trials than the figure's own, for a quick look.
+        #[arg(long)]
+        trials: Option<usize>,
+        #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+        backend: BackendChoice,
+        /// Continue an interrupted run.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Benchmarks. `sweep`: a 200-point training.samples sweep at depth 5 against the same
+    /// sweep on one thread. `trial`: one simulation trial (d0 = 2048, widths 2048 x 2,
+    /// n = 1000, n_test = 2000) against the NumPy baseline validation/bench/numpy_trial.py.
+    Bench {
+        #[arg(value_enum, default_value_t = BenchKind::Sweep)]
+        kind: BenchKind,
+        /// Backend for `trial`.
+        #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+        backend: BackendChoice,
+        #[arg(long, default_value_t = 200)]
+        points: usize,
+        #[arg(long, default_value_t = 5)]
+        depth: usize,
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+    },
+}
+
+
+/// Runs one subcommand: what it prints on stdout, or the failure.
+pub fn run(cli: Cli) -> Result<String, Failure> {
+    match cli.command {
+        Command::Predict { spec, format } => theory::predict(spec, format),
+        Command::Gep { spec, format } => theory::gep(spec, format),
+        Command::Sweep { swept, out } => theory::sweep(swept, out),
+        Command::Simulate { spec, trial, csv, format } => trials::simulate(spec, trial, csv, format),
+        Command::Validate { swept, trial, out_dir, resume, look } => trials::validate(swept, trial, out_dir, resume, look),
+        Command::Plot { csv, out, title, look } => figures::plot(csv, out, title, look),
+        Command::Gap { spec, trial, test, csv, format } => trials::gap(spec, trial, test, csv, format),
+        Command::Reproduce { name, out_dir, trials, backend, resume } => figures::reproduce(&name, out_dir, trials, backend, resume),
+        Command::Bench { kind: BenchKind::Trial, backend, repeats, .. } => bench::trial(backend, repeats),
+        Command::Bench { kind: BenchKind::Sweep, points, depth, repeats, .. } => bench::sweep(points, depth, repeats),
+    }
+}

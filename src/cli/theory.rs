@@ -1,0 +1,53 @@
+//! The subcommands that print the theory: `predict`, `gep`, `sweep`.
+
+use super::args::{Format, SpecArgs, SweptArgs};
+use super::common::{json, load};
+use super::failure::{io_failure, Failure};
+use rfrisk::{predict as prediction_of, report, sweep as sweep_of, PredictError};
+use std::path::PathBuf;
+
+/// `rfrisk predict`.
+pub fn predict(spec: SpecArgs, format: Format) -> Result<String, Failure> {
+    let spec = load(&spec)?;
+    let prediction = prediction_of(&spec)?;
+    Ok(match format {
+        Format::Table => report::prediction_table(&spec, &prediction),
+        Format::Json => json(&report::PredictionJson { spec: &spec, prediction: &prediction }),
+    })
+}
+
+/// `rfrisk gep`.
+pub fn gep(spec: SpecArgs, format: Format) -> Result<String, Failure> {
+    let spec = load(&spec)?;
+    if !spec.activation.is_odd() {
+        return Err(PredictError::NotOdd(spec.activation).into());
+    }
+    let gep = rfrisk::gep::layer_coefficients(spec.activation, spec.depth());
+    Ok(match format {
+        Format::Table => report::gep_table(&gep),
+        Format::Json => json(&gep),
+    })
+}
+
+/// `rfrisk sweep`.
+pub fn sweep(swept: SweptArgs, out: Option<PathBuf>) -> Result<String, Failure> {
+    let (doc, values) = swept.resolve()?;
+    let param = swept.param;
+    let points = sweep_of::sweep(&doc, &param, &values);
+    let failed: Vec<_> = points.iter().filter_map(|p| p.outcome.as_ref().err().map(|e| (&p.value, e))).collect();
+    for (value, error) in &failed {
+        eprintln!("warning: {param}={value}: {error}");
+    }
+    if !failed.is_empty() {
+        eprintln!("warning: {} of {} points failed; they are marked in the CSV's status column", failed.len(), points.len());
+    }
+    let csv = sweep_of::to_csv(&param, &points);
+    match out {
+        Some(path) => {
+            rfrisk::output::write_atomic(&path, &csv).map_err(|e| io_failure(&path, e))?;
+            eprintln!("wrote {} points to {}", points.len(), path.display());
+            Ok(String::new())
+        }
+        None => Ok(String::from_utf8(csv).expect("CSV of UTF-8 strings")),
+    }
+}
