@@ -300,13 +300,16 @@ fn resume_refuses_a_different_run() {
     assert_eq!(std::fs::read_to_string(&csv).unwrap(), before, "a refused resume leaves the file alone");
 }
 
-/// `--backend auto` without an OpenCL GPU falls back to the CPU backend and says so; the
-/// trials are those of `--backend cpu`, and the run is recorded as a cpu run.
+/// `--backend auto` without an OpenCL GPU falls back to the CPU backend, says so under
+/// `--verbose` (and only then); the trials are those of `--backend cpu`, and the run is
+/// recorded as a cpu run.
 #[test]
 fn backend_auto_falls_back_to_the_cpu_with_a_notice() {
     let dir = temp_dir("auto");
     let (auto, cpu) = (dir.join("auto.csv"), dir.join("cpu.csv"));
-    let out = simulate_cli(&dir, &auto, 2, &["--backend", "auto"]);
+    let quiet = simulate_cli(&dir, &dir.join("quiet.csv"), 1, &["--backend", "auto"]);
+    assert!(quiet.status.success() && !String::from_utf8_lossy(&quiet.stderr).contains("note:"), "the choice is said only under --verbose");
+    let out = simulate_cli(&dir, &auto, 2, &["--backend", "auto", "--verbose"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     if stderr.contains("using the OpenCL GPU") {

@@ -17,8 +17,23 @@ pub fn load(args: &SpecArgs) -> Result<Spec, Failure> {
     Ok(rfrisk::spec::load(&args.spec, &args.overrides)?)
 }
 
-/// The backend asked for. `auto` takes an OpenCL GPU when there is one and says
-/// what it chose; an OpenCL CPU device (PoCL) is slower than the cpu backend.
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--verbose`: print the notes that are noise on an ordinary run.
+pub fn set_verbose(on: bool) {
+    VERBOSE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A note on stderr, printed only under `--verbose`.
+fn note(text: String) {
+    if VERBOSE.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("note: {text}");
+    }
+}
+
+/// The backend asked for. `auto` takes an OpenCL GPU when there is one; an OpenCL CPU
+/// device (PoCL) is slower than the cpu backend. What `auto` chose is said under
+/// `--verbose`; the device `--backend opencl` runs on is always said, once.
 pub fn choose_backend(choice: BackendChoice) -> Result<Box<dyn validation::Backend>, Failure> {
     match choice {
         BackendChoice::Cpu => Ok(Box::new(validation::Cpu)),
@@ -29,15 +44,15 @@ pub fn choose_backend(choice: BackendChoice) -> Result<Box<dyn validation::Backe
         }
         BackendChoice::Auto => match validation::OpenCl::new() {
             Ok(cl) if cl.is_gpu() => {
-                eprintln!("note: using the OpenCL GPU {}", cl.device());
+                note(format!("using the OpenCL GPU {}", cl.device()));
                 Ok(Box::new(cl))
             }
             Ok(cl) => {
-                eprintln!("note: the only OpenCL device is a CPU ({}); using the faster cpu backend", cl.device());
+                note(format!("the only OpenCL device is a CPU ({}); using the faster cpu backend", cl.device()));
                 Ok(Box::new(validation::Cpu))
             }
             Err(e) => {
-                eprintln!("note: {e}; using the cpu backend");
+                note(format!("{e}; using the cpu backend"));
                 Ok(Box::new(validation::Cpu))
             }
         },

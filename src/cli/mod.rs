@@ -32,6 +32,9 @@ features.weights, teacher.prior, teacher.norm2, teacher.noise_std, training.samp
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print notes that an ordinary run leaves out (which backend `--backend auto` chose, and why).
+    #[arg(long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Subcommand)]
@@ -149,6 +152,7 @@ pub enum Command {
 
 /// Runs one subcommand: what it prints on stdout, or the failure.
 pub fn run(cli: Cli) -> Result<String, Failure> {
+    common::set_verbose(cli.verbose);
     match cli.command {
         Command::Predict { spec, format } => theory::predict(spec, format),
         Command::Gep { spec, format } => theory::gep(spec, format),
