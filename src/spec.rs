@@ -79,9 +79,18 @@ impl SpecDoc {
             .table
             .entry(section)
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        let toml::Value::Table(section_table) = entry else {
+        if !entry.is_table() {
             return Err(err(&format!("`{section}` in the spec file is not a table")));
-        };
+        }
+        if SAMPLE_KEYS.contains(&key) {
+            for other in SAMPLE_KEYS.iter().filter(|k| **k != key) {
+                let (s, f) = other.split_once('.').expect("SECTION.KEY");
+                if let Some(toml::Value::Table(t)) = self.table.get_mut(s) {
+                    t.remove(f);
+                }
+            }
+        }
+        let Some(toml::Value::Table(section_table)) = self.table.get_mut(section) else { unreachable!("checked above") };
         section_table.insert(field.to_owned(), value);
         Ok(())
     }
@@ -110,9 +119,15 @@ pub const KEYS: &[&str] = &[
     "teacher.norm2",
     "teacher.noise_std",
     "training.samples",
+    "training.ratio",
+    "features.overparam",
     "training.mirror",
     "training.init",
 ];
+
+/// The keys that set the number of training samples: one of them per spec. Setting one
+/// (in a file's overrides or a sweep) replaces the others.
+pub const SAMPLE_KEYS: [&str; 3] = ["training.samples", "training.ratio", "features.overparam"];
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -139,6 +154,7 @@ struct RawFeatures {
     widths: Vec<i64>,
     depth: Option<i64>,
     width: Option<i64>,
+    overparam: Option<f64>,
     activation: String,
     weights: String,
 }
@@ -154,7 +170,8 @@ struct RawTeacher {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawTraining {
-    samples: i64,
+    samples: Option<i64>,
+    ratio: Option<f64>,
     mirror: String,
     init: Option<f64>,
 }
@@ -167,7 +184,7 @@ impl Default for RawData {
 
 impl Default for RawFeatures {
     fn default() -> Self {
-        RawFeatures { widths: vec![2000, 2000], depth: None, width: None, activation: "tanh".into(), weights: "gaussian".into() }
+        RawFeatures { widths: vec![2000, 2000], depth: None, width: None, overparam: None, activation: "tanh".into(), weights: "gaussian".into() }
     }
 }
 
@@ -179,7 +196,7 @@ impl Default for RawTeacher {
 
 impl Default for RawTraining {
     fn default() -> Self {
-        RawTraining { samples: 500, mirror: "squared".into(), init: None }
+        RawTraining { samples: None, ratio: None, mirror: "squared".into(), init: None }
     }
 }
 
@@ -212,9 +229,9 @@ impl RawSpec {
         let prior: Prior = choice("teacher.prior", &self.teacher.prior)?;
         let norm2 = finite_nonnegative("teacher.norm2", self.teacher.norm2)?;
         let noise_std = finite_nonnegative("teacher.noise_std", self.teacher.noise_std)?;
-        let samples = positive("training.samples", self.training.samples)?;
         let mirror: Mirror = choice("training.mirror", &self.training.mirror)?;
         let last = *widths.last().expect("resolved_widths refuses an empty list");
+        let samples = self.samples(last)?;
         if samples >= last {
             return Err(field_error(
                 "training.samples",
@@ -272,6 +289,40 @@ impl RawSpec {
             },
         };
         Ok(spec)
+    }
+}
+
+/// The default number of training samples when no sample key is set.
+const DEFAULT_SAMPLES: i64 = 500;
+
+impl RawSpec {
+    /// n from whichever sample key is set: `training.samples`, or `training.ratio` = n/d_L
+    /// (n = round(ratio d_L)), or `features.overparam` = d_L/n (n = round(d_L / overparam)),
+    /// rounding half away from zero.
+    fn samples(&self, last: usize) -> Result<usize, SpecError> {
+        let set = [self.training.samples.is_some(), self.training.ratio.is_some(), self.features.overparam.is_some()];
+        if set.iter().filter(|&&s| s).count() > 1 {
+            let named: Vec<&str> = SAMPLE_KEYS.iter().zip(set).filter(|(_, s)| *s).map(|(k, _)| *k).collect();
+            return Err(field_error(named[1], format!("set only one of {} (each sets the sample count n)", named.join(" and "))));
+        }
+        let from = |key: &str, n: f64, what: String| -> Result<usize, SpecError> {
+            let n = n.round();
+            if n < 1.0 {
+                return Err(field_error(key, format!("{what} gives n = {n} training samples; it needs at least 1")));
+            }
+            Ok(n as usize)
+        };
+        match (self.training.ratio, self.features.overparam) {
+            (Some(r), _) if !(r.is_finite() && r > 0.0 && r < 1.0) => {
+                Err(field_error("training.ratio", format!("is n/d_L and must lie in (0, 1) (the interpolation regime), got {r}")))
+            }
+            (Some(r), _) => from("training.ratio", r * last as f64, format!("n = round({r} x d_L = {last})")),
+            (_, Some(q)) if !(q.is_finite() && q > 1.0) => {
+                Err(field_error("features.overparam", format!("is d_L/n and must be > 1 (the interpolation regime), got {q}")))
+            }
+            (_, Some(q)) => from("features.overparam", last as f64 / q, format!("n = round(d_L = {last} / {q})")),
+            _ => positive("training.samples", self.training.samples.unwrap_or(DEFAULT_SAMPLES)),
+        }
     }
 }
 

@@ -391,3 +391,38 @@ fn bench_trial_runs_one_trial_per_law() {
     assert!(text.contains("time ratio numpy / rfrisk") || text.contains("could not run `python3"), "{text}");
     assert!(report_numbers(&text).iter().all(|v| v.is_finite()), "{text}");
 }
+
+/// `training.ratio` (n/d_L) and `features.overparam` (d_L/n) set n = round(ratio d_L) and
+/// round(d_L / overparam); one sample key per spec; a sweep over the ratio gives the
+/// predictions at the rounded n, with the ratio in the first column.
+#[test]
+fn ratio_keys_set_the_sample_count() {
+    let path = spec_file("valid.toml", VALID);
+    let load = |sets: &[&str]| rfrisk::spec::load(&path, &sets.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert_eq!(load(&["training.ratio=0.3333"]).unwrap().samples, 267, "round(0.3333 x 800)");
+    assert_eq!(load(&["training.ratio=0.000625"]).unwrap().samples, 1, "round(0.5) is 1: half away from zero");
+    assert_eq!(load(&["features.overparam=3"]).unwrap().samples, 267, "round(800 / 3)");
+    assert_eq!(load(&["training.ratio=0.5", "training.samples=100"]).unwrap().samples, 100, "the later key replaces the earlier");
+    for (set, needle) in [
+        ("training.ratio=1", "training.ratio: is n/d_L and must lie in (0, 1)"),
+        ("training.ratio=0.0001", "gives n = 0 training samples"),
+        ("features.overparam=0.5", "features.overparam: is d_L/n and must be > 1"),
+    ] {
+        let out = rfrisk(&["predict", path.to_str().unwrap(), "--set", set]);
+        assert_refused(&out, &[needle]);
+    }
+    let both = spec_file("both.toml", &format!("{VALID}ratio = 0.5\n"));
+    assert_refused(&rfrisk(&["predict", both.to_str().unwrap()]), &["set only one of training.samples and training.ratio"]);
+    let out = rfrisk(&["sweep", path.to_str().unwrap(), "--param", "training.ratio", "--values", "0.1,0.25,0.5"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(&reader.headers().unwrap()[0], "training.ratio");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    for (row, n) in rows.iter().zip([80, 200, 400]) {
+        let spec = load(&[&format!("training.samples={n}")]).unwrap();
+        assert_eq!(row[1].parse::<f64>().unwrap(), rfrisk::predict(&spec).unwrap().excess_risk, "{row:?}");
+    }
+    assert_eq!(rfrisk::plot::axis_label("training.ratio"), "n / d_L (training.ratio)");
+}

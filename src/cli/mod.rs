@@ -27,7 +27,8 @@ at this d_L/n), 4 the solver did not converge or found no root (the message give
 a known case is an entropic start far above the teacher's scale).\n\n\
 The model and its conventions: equations/model.md.",
     after_help = "Spec keys (see README.md): data.dim, features.widths, features.depth, features.width, features.activation, \
-features.weights, teacher.prior, teacher.norm2, teacher.noise_std, training.samples, training.mirror, training.init"
+features.weights, teacher.prior, teacher.norm2, teacher.noise_std, training.samples (or training.ratio = n/d_L, or features.overparam = d_L/n), \
+training.mirror, training.init"
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -312,9 +312,11 @@ fn emptiest_corner(points: &[(&Row, (f64, f64))], x: Axis, y: Axis) -> SeriesLab
     corners.into_iter().min_by_key(|&(_, right, upper)| crowd(right, upper)).map(|(p, _, _)| p).expect("four corners")
 }
 
-/// The x-axis label: the key and what it means.
+/// The x-axis label: the key and what it means (the ratio keys as the ratio itself).
 pub fn axis_label(key: &str) -> String {
     let meaning = match key {
+        "training.ratio" => "n / d_L",
+        "features.overparam" => "d_L / n",
         "training.samples" => "n, training samples",
         "features.depth" => "L, hidden layers",
         "features.widths" => "hidden widths",
@@ -346,7 +348,7 @@ pub fn title(spec: &crate::spec::Spec, key: &str) -> String {
     if key != "features.widths" {
         parts.push(widths);
     }
-    if key != "training.samples" {
+    if !crate::spec::SAMPLE_KEYS.contains(&key) {
         parts.push(format!("n = {}", spec.samples));
     }
     if key != "teacher.noise_std" {
