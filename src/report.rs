@@ -2,6 +2,7 @@
 
 use crate::solver::activation::Gep;
 use crate::solver::predict::Prediction;
+use crate::output::readable;
 use crate::spec::Spec;
 use std::fmt::Write;
 
@@ -36,7 +37,7 @@ pub fn prediction_table(spec: &Spec, p: &Prediction) -> String {
             .unwrap();
     }
     if let Some(e) = t.quadrature_error {
-        writeln!(out, "  quadrature error estimate {e:.1e} (relative, grid refined twofold)").unwrap();
+        writeln!(out, "  quadrature error estimate {} (relative, grid refined twofold)", readable(e, 2)).unwrap();
     }
     writeln!(out).unwrap();
     writeln!(out, "Gaussian-equivalence coefficients (equations/gep.md)").unwrap();
@@ -45,15 +46,15 @@ pub fn prediction_table(spec: &Spec, p: &Prediction) -> String {
     let s = &p.solver;
     writeln!(
         out,
-        "solver ({}): {} unknowns, {} iterations, max residual {:.1e}",
+        "solver ({}): {} unknowns, {} iterations, max residual {}",
         s.equations,
         s.unknowns.len(),
         s.iterations,
-        s.max_residual
+        readable(s.max_residual, 2)
     )
     .unwrap();
     for (u, r) in s.unknowns.iter().zip(&s.residuals) {
-        writeln!(out, "  {:<7} {:>22.15e}    {} residual {:>9.1e}", u.name, u.value, r.name, r.value).unwrap();
+        writeln!(out, "  {:<7} {:>22}    {} residual {:>9}", u.name, readable(u.value, 16), r.name, readable(r.value, 2)).unwrap();
     }
     out
 }

@@ -129,6 +129,34 @@ pub const KEYS: &[&str] = &[
 /// (in a file's overrides or a sweep) replaces the others.
 pub const SAMPLE_KEYS: [&str; 3] = ["training.samples", "training.ratio", "features.overparam"];
 
+/// Checks one value for `key` by the key's type before anything runs (`--values`,
+/// `--series`): an integer key takes integers, a real key finite numbers, a name key one
+/// of its names, `features.widths` a list of integers. A value of the right type can
+/// still fail at its point (n >= d_L, say); that is the point's status, not this error.
+pub fn check_value(key: &str, value: &str) -> Result<(), String> {
+    let range_hint = "(a range is a:b:step, a list v1,v2,...)";
+    match key {
+        "data.dim" | "features.depth" | "features.width" | "training.samples" => {
+            value.parse::<i64>().map(|_| ()).map_err(|_| format!("`{value}` is not an integer; {key} takes integers {range_hint}"))
+        }
+        "teacher.norm2" | "teacher.noise_std" | "training.init" | "training.ratio" | "features.overparam" => match value.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(()),
+            _ => Err(format!("`{value}` is not a finite number; {key} takes numbers {range_hint}")),
+        },
+        "features.activation" => value.parse::<Activation>().map(|_| ()),
+        "features.weights" => value.parse::<WeightLaw>().map(|_| ()),
+        "teacher.prior" => value.parse::<Prior>().map(|_| ()),
+        "training.mirror" => value.parse::<Mirror>().map(|_| ()),
+        "features.widths" => toml::from_str::<toml::Table>(&format!("v = {value}"))
+            .ok()
+            .and_then(|t| t.get("v").and_then(|v| v.as_array()).map(|a| a.iter().all(toml::Value::is_integer)))
+            .filter(|&ok| ok)
+            .map(|_| ())
+            .ok_or_else(|| format!("`{value}` is not a list of integers like [1600,1600]")),
+        _ => Err(format!("unknown key `{key}`")),
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawSpec {

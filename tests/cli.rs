@@ -189,10 +189,12 @@ fn sweep_marks_failed_points_and_never_writes_a_number_for_them() {
         "--out",
         csv_path.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stdout.is_empty());
+    // Exit 5: every point written, two of them failed.
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(out.stdout.is_empty());
     assert!(stderr.contains("training.samples=800") && stderr.contains("training.samples=1000"), "{stderr}");
+    assert!(stderr.contains("error: 2 of 5 points failed; they are written"), "{stderr}");
     let mut reader = csv::Reader::from_path(&csv_path).unwrap();
     assert_eq!(
         reader.headers().unwrap(),
@@ -219,7 +221,7 @@ fn sweep_marks_failed_points_and_never_writes_a_number_for_them() {
 fn entropic_sweep_marks_infeasible_points() {
     let path = spec_file("valid.toml", VALID);
     let out = rfrisk(&["sweep", path.to_str().unwrap(), "--set", "training.mirror=entropic", "--param", "training.samples", "--values", "200,399,400,500"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes()).records().map(Result::unwrap).collect();
     let samples: Vec<&str> = rows.iter().map(|row| &row[0]).collect();
@@ -349,7 +351,9 @@ fn no_command_prints_or_writes_a_non_finite_number() {
     for args in &runs {
         let out = rfrisk(&args.iter().map(String::as_str).collect::<Vec<_>>());
         let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success(), "{args:?}: {stderr}");
+        // The two sweeps hold failing points on purpose: exit 5.
+        let expected = if args[0] == "sweep" { 5 } else { 0 };
+        assert_eq!(out.status.code(), Some(expected), "{args:?}: {stderr}");
         assert!(!non_finite(&stdout) && !non_finite(&stderr), "{args:?}:\n{stdout}\n{stderr}");
     }
     for name in ["entropic.csv", "trials.csv", "infeasible.csv"] {
@@ -425,4 +429,27 @@ fn ratio_keys_set_the_sample_count() {
         assert_eq!(row[1].parse::<f64>().unwrap(), rfrisk::predict(&spec).unwrap().excess_risk, "{row:?}");
     }
     assert_eq!(rfrisk::plot::axis_label("training.ratio"), "n / d_L (training.ratio)");
+}
+
+/// `--values` is checked by the key's type before anything runs (exit 2, naming the flag,
+/// empty stdout); a CSV status cell never holds a line break.
+#[test]
+fn malformed_values_are_refused_up_front() {
+    let path = spec_file("valid.toml", VALID);
+    let p = path.to_str().unwrap();
+    for (key, values, needle) in [
+        ("training.samples", "100-900", "`100-900` is not an integer; training.samples takes integers (a range is a:b:step"),
+        ("training.samples", "100..900", "`100..900` is not an integer"),
+        ("training.samples", "100,150.5", "`150.5` is not an integer"),
+        ("teacher.noise_std", "0.1,abc", "`abc` is not a finite number"),
+        ("features.activation", "tanh,tahn", "unknown value `tahn`"),
+        ("features.widths", "800", "`800` is not a list of integers like [1600,1600]"),
+    ] {
+        assert_refused(&rfrisk(&["sweep", p, "--param", key, "--values", values]), &["--values", needle]);
+        assert_refused(&rfrisk(&["gap", p, "--trials", "2", "--scan", key, "--values", values]), &["--values", needle]);
+    }
+    let out = rfrisk(&["sweep", p, "--param", "training.samples", "--values", "300,900"]);
+    assert_eq!(out.status.code(), Some(5));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 3, "header and one line per point, no line break inside a status: {text}");
 }

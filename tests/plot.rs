@@ -57,7 +57,8 @@ fn validate_writes_csv_png_and_svg_and_plot_redraws_the_same_figure() {
         out.to_str().unwrap(),
     ];
     let run = rfrisk(&args);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    // n = 240 >= d_L fails: exit 5, after writing everything.
+    assert_eq!(run.status.code(), Some(5), "{}", String::from_utf8_lossy(&run.stderr));
     for file in ["validate.csv", "validate.png", "validate.svg"] {
         let len = std::fs::metadata(out.join(file)).map(|m| m.len()).unwrap_or(0);
         assert!(len > 1000, "{file}: {len} bytes");
@@ -99,7 +100,7 @@ fn validate_writes_csv_png_and_svg_and_plot_redraws_the_same_figure() {
     let mut resumed: Vec<&str> = args.to_vec();
     resumed.push("--resume");
     let again = rfrisk(&resumed);
-    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(again.status.code(), Some(5), "{}", String::from_utf8_lossy(&again.stderr));
     // Every field but `seconds` (the 7th).
     let timeless = |text: &str| -> Vec<String> {
         text.lines().map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 6).map(|(_, f)| f).collect::<Vec<_>>().join(",")).collect()

@@ -1,10 +1,9 @@
 //! The argument types the subcommands share.
 
-use super::common::{choose_backend, known_key};
+use super::common::{choose_backend, known_key, typed_values};
 use super::failure::Failure;
 use clap::ValueEnum;
 use rfrisk::spec::SpecDoc;
-use rfrisk::sweep;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -68,7 +67,7 @@ impl SweptArgs {
     pub fn resolve(&self) -> Result<(SpecDoc, Vec<String>), Failure> {
         let doc = rfrisk::spec::read_doc(&self.spec.spec, &self.spec.overrides)?;
         known_key("--param", &self.param)?;
-        let values = sweep::parse_values(&self.values).map_err(|reason| Failure { code: 2, message: format!("--values {reason}") })?;
+        let values = typed_values(&self.param, &self.values)?;
         Ok((doc, values))
     }
 }

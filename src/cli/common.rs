@@ -13,6 +13,16 @@ pub fn known_key(flag: &str, key: &str) -> Result<(), Failure> {
     }
 }
 
+/// `--values` for `key`: expanded, and every value checked by the key's type up front.
+pub fn typed_values(key: &str, raw: &str) -> Result<Vec<String>, Failure> {
+    let input = |reason: String| Failure { code: 2, message: format!("--values {reason}") };
+    let values = rfrisk::sweep::parse_values(raw).map_err(input)?;
+    for value in &values {
+        rfrisk::spec::check_value(key, value).map_err(|reason| Failure { code: 2, message: format!("--values: {reason}") })?;
+    }
+    Ok(values)
+}
+
 pub fn load(args: &SpecArgs) -> Result<Spec, Failure> {
     Ok(rfrisk::spec::load(&args.spec, &args.overrides)?)
 }

@@ -27,6 +27,14 @@ impl From<PredictError> for Failure {
     }
 }
 
+impl Failure {
+    /// Exit 5: the run finished and wrote every point, but `failed` of `total` failed
+    /// (their rows say why in the status column).
+    pub fn points_failed(failed: usize, total: usize) -> Failure {
+        Failure { code: 5, message: format!("{failed} of {total} points failed; they are written, marked in the CSV's status column") }
+    }
+}
+
 pub fn io_failure(path: &Path, e: std::io::Error) -> Failure {
     Failure { code: 1, message: format!("cannot write {}: {e}", path.display()) }
 }

@@ -24,7 +24,8 @@ weights, last layer trained by stochastic mirror descent (arXiv 2510.16250).\n\n
 Exit codes: 0 success, 1 I/O failure, 2 invalid input (spec, key or value), \
 3 outside the theory's scope (a ReLU activation, or no positive interpolator for the entropic map \
 at this d_L/n), 4 the solver did not converge or found no root (the message gives the residuals; \
-a known case is an entropic start far above the teacher's scale).\n\n\
+a known case is an entropic start far above the teacher's scale), 5 a sweep or validate wrote every point \
+but some failed (marked in the CSV's status column).\n\n\
 The model and its conventions: equations/model.md.",
     after_help = "Spec keys (see README.md): data.dim, features.widths, features.depth, features.width, features.activation, \
 features.weights, teacher.prior, teacher.norm2, teacher.noise_std, training.samples (or training.ratio = n/d_L, or features.overparam = d_L/n), \

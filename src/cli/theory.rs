@@ -38,16 +38,19 @@ pub fn sweep(swept: SweptArgs, out: Option<PathBuf>) -> Result<String, Failure> 
     for (value, error) in &failed {
         eprintln!("warning: {param}={value}: {error}");
     }
-    if !failed.is_empty() {
-        eprintln!("warning: {} of {} points failed; they are marked in the CSV's status column", failed.len(), points.len());
-    }
     let csv = sweep_of::to_csv(&param, &points);
-    match out {
+    let stdout = match out {
         Some(path) => {
             rfrisk::output::write_atomic(&path, &csv).map_err(|e| io_failure(&path, e))?;
             eprintln!("wrote {} points to {}", points.len(), path.display());
-            Ok(String::new())
+            String::new()
         }
-        None => Ok(String::from_utf8(csv).expect("CSV of UTF-8 strings")),
+        None => String::from_utf8(csv).expect("CSV of UTF-8 strings"),
+    };
+    if failed.is_empty() {
+        return Ok(stdout);
     }
+    // What succeeded is written; the exit code says that not everything did.
+    print!("{stdout}");
+    Err(Failure::points_failed(failed.len(), points.len()))
 }

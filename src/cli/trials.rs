@@ -1,10 +1,9 @@
 //! The subcommands that run trials of the real model: `simulate`, `validate`, `gap`.
 
 use super::args::{Format, GapArgs, SpecArgs, SweptArgs, TrialArgs, TrialsCsv, PlotLook};
-use super::common::{json, known_key, load, progress_bar, report_to};
+use super::common::{json, known_key, load, progress_bar, report_to, typed_values};
 use super::failure::{io_failure, simulate_failure, Failure};
 use rfrisk::spec::{Spec, SpecError};
-use rfrisk::sweep;
 use std::path::PathBuf;
 
 /// `rfrisk simulate`.
@@ -61,6 +60,8 @@ pub fn validate(swept: SweptArgs, trial: TrialArgs, out_dir: PathBuf, resume: bo
     bar.finish_and_clear();
     let csv = out_dir.join("validate.csv");
     curve.write(&csv).map_err(|e| Failure { code: 1, message: e.to_string() })?;
+    let failed: Vec<String> = curve.rows.iter().filter(|r| !r.ok()).map(|r| format!("warning: {param}={} {}: {}", r.x, r.series, r.status)).collect();
+    let total = curve.rows.len();
     let options = rfrisk::plot::PlotOptions {
         metric: look.metric.into(),
         log_x: look.log_x,
@@ -71,6 +72,10 @@ pub fn validate(swept: SweptArgs, trial: TrialArgs, out_dir: PathBuf, resume: bo
     rfrisk::plot::draw(&[(String::new(), curve)], &options, &out_dir.join("validate"))
         .map_err(|e| Failure { code: 1, message: e.to_string() })?;
     eprintln!("wrote {}, validate.png and validate.svg in {}", csv.display(), out_dir.display());
+    if !failed.is_empty() {
+        failed.iter().for_each(|line| eprintln!("{line}"));
+        return Err(Failure::points_failed(failed.len(), total));
+    }
     Ok(String::new())
 }
 
@@ -98,7 +103,7 @@ pub fn gap(spec: SpecArgs, trial: TrialArgs, test: GapArgs, csv: TrialsCsv, form
             if out.is_some() {
                 return Err(input("--out is for a single spec, not --scan".into()));
             }
-            let values = sweep::parse_values(values).map_err(|reason| input(format!("--values {reason}")))?;
+            let values = typed_values(key, values)?;
             values
                 .into_iter()
                 .map(|v| {

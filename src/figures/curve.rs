@@ -88,17 +88,17 @@ impl Curve {
         let mut w = csv::Writer::from_writer(Vec::new());
         let header: Vec<&str> = ["series", self.key.as_str()].into_iter().chain(COLUMNS).collect();
         w.write_record(&header).expect("in-memory write");
-        let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+        let num = |v: Option<f64>| v.map(crate::output::csv_number).unwrap_or_default();
         for r in &self.rows {
             w.write_record([
                 r.series.clone(),
-                r.x.to_string(),
+                crate::output::csv_number(r.x),
                 num(r.excess_risk),
                 num(r.excess_stderr),
                 num(r.test_error),
                 num(r.test_stderr),
                 r.trials.map(|t| t.to_string()).unwrap_or_default(),
-                r.status.clone(),
+                crate::study::sweep::one_line(&r.status),
             ])
             .expect("in-memory write");
         }

@@ -189,10 +189,34 @@ pub struct GapReport {
     /// The theory's limit, the same for both laws when `in_theory`.
     pub theory_excess_risk: Option<f64>,
     pub design: &'static str,
+    /// Each law's mean excess risk over the paired trials, with its standard error.
+    pub means: [LawMean; 2],
     pub gap: Gap,
+    /// The trials needed at the ends of the 95% interval of the differences' standard
+    /// deviation (chi-square, trials - 1 degrees of freedom): how uncertain `gap.trials_needed` is.
+    pub trials_needed_interval: [usize; 2],
     pub detect: f64,
     pub alpha: f64,
     pub power: f64,
+}
+
+/// One law's mean excess risk over the paired trials.
+#[derive(Clone, Debug, Serialize)]
+pub struct LawMean {
+    pub law: String,
+    pub mean: f64,
+    pub stderr: f64,
+}
+
+/// Below this many paired trials the trials-needed estimate is said to be rough.
+pub const SMALL_PILOT: usize = 10;
+
+/// The 95% interval of a standard deviation `sd` estimated from `n` values.
+fn sd_interval(sd: f64, n: usize) -> (f64, f64) {
+    use statrs::distribution::ChiSquared;
+    let df = (n - 1) as f64;
+    let chi = ChiSquared::new(df).expect("n >= 2");
+    (sd * (df / chi.inverse_cdf(0.975)).sqrt(), sd * (df / chi.inverse_cdf(0.025)).sqrt())
 }
 
 /// The report on finished paired trials of laws `a` and `b`.
@@ -207,13 +231,22 @@ pub fn report(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow], detect: f64, a
     let mut gap = paired_test(&pairs, alpha);
     let risk_a = pairs.iter().map(|(a, _)| a).sum::<f64>() / pairs.len() as f64;
     gap.trials_needed = trials_needed(gap.sd, risk_a, detect, alpha, power);
+    let (sd_low, sd_high) = sd_interval(gap.sd, pairs.len());
+    let trials_needed_interval = [trials_needed(sd_low, risk_a, detect, alpha, power), trials_needed(sd_high, risk_a, detect, alpha, power)];
+    let law_mean = |law: WeightLaw, values: Vec<f64>| {
+        let e = crate::study::simulate::Estimate::of(&values).expect("at least two pairs");
+        LawMean { law: law.to_string(), mean: e.mean, stderr: e.stderr }
+    };
+    let means = [law_mean(a, pairs.iter().map(|p| p.0).collect()), law_mean(b, pairs.iter().map(|p| p.1).collect())];
     Ok(GapReport {
         in_theory,
         assumptions,
         laws: [a.to_string(), b.to_string()],
         theory_excess_risk: if in_theory { crate::solver::predict(spec).ok().map(|p| p.excess_risk) } else { None },
         design: "paired t-test on per-trial differences (both laws share data, teacher and the underlying Gaussian weight draw)",
+        means,
         gap,
+        trials_needed_interval,
         detect,
         alpha,
         power,
@@ -233,6 +266,9 @@ pub fn table(r: &GapReport) -> String {
         (true, None) => writeln!(out, "theory: both laws have the same limit").unwrap(),
         (false, _) => writeln!(out, "theory: no statement (an assumption fails)").unwrap(),
     }
+    for m in &r.means {
+        writeln!(out, "measured excess risk, {:<12} {:.6} ± {:.6}", format!("{}:", m.law), m.mean, m.stderr).unwrap();
+    }
     let g = &r.gap;
     writeln!(
         out,
@@ -247,16 +283,28 @@ pub fn table(r: &GapReport) -> String {
         100.0 * g.relative
     )
     .unwrap();
-    writeln!(out, "{}: p = {:.3e}, effect size d_z = {:+.3}, correlation between laws {:.2}", r.design, g.p_value, g.effect_size, g.correlation).unwrap();
     writeln!(
         out,
-        "trials needed to detect a {:.2}% relative gap with power {:.2} at alpha {:.3}: {}",
+        "{}: p = {}, effect size d_z = {:+.3}, correlation between laws {:.2}",
+        r.design,
+        crate::output::probability(g.p_value),
+        g.effect_size,
+        g.correlation
+    )
+    .unwrap();
+    let [low, high] = r.trials_needed_interval;
+    writeln!(
+        out,
+        "trials needed to detect a {:.2}% relative gap with power {:.2} at alpha {:.3}: {} (95% interval {low}–{high}, from the uncertainty of the differences' s.d.)",
         100.0 * r.detect,
         r.power,
         r.alpha,
         r.gap.trials_needed
     )
     .unwrap();
+    if g.trials < SMALL_PILOT {
+        writeln!(out, "warning: only {} paired trials: the trials-needed estimate is rough; run at least {SMALL_PILOT} for one that means much", g.trials).unwrap();
+    }
     out
 }
 

@@ -73,6 +73,11 @@ pub fn sweep(doc: &SpecDoc, key: &str, values: &[String]) -> Vec<SweepPoint> {
         .collect()
 }
 
+/// A status for a CSV cell: every line break of a message becomes a space.
+pub fn one_line(status: &str) -> String {
+    status.split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
 /// The CSV's columns after the swept key: the risks, the last layer's unknowns
 /// `eta`, `s` (equations/entropic.md §6), the largest residual of the system, and `status`.
 pub const COLUMNS: [&str; 8] = ["excess_risk", "test_error", "bias", "variance", "eta", "s", "max_residual", "status"];
@@ -86,10 +91,10 @@ pub fn to_csv(key: &str, points: &[SweepPoint]) -> Vec<u8> {
         let record: Vec<String> = match &point.outcome {
             Ok(p) => [p.excess_risk, p.test_error, p.bias, p.variance, p.top.eta, p.top.s, p.solver.max_residual]
                 .iter()
-                .map(f64::to_string)
+                .map(|&x| crate::output::csv_number(x))
                 .chain(["ok".to_owned()])
                 .collect(),
-            Err(e) => vec![String::new(); COLUMNS.len() - 1].into_iter().chain([e.clone()]).collect(),
+            Err(e) => vec![String::new(); COLUMNS.len() - 1].into_iter().chain([one_line(e)]).collect(),
         };
         w.write_record(std::iter::once(&point.value).chain(&record)).expect("in-memory write");
     }
