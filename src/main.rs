@@ -2,11 +2,10 @@
 
 mod cli;
 
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match cli::run(cli::Cli::parse()) {
+    match cli::parse().and_then(cli::run) {
         Ok(stdout) => {
             print!("{stdout}");
             ExitCode::SUCCESS

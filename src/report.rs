@@ -15,11 +15,51 @@ pub fn gep_table(gep: &[Gep]) -> String {
     out
 }
 
-/// Everything `rfrisk predict` knows, for a person.
-pub fn prediction_table(spec: &Spec, p: &Prediction) -> String {
+/// The value a spec key has in `spec`, as a spec file would write it.
+pub fn key_value(spec: &Spec, key: &str) -> String {
+    let n_over_d = spec.samples as f64 / spec.last_width() as f64;
+    match key {
+        "data.dim" => spec.dim.to_string(),
+        "features.widths" => format!("{:?}", spec.widths),
+        "features.depth" => spec.depth().to_string(),
+        "features.activation" => spec.activation.to_string(),
+        "features.weights" => spec.weights.to_string(),
+        "teacher.prior" => spec.prior.name().to_owned(),
+        "teacher.norm2" => spec.norm2.to_string(),
+        "teacher.noise_std" => spec.noise_std.to_string(),
+        "training.samples" => spec.samples.to_string(),
+        "training.ratio" => readable(n_over_d, 6),
+        "features.overparam" => readable(1.0 / n_over_d, 6),
+        "training.mirror" => spec.mirror.to_string(),
+        "training.init" => readable(spec.init, 6),
+        _ => String::new(),
+    }
+}
+
+/// The keys a person would want to see when they took their default: everything but the
+/// alternative ways of writing the widths or the sample count.
+pub fn defaulted(set: &[&str]) -> Vec<&'static str> {
+    let shape = ["features.widths", "features.depth", "features.width"];
+    crate::spec::KEYS
+        .iter()
+        .copied()
+        .filter(|k| !set.contains(k))
+        .filter(|k| !(shape.contains(k) && (*k != "features.widths" || set.iter().any(|s| shape.contains(s)))))
+        .filter(|k| !(crate::spec::SAMPLE_KEYS.contains(k) && (*k != "training.samples" || set.iter().any(|s| crate::spec::SAMPLE_KEYS.contains(s)))))
+        .collect()
+}
+
+/// Everything `rfrisk predict` knows, for a person. `set` are the keys the spec (with its
+/// overrides) sets; the others are listed with the default they took.
+pub fn prediction_table(spec: &Spec, p: &Prediction, set: &[&str]) -> String {
     let mut out = String::new();
+    let n_over_d = spec.samples as f64 / spec.last_width() as f64;
     writeln!(out, "model     {spec}").unwrap();
-    writeln!(out, "ratio     n/d_L = {:.6}", spec.samples as f64 / spec.last_width() as f64).unwrap();
+    let defaults: Vec<String> = defaulted(set).iter().map(|k| format!("{k} = {}", key_value(spec, k))).collect();
+    if !defaults.is_empty() {
+        writeln!(out, "defaults  {}", defaults.join(", ")).unwrap();
+    }
+    writeln!(out, "ratio     n/d_L = {n_over_d:.6} (d_L/n = {:.6})", 1.0 / n_over_d).unwrap();
     writeln!(out).unwrap();
     writeln!(out, "test error   {:.10}   (excess risk + noise_std^2)", p.test_error).unwrap();
     writeln!(out, "excess risk  {:.10}", p.excess_risk).unwrap();
@@ -33,8 +73,7 @@ pub fn prediction_table(spec: &Spec, p: &Prediction) -> String {
     writeln!(out, "  Q          {:.10}   excess risk per unit ||a_hat - a*||^2", t.q).unwrap();
     writeln!(out, "  D          {:.10}   ||a_hat - a*||^2", t.distance).unwrap();
     if let Some(ratio) = t.feasible_above_ratio {
-        writeln!(out, "  positive interpolators exist for d_L/n > {ratio:.6} (this spec: {:.6})", spec.last_width() as f64 / spec.samples as f64)
-            .unwrap();
+        writeln!(out, "  positive interpolators exist for n/d_L < {:.6}, i.e. d_L/n > {ratio:.6} (this spec: n/d_L = {n_over_d:.6})", 1.0 / ratio).unwrap();
     }
     if let Some(e) = t.quadrature_error {
         writeln!(out, "  quadrature error estimate {} (relative, grid refined twofold)", readable(e, 2)).unwrap();
@@ -59,10 +98,32 @@ pub fn prediction_table(spec: &Spec, p: &Prediction) -> String {
     out
 }
 
-/// `rfrisk predict --format json`: the prediction's fields at the top level, the spec beside them.
+/// `rfrisk predict --format json`: the prediction's fields at the top level, the spec beside
+/// them, nested as a spec file is, so that it reads back as one (`rfrisk predict spec.json`).
 #[derive(serde::Serialize)]
 pub struct PredictionJson<'a> {
     #[serde(flatten)]
     pub prediction: &'a Prediction,
-    pub spec: &'a Spec,
+    pub spec: SpecFile,
+}
+
+/// A validated spec in the layout of a spec file, every key explicit.
+#[derive(serde::Serialize)]
+pub struct SpecFile {
+    data: serde_json::Value,
+    features: serde_json::Value,
+    teacher: serde_json::Value,
+    training: serde_json::Value,
+}
+
+impl SpecFile {
+    pub fn of(spec: &Spec) -> SpecFile {
+        use serde_json::json;
+        SpecFile {
+            data: json!({ "dim": spec.dim }),
+            features: json!({ "widths": spec.widths, "activation": spec.activation.to_string(), "weights": spec.weights.to_string() }),
+            teacher: json!({ "prior": spec.prior.name(), "norm2": spec.norm2, "noise_std": spec.noise_std }),
+            training: json!({ "samples": spec.samples, "mirror": spec.mirror.to_string(), "init": spec.init }),
+        }
+    }
 }

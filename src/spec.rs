@@ -68,7 +68,7 @@ impl SpecDoc {
         let (key, raw) = assignment.split_once('=').ok_or_else(|| err("expected SECTION.KEY=VALUE"))?;
         let key = key.trim();
         if !KEYS.contains(&key) {
-            return Err(err(&format!("unknown key `{key}` (known keys: {})", KEYS.join(", "))));
+            return Err(err(&unknown_key(key)));
         }
         let (section, field) = key.split_once('.').expect("every known key is SECTION.KEY");
         let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
@@ -95,12 +95,82 @@ impl SpecDoc {
         Ok(())
     }
 
-    /// Checks every field; the error names the first key that is wrong.
+    /// Checks every field; the error names the first key that is wrong, in the user's words.
     pub fn to_spec(&self) -> Result<Spec, SpecError> {
-        let raw: RawSpec = serde_path_to_error::deserialize(toml::Value::Table(self.table.clone()))
-            .map_err(|e| field_error(e.path().to_string(), e.inner().to_string()))?;
+        let raw: RawSpec = serde_path_to_error::deserialize(toml::Value::Table(self.table.clone())).map_err(|e| {
+            // The path names the field (an unknown one included); the message's first line says what is wrong.
+            let (path, message) = (e.path().to_string(), e.inner().to_string());
+            let first_line = message.lines().next().unwrap_or_default().to_owned();
+            if first_line.starts_with("unknown field") {
+                field_error(path.clone(), unknown_key(&path))
+            } else {
+                field_error(path.clone(), plain_words(&path, &first_line))
+            }
+        })?;
         raw.validate()
     }
+
+    /// The keys this document sets (after its overrides), in [`KEYS`] order.
+    pub fn set_keys(&self) -> Vec<&'static str> {
+        KEYS.iter()
+            .copied()
+            .filter(|k| {
+                let (section, field) = k.split_once('.').expect("SECTION.KEY");
+                self.table.get(section).and_then(|t| t.as_table()).is_some_and(|t| t.contains_key(field))
+            })
+            .collect()
+    }
+}
+
+/// "unknown key", with the nearest known key (or section) when one is close (a typo), else the list.
+pub fn unknown_key(key: &str) -> String {
+    const SECTIONS: [&str; 4] = ["data", "features", "teacher", "training"];
+    // Without a section, the word may be a key's own name (`samples`) or a section's.
+    let by_field = || KEYS.iter().copied().find(|k| k.split_once('.').is_some_and(|(_, f)| nearest(key, &[f]).is_some()));
+    let near = if key.contains('.') { nearest(key, KEYS) } else { by_field().or_else(|| nearest(key, &SECTIONS)) };
+    match near {
+        Some(near) => format!("unknown key `{key}`; did you mean `{near}`?"),
+        None if key.contains('.') => format!("unknown key `{key}` (known keys: {})", KEYS.join(", ")),
+        None => format!("unknown key `{key}` (sections: {}; keys: {})", SECTIONS.join(", "), KEYS.join(", ")),
+    }
+}
+
+/// The nearest candidate within about a third of its length in edit distance, if any.
+fn nearest<'a>(key: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let distance = |a: &str, b: &str| {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut diagonal = row[0];
+            row[0] = i + 1;
+            for j in 0..b.len() {
+                let next = (diagonal + usize::from(ca != b[j])).min(row[j] + 1).min(row[j + 1] + 1);
+                diagonal = row[j + 1];
+                row[j + 1] = next;
+            }
+        }
+        row[b.len()]
+    };
+    // Ties go to the longer common prefix (`trainer` is `training`, not `teacher`).
+    let prefix = |k: &str| key.chars().zip(k.chars()).take_while(|(a, b)| a == b).count();
+    candidates
+        .iter()
+        .map(|k| (distance(key, k), std::cmp::Reverse(prefix(k)), *k))
+        .filter(|(d, _, k)| *d <= (k.len() + 2) / 3)
+        .min()
+        .map(|(_, _, k)| k)
+}
+
+/// A deserializer's message in the words of a spec's reader.
+fn plain_words(key: &str, message: &str) -> String {
+    let message = message.replace("expected i64", "expected an integer").replace("expected f64", "expected a number");
+    if key == "features.widths" && message.contains("expected a sequence") {
+        return format!(
+            "{}; write a list: `widths = [1600, 1600]` in a file, `--set 'features.widths=[1600,1600]'` on the command line",
+            message.replace("expected a sequence", "expected a list")
+        );
+    }
+    message.replace("expected a sequence", "expected a list")
 }
 
 /// The deepest model a spec may ask for: far past any depth whose answer differs from

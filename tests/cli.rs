@@ -37,8 +37,8 @@ fn assert_refused(out: &Output, needles: &[&str]) {
 #[test]
 fn invalid_specs_are_refused_with_the_key_and_the_reason() {
     let cases: &[(&str, &str, &[&str])] = &[
-        ("unknown-key", "[training]\nsample = 300\n", &["training", "unknown field `sample`"]),
-        ("unknown-section", "[trainer]\nsamples = 300\n", &["unknown field `trainer`"]),
+        ("unknown-key", "[training]\nsample = 300\n", &["training.sample: unknown key `training.sample`; did you mean `training.samples`?"]),
+        ("unknown-section", "[trainer]\nsamples = 300\n", &["trainer: unknown key `trainer`; did you mean `training`?"]),
         ("wrong-type", "[training]\nsamples = \"many\"\n", &["training.samples", "invalid type"]),
         ("float-size", "[training]\nsamples = 300.5\n", &["training.samples", "invalid type"]),
         ("zero-dim", "[data]\ndim = 0\n", &["data.dim", "must be > 0, got 0"]),
@@ -452,4 +452,84 @@ fn malformed_values_are_refused_up_front() {
     assert_eq!(out.status.code(), Some(5));
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 3, "header and one line per point, no line break inside a status: {text}");
+}
+
+/// Error messages in the user's words: types named as a person would, the accepted form of
+/// a list, the nearest key for a typo (in a file and in `--set`), and `--set KEY VALUE`.
+#[test]
+fn error_messages_speak_the_users_words() {
+    let path = spec_file("valid.toml", VALID);
+    let p = path.to_str().unwrap();
+    let cases: [(&[&str], &[&str]); 5] = [
+        (&["--set", "training.samples=1.5"], &["training.samples: invalid type: floating point `1.5`, expected an integer"]),
+        (&["--set", "features.widths=1600"], &["expected a list", "`widths = [1600, 1600]` in a file", "`--set 'features.widths=[1600,1600]'`"]),
+        (&["--set", "training.sampels=3"], &["unknown key `training.sampels`; did you mean `training.samples`?"]),
+        (&["--set", "training.samples", "800"], &["--set training.samples: expected KEY=VALUE; write --set training.samples=800"]),
+        (&["--set", "teacher.noise_std=abc"], &["teacher.noise_std", "expected a number"]),
+    ];
+    for (extra, needles) in cases {
+        let mut args = vec!["predict", p];
+        args.extend_from_slice(extra);
+        let out = rfrisk(&args);
+        assert_refused(&out, needles);
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("i64"), "{extra:?}");
+    }
+    let typo = spec_file("typo.toml", "[training]\nsampels = 100\n[trainig]\nmirror = \"squared\"\n");
+    assert_refused(&rfrisk(&["predict", typo.to_str().unwrap()]), &["did you mean `training"]);
+    let section = spec_file("section.toml", "[trainig]\nsamples = 100\n");
+    assert_refused(&rfrisk(&["predict", section.to_str().unwrap()]), &["trainig: unknown key `trainig`; did you mean `training`?"]);
+}
+
+/// The table lists every key that took its default, with the value it took (the entropic
+/// start included); comparing maps without a start of one's own is warned about; the JSON's
+/// `spec` is a spec file that `predict` reads back to the same numbers.
+#[test]
+fn defaults_are_shown_and_the_json_spec_reads_back() {
+    let body = "[data]\ndim = 400\n[features]\nwidths = [600, 800]\n[training]\nsamples = 300\n";
+    let path = spec_file("defaults.toml", body);
+    let p = path.to_str().unwrap();
+    let squared = rfrisk(&["predict", p]);
+    let table = String::from_utf8(squared.stdout).unwrap();
+    assert!(table.contains("defaults  features.activation = tanh, features.weights = gaussian, teacher.prior = gaussian, teacher.norm2 = 1, teacher.noise_std = 0, training.mirror = squared, training.init = 0\n"), "{table}");
+    assert!(table.contains("ratio     n/d_L = 0.375000 (d_L/n = 2.666667)"), "{table}");
+    assert!(String::from_utf8_lossy(&squared.stderr).is_empty());
+    let entropic = rfrisk(&["predict", p, "--set", "training.mirror=entropic", "--set", "teacher.prior=half-normal"]);
+    let (table, stderr) = (String::from_utf8(entropic.stdout).unwrap(), String::from_utf8_lossy(&entropic.stderr).into_owned());
+    assert!(table.contains("training.init = 0.0282095"), "sqrt(2/(pi 800)): {table}");
+    assert!(stderr.contains("warning: training.init is not set, so each mirror map takes its own default start"), "{stderr}");
+    let chosen = rfrisk(&["predict", p, "--set", "training.mirror=entropic", "--set", "training.init=0.03"]);
+    assert!(chosen.status.success() && chosen.stderr.is_empty(), "{}", String::from_utf8_lossy(&chosen.stderr));
+    for extra in [&[][..], &["--set", "training.mirror=entropic", "--set", "teacher.prior=half-normal", "--set", "teacher.noise_std=0.1"][..]] {
+        let mut args = vec!["predict", p, "--format", "json"];
+        args.extend_from_slice(extra);
+        let first: serde_json::Value = serde_json::from_slice(&rfrisk(&args).stdout).unwrap();
+        let echoed = path.with_file_name("echoed.json");
+        std::fs::write(&echoed, first["spec"].to_string()).unwrap();
+        let again: serde_json::Value = serde_json::from_slice(&rfrisk(&["predict", echoed.to_str().unwrap(), "--format", "json"]).stdout).unwrap();
+        assert_eq!(again, first, "the echoed spec reads back to the same prediction");
+        assert!(first["spec"]["training"]["samples"].is_u64() && first["spec"]["features"]["widths"].is_array());
+    }
+}
+
+/// Numbers a person can read: no `e0` exponents and no 30-digit decimals in the table;
+/// tiny numbers in scientific notation in the CSV; p-values in fixed notation.
+#[test]
+fn numbers_are_printed_for_people() {
+    let path = spec_file("valid.toml", VALID);
+    let p = path.to_str().unwrap();
+    let table = String::from_utf8(rfrisk(&["predict", p]).stdout).unwrap();
+    assert!(!table.contains("e0 ") && !table.contains("e0\n") && !table.contains("0.0e0"), "{table}");
+    assert!(table.lines().any(|l| l.trim_start().starts_with("u_1") && l.contains("residual")), "{table}");
+    let csv = String::from_utf8(rfrisk(&["sweep", p, "--param", "training.samples", "--values", "100,200"]).stdout).unwrap();
+    for row in csv::Reader::from_reader(csv.as_bytes()).records().map(Result::unwrap) {
+        let residual = &row[7];
+        let value: f64 = residual.parse().unwrap();
+        assert!(residual == "0" || residual.contains('e') || value >= 1e-4, "max_residual `{residual}`");
+        assert!(row.iter().all(|f| f.len() < 26), "{row:?}");
+    }
+    let tiny = spec_file("tiny.toml", "[data]\ndim = 40\n[features]\nwidths = [80]\n[training]\nsamples = 30\n");
+    let gap = String::from_utf8(rfrisk(&["gap", tiny.to_str().unwrap(), "--trials", "4", "--n-test", "100", "--backend", "cpu"]).stdout).unwrap();
+    let p_value = gap.split("p = ").nth(1).unwrap().split(',').next().unwrap();
+    assert!(p_value.len() == 5 && p_value.starts_with("0."), "p = {p_value}:\n{gap}");
+    assert!(gap.contains("measured excess risk, gaussian:") && gap.contains("95% interval") && gap.contains("warning: only 4 paired trials"), "{gap}");
 }

@@ -152,6 +152,19 @@ pub enum Command {
 }
 
 
+/// The command line, parsed. Before clap: a `--set KEY VALUE` (a space for the `=`) would
+/// reach clap as a stray argument; it is refused here, saying how to write it.
+pub fn parse() -> Result<Cli, Failure> {
+    let args: Vec<String> = std::env::args().collect();
+    for pair in args.windows(3) {
+        if pair[0] == "--set" && !pair[1].contains('=') {
+            let value = if pair[2].starts_with('-') { "VALUE".to_owned() } else { pair[2].clone() };
+            return Err(Failure { code: 2, message: format!("--set {}: expected KEY=VALUE; write --set {}={value}", pair[1], pair[1]) });
+        }
+    }
+    Ok(Cli::parse_from(args))
+}
+
 /// Runs one subcommand: what it prints on stdout, or the failure.
 pub fn run(cli: Cli) -> Result<String, Failure> {
     common::set_verbose(cli.verbose);

@@ -7,13 +7,29 @@ use rfrisk::{predict as prediction_of, report, sweep as sweep_of, PredictError};
 use std::path::PathBuf;
 
 /// `rfrisk predict`.
-pub fn predict(spec: SpecArgs, format: Format) -> Result<String, Failure> {
-    let spec = load(&spec)?;
+pub fn predict(args: SpecArgs, format: Format) -> Result<String, Failure> {
+    let doc = rfrisk::spec::read_doc(&args.spec, &args.overrides)?;
+    let set = doc.set_keys();
+    let mirror_changed = args.overrides.iter().any(|o| o.trim_start().starts_with("training.mirror"));
+    warn_if_default_start(mirror_changed, &set);
+    let spec = doc.to_spec()?;
     let prediction = prediction_of(&spec)?;
     Ok(match format {
-        Format::Table => report::prediction_table(&spec, &prediction),
-        Format::Json => json(&report::PredictionJson { spec: &spec, prediction: &prediction }),
+        Format::Table => report::prediction_table(&spec, &prediction, &set),
+        Format::Json => json(&report::PredictionJson { spec: report::SpecFile::of(&spec), prediction: &prediction }),
     })
+}
+
+/// The two maps start from different defaults (0 for squared, E|a*_i| for entropic): when
+/// the user is comparing them (`--set training.mirror=…`, or sweeping it) without a start of
+/// their own, say so.
+pub fn warn_if_default_start(comparing_maps: bool, set: &[&str]) {
+    if comparing_maps && !set.contains(&"training.init") {
+        eprintln!(
+            "warning: training.init is not set, so each mirror map takes its own default start: the squared map 0, \
+             the entropic map the prior's mean |a*_i| = sqrt(2 norm2/(pi d_L)); set training.init to compare them from one start"
+        );
+    }
 }
 
 /// `rfrisk gep`.
@@ -33,6 +49,7 @@ pub fn gep(spec: SpecArgs, format: Format) -> Result<String, Failure> {
 pub fn sweep(swept: SweptArgs, out: Option<PathBuf>) -> Result<String, Failure> {
     let (doc, values) = swept.resolve()?;
     let param = swept.param;
+    warn_if_default_start(param == "training.mirror", &doc.set_keys());
     let points = sweep_of::sweep(&doc, &param, &values);
     let failed: Vec<_> = points.iter().filter_map(|p| p.outcome.as_ref().err().map(|e| (&p.value, e))).collect();
     for (value, error) in &failed {
