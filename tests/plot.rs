@@ -162,3 +162,112 @@ fn a_failed_point_is_drawn_as_missing() {
     let empty = Curve { key: "x".into(), rows: vec![row("theory", 1.0, None, None)] };
     assert!(draw(&[(String::new(), empty)], &options, &dir.join("empty")).is_err());
 }
+
+/// The theory polylines of an SVG: (stroke colour, points).
+fn theory_polylines(svg: &str) -> Vec<(String, Vec<(f64, f64)>)> {
+    svg.split("<polyline")
+        .skip(1)
+        .filter(|p| p.contains("stroke-linejoin=\"round\""))
+        .map(|p| {
+            let attr = |name: &str| p.split(&format!("{name}=\"")).nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_owned();
+            let points = attr("points")
+                .split_whitespace()
+                .map(|xy| {
+                    let (x, y) = xy.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect();
+            (attr("stroke"), points)
+        })
+        .collect()
+}
+
+/// The README's three-depth figure against n/d_L in one command: `validate --param
+/// training.ratio --series features.depth=1,2,3`. One CSV with three series groups and the
+/// ratio column; in the SVG three theory lines in three colours, at sub-pixel positions;
+/// a PNG at print size; and `--resume` reruns nothing.
+#[test]
+fn a_family_of_curves_against_the_ratio_is_one_command() {
+    let dir = temp_dir("family");
+    let spec = dir.join("spec.toml");
+    std::fs::write(&spec, "[data]\ndim = 300\n[features]\nwidths = [400]\n[teacher]\nnoise_std = 0.2\n").unwrap();
+    let out = dir.join("out");
+    let args = [
+        "validate", spec.to_str().unwrap(), "--param", "training.ratio", "--values", "0.2,0.5,0.8", "--series", "features.depth=1,2,3",
+        "--trials", "2", "--n-test", "200", "--backend", "cpu", "--out-dir", out.to_str().unwrap(),
+    ];
+    let run = rfrisk(&args);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let curve = Curve::read(&out.join("validate.csv")).unwrap();
+    assert_eq!(curve.key, "training.ratio");
+    let mut groups: Vec<&str> = curve.rows.iter().map(|r| r.series.split_once('/').unwrap().0).collect();
+    groups.dedup();
+    assert_eq!(groups, ["features.depth=1", "features.depth=2", "features.depth=3"]);
+    for group in &groups {
+        let sims = curve.rows.iter().filter(|r| r.series.starts_with(group) && !r.series.ends_with("theory")).count();
+        assert_eq!(sims, 6, "{group}: 3 ratios x 2 laws");
+        assert!(curve.rows.iter().any(|r| r.series == format!("{group}/theory") && r.x == 0.5 && r.ok()));
+    }
+    let svg = std::fs::read_to_string(out.join("validate.svg")).unwrap();
+    let lines = theory_polylines(&svg);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let mut colours: Vec<&String> = lines.iter().map(|(c, _)| c).collect();
+    colours.sort();
+    colours.dedup();
+    assert_eq!(colours.len(), 3, "distinct colours: {colours:?}");
+    assert!(lines.iter().all(|(_, p)| p.len() > 100 && p.iter().any(|(x, y)| x.fract() != 0.0 && y.fract() != 0.0)), "sub-pixel coordinates");
+    assert!(svg.contains("L = 1") || svg.contains("features.depth=1: theory"), "legend names the series");
+    let png = std::fs::read(out.join("validate.png")).unwrap();
+    let (w, h) = (u32::from_be_bytes(png[16..20].try_into().unwrap()), u32::from_be_bytes(png[20..24].try_into().unwrap()));
+    assert_eq!((w, h), (2000, 1360), "twice the SVG's 1000 x 680");
+    let trials = dir.join("out/series/features.depth=2/trials/training.ratio=0.5.csv");
+    let before = std::fs::read(&trials).unwrap();
+    let mut resumed = args.to_vec();
+    resumed.push("--resume");
+    assert!(rfrisk(&resumed).status.success());
+    assert_eq!(std::fs::read(&trials).unwrap(), before);
+    assert_eq!(Curve::read(&out.join("validate.csv")).unwrap(), curve);
+}
+
+/// `rfrisk plot a.csv b.csv c.csv`: each file its own colour, labelled by the spec field
+/// its runs differ in (here the depth), or by `--label`; a label count that does not match
+/// is refused.
+#[test]
+fn overlaid_files_get_their_own_colours_and_labels() {
+    let dir = temp_dir("overlay");
+    let spec = dir.join("spec.toml");
+    std::fs::write(&spec, "[data]\ndim = 200\n[features]\nwidths = [300]\n[training]\nsamples = 100\n").unwrap();
+    let mut csvs = Vec::new();
+    for depth in 1..=3 {
+        let out = dir.join(format!("d{depth}"));
+        let depth = format!("features.depth={depth}");
+        let run = rfrisk(&[
+            "validate", spec.to_str().unwrap(), "--set", &depth, "--param", "training.samples", "--values", "60,150", "--trials", "2", "--n-test", "100",
+            "--backend", "cpu", "--out-dir", out.to_str().unwrap(),
+        ]);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        csvs.push(out.join("validate.csv").to_str().unwrap().to_owned());
+    }
+    let stem = dir.join("overlay");
+    let mut args = vec!["plot"];
+    args.extend(csvs.iter().map(String::as_str));
+    args.extend(["--out", stem.to_str().unwrap()]);
+    assert!(rfrisk(&args).status.success());
+    let svg = std::fs::read_to_string(stem.with_extension("svg")).unwrap();
+    let lines = theory_polylines(&svg);
+    let mut colours: Vec<&String> = lines.iter().map(|(c, _)| c).collect();
+    colours.sort();
+    colours.dedup();
+    assert_eq!((lines.len(), colours.len()), (3, 3), "{lines:?}");
+    for label in ["L = 1: theory", "L = 2: theory", "L = 3: theory"] {
+        assert!(svg.contains(label), "{label}");
+    }
+    assert!(!svg.contains("validate, validate"), "the title is not the file names");
+    args.extend(["--label", "shallow", "--label", "middle", "--label", "deep"]);
+    assert!(rfrisk(&args).status.success());
+    assert!(std::fs::read_to_string(stem.with_extension("svg")).unwrap().contains("deep: theory"));
+    args.truncate(args.len() - 2);
+    let refused = rfrisk(&args);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--label: 2 labels for 3 CSV files"));
+}

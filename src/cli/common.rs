@@ -15,10 +15,14 @@ pub fn known_key(flag: &str, key: &str) -> Result<(), Failure> {
 
 /// `--values` for `key`: expanded, and every value checked by the key's type up front.
 pub fn typed_values(key: &str, raw: &str) -> Result<Vec<String>, Failure> {
-    let input = |reason: String| Failure { code: 2, message: format!("--values {reason}") };
-    let values = rfrisk::sweep::parse_values(raw).map_err(input)?;
+    values_of("--values", key, raw)
+}
+
+/// The values `flag` gives `key`, expanded and checked by the key's type.
+pub fn values_of(flag: &str, key: &str, raw: &str) -> Result<Vec<String>, Failure> {
+    let values = rfrisk::sweep::parse_values(raw).map_err(|reason| Failure { code: 2, message: format!("{flag} {reason}") })?;
     for value in &values {
-        rfrisk::spec::check_value(key, value).map_err(|reason| Failure { code: 2, message: format!("--values: {reason}") })?;
+        rfrisk::spec::check_value(key, value).map_err(|reason| Failure { code: 2, message: format!("{flag}: {reason}") })?;
     }
     Ok(values)
 }

@@ -86,20 +86,29 @@ pub enum Command {
         /// Continue the run in --out-dir, skipping the trials it already holds.
         #[arg(long)]
         resume: bool,
+        /// A family of curves in one figure: KEY=v1,v2,... (e.g. features.depth=1,2,3), one
+        /// series per value, in one CSV (series column `KEY=v/...`), trials under series/.
+        #[arg(long, value_name = "KEY=VALUES")]
+        series: Option<String>,
         #[command(flatten)]
         look: PlotLook,
     },
     /// Redraw a figure from saved figure CSVs (written by validate), without recomputing.
     Plot {
-        /// One or more figure CSVs; several are overlaid, labelled by file name.
+        /// One or more figure CSVs; several are overlaid, each in its own colour and line style.
         #[arg(required = true)]
         csv: Vec<PathBuf>,
         /// Output path without extension: writes OUT.png and OUT.svg.
         #[arg(long, default_value = "plot")]
         out: PathBuf,
-        /// Title (default: the file names).
+        /// Title (default: the labels).
         #[arg(long)]
         title: Option<String>,
+        /// A label per CSV, in order (repeat it). Default: the spec key and value the files
+        /// differ in, when their trials say so and it is one; else the file names (or their
+        /// folders, when every file is validate.csv).
+        #[arg(long = "label")]
+        labels: Vec<String>,
         #[command(flatten)]
         look: PlotLook,
     },
@@ -173,8 +182,8 @@ pub fn run(cli: Cli) -> Result<String, Failure> {
         Command::Gep { spec, format } => theory::gep(spec, format),
         Command::Sweep { swept, out } => theory::sweep(swept, out),
         Command::Simulate { spec, trial, csv, format } => trials::simulate(spec, trial, csv, format),
-        Command::Validate { swept, trial, out_dir, resume, look } => trials::validate(swept, trial, out_dir, resume, look),
-        Command::Plot { csv, out, title, look } => figures::plot(csv, out, title, look),
+        Command::Validate { swept, trial, out_dir, resume, series, look } => trials::validate(swept, trial, out_dir, resume, series, look),
+        Command::Plot { csv, out, title, labels, look } => figures::plot(csv, out, title, labels, look),
         Command::Gap { spec, trial, test, csv, format } => trials::gap(spec, trial, test, csv, format),
         Command::Reproduce { name, out_dir, trials, backend, resume } => figures::reproduce(&name, out_dir, trials, backend, resume),
         Command::Bench { kind: BenchKind::Trial, backend, repeats, .. } => bench::trial(backend, repeats),

@@ -1,7 +1,7 @@
 //! The subcommands that run trials of the real model: `simulate`, `validate`, `gap`.
 
 use super::args::{Format, GapArgs, SpecArgs, SweptArgs, TrialArgs, TrialsCsv, PlotLook};
-use super::common::{json, known_key, load, progress_bar, report_to, typed_values};
+use super::common::{json, known_key, load, progress_bar, report_to, typed_values, values_of};
 use super::failure::{io_failure, simulate_failure, Failure};
 use rfrisk::spec::{Spec, SpecError};
 use std::path::PathBuf;
@@ -33,42 +33,71 @@ pub fn simulate(spec: SpecArgs, trial: TrialArgs, csv: TrialsCsv, format: Format
 }
 
 /// `rfrisk validate`.
-pub fn validate(swept: SweptArgs, trial: TrialArgs, out_dir: PathBuf, resume: bool, look: PlotLook) -> Result<String, Failure> {
+pub fn validate(swept: SweptArgs, trial: TrialArgs, out_dir: PathBuf, resume: bool, series: Option<String>, look: PlotLook) -> Result<String, Failure> {
     let (doc, values) = swept.resolve()?;
     let param = swept.param;
-    let base = doc.to_spec()?;
+    // The spec the title describes: at the first swept value that makes one (the document's
+    // own sample count, say, need not fit when the ratio is swept).
+    let at = |v: &String| {
+        let mut d = doc.clone();
+        d.set(&format!("{param}={v}")).and_then(|()| d.to_spec())
+    };
+    let base = values.iter().find_map(|v| at(v).ok()).map_or_else(|| at(&values[0]), Ok)?;
     let (laws, backend) = trial.checked()?;
-    let run = rfrisk::validate::Validation {
-        doc: &doc,
-        key: &param,
-        values: &values,
-        laws,
-        trials: trial.trials,
-        n_test: trial.n_test,
-        seed: trial.seed,
-        trainer: trial.trainer.into(),
-        backend: backend.as_ref(),
+    // One (name, spec document) per curve of the family; one unnamed curve without --series.
+    let family: Vec<(String, rfrisk::SpecDoc)> = match &series {
+        None => vec![(String::new(), doc.clone())],
+        Some(assignment) => {
+            let input = |message: String| Failure { code: 2, message };
+            let (key, raw) = assignment.split_once('=').ok_or_else(|| input(format!("--series {assignment}: expected KEY=v1,v2,...")))?;
+            known_key("--series", key)?;
+            if key == param {
+                return Err(input(format!("--series {key}: it is already the swept --param")));
+            }
+            values_of("--series", key, raw)?
+                .into_iter()
+                .map(|v| {
+                    let mut d = doc.clone();
+                    d.set(&format!("{key}={v}")).map(|()| (format!("{key}={v}"), d))
+                })
+                .collect::<Result<_, SpecError>>()?
+        }
     };
     std::fs::create_dir_all(&out_dir).map_err(|e| io_failure(&out_dir, e))?;
-    let bar = progress_bar();
-    let curve = run
-        .run(&out_dir, resume, look.log_x, &report_to(&bar))
-        .map_err(|e| match e {
-            rfrisk::validate::ValidateError::NotNumeric(_) => Failure { code: 2, message: e.to_string() },
-            rfrisk::validate::ValidateError::Simulate(e) => simulate_failure(e),
-        })?;
-    bar.finish_and_clear();
+    let mut rows = Vec::new();
+    for (name, doc) in &family {
+        let run = rfrisk::validate::Validation {
+            doc,
+            key: &param,
+            values: &values,
+            laws: laws.clone(),
+            trials: trial.trials,
+            n_test: trial.n_test,
+            seed: trial.seed,
+            trainer: trial.trainer.into(),
+            backend: backend.as_ref(),
+        };
+        let dir = if name.is_empty() { out_dir.clone() } else { out_dir.join("series").join(name) };
+        let bar = progress_bar();
+        let curve = run
+            .run(&dir, resume, look.log_x, &report_to(&bar))
+            .map_err(|e| match e {
+                rfrisk::validate::ValidateError::NotNumeric(_) => Failure { code: 2, message: e.to_string() },
+                rfrisk::validate::ValidateError::Simulate(e) => simulate_failure(e),
+            })?;
+        bar.finish_and_clear();
+        rows.extend(curve.rows.into_iter().map(|r| if name.is_empty() { r } else { rfrisk::curve::Row { series: format!("{name}/{}", r.series), ..r } }));
+    }
+    let curve = rfrisk::curve::Curve { key: param.clone(), rows };
     let csv = out_dir.join("validate.csv");
     curve.write(&csv).map_err(|e| Failure { code: 1, message: e.to_string() })?;
     let failed: Vec<String> = curve.rows.iter().filter(|r| !r.ok()).map(|r| format!("warning: {param}={} {}: {}", r.x, r.series, r.status)).collect();
     let total = curve.rows.len();
-    let options = rfrisk::plot::PlotOptions {
-        metric: look.metric.into(),
-        log_x: look.log_x,
-        log_y: look.log_y,
-        title: rfrisk::plot::title(&base, &param),
-        y_label: None,
+    let title = match series.as_deref().and_then(|s| s.split_once('=')) {
+        None => rfrisk::plot::title(&base, &param),
+        Some((key, _)) => format!("{}; one curve per {key}", rfrisk::plot::title_without(&base, &[&param, key])),
     };
+    let options = rfrisk::plot::PlotOptions { metric: look.metric.into(), log_x: look.log_x, log_y: look.log_y, title, y_label: None };
     rfrisk::plot::draw(&[(String::new(), curve)], &options, &out_dir.join("validate"))
         .map_err(|e| Failure { code: 1, message: e.to_string() })?;
     eprintln!("wrote {}, validate.png and validate.svg in {}", csv.display(), out_dir.display());

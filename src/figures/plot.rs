@@ -45,29 +45,83 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(86, 180, 233),
 ];
 
+/// The SVG's size in pixels; the PNG is drawn at [`PNG_SCALE`] times it, for print.
+const SIZE: (u32, u32) = (1000, 680);
+const PNG_SCALE: u32 = 2;
+
 /// Draws `curves` (each with a label prefix, empty for a single curve) to
-/// `stem.png` and `stem.svg`.
+/// `stem.png` and `stem.svg`, each written whole or not at all.
 pub fn draw(curves: &[(String, Curve)], options: &PlotOptions, stem: &Path) -> Result<(), PlotError> {
     register_font();
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
-    let size = (1000, 680);
     let to_err = |path: &Path| {
         let path = path.display().to_string();
         move |e: Box<dyn std::error::Error>| PlotError::Draw { path: path.clone(), message: e.to_string() }
     };
     {
-        let root = BitMapBackend::new(&png, size).into_drawing_area();
-        render(&root, curves, options).map_err(to_err(&png))??;
-        root.present().map_err(|e| to_err(&png)(Box::new(e)))?;
+        // Beside the target and ending in .png (the backend picks the format by extension), then renamed.
+        let name = png.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = png.with_file_name(format!(".{name}.{}.png", std::process::id()));
+        let drawn = (|| {
+            let root = BitMapBackend::new(&tmp, (SIZE.0 * PNG_SCALE, SIZE.1 * PNG_SCALE)).into_drawing_area();
+            render(&root, curves, options, PNG_SCALE, None).map_err(to_err(&png))??;
+            root.present().map_err(|e| to_err(&png)(Box::new(e)))?;
+            drop(root);
+            std::fs::rename(&tmp, &png).map_err(|e| to_err(&png)(Box::new(e)))
+        })();
+        if drawn.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        drawn?;
     }
+    let mut text = String::new();
+    let mut lines = Vec::new();
     {
-        let root = SVGBackend::new(&svg, size).into_drawing_area();
-        render(&root, curves, options).map_err(to_err(&svg))??;
+        let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
+        render(&root, curves, options, 1, Some(&mut lines)).map_err(to_err(&svg))??;
         root.present().map_err(|e| to_err(&svg)(Box::new(e)))?;
     }
+    let text = with_sub_pixel_lines(text, &lines);
+    crate::output::write_atomic(&svg, text.as_bytes()).map_err(|e| to_err(&svg)(Box::new(e)))?;
     Ok(())
 }
+
+/// A theory line at the exact (not pixel-snapped) positions of its points, for the SVG.
+struct SubPixelLine {
+    /// The stand-in colour plotters drew it with, which marks its `<polyline>`.
+    marker: RGBColor,
+    colour: RGBColor,
+    width: u32,
+    dashes: Option<&'static str>,
+    points: Vec<(f64, f64)>,
+}
+
+/// Replaces each stand-in polyline with its sub-pixel twin (two decimals).
+fn with_sub_pixel_lines(mut svg: String, lines: &[SubPixelLine]) -> String {
+    let hex = |c: RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+    for line in lines {
+        let needle = format!("stroke=\"{}\"", hex(line.marker));
+        while let Some(at) = svg.find(&needle) {
+            let start = svg[..at].rfind("<polyline").expect("a polyline carries the marker");
+            let end = at + svg[at..].find("/>").expect("a closed tag") + 2;
+            let points: Vec<String> = line.points.iter().map(|(x, y)| format!("{x:.2},{y:.2}")).collect();
+            let dashes = line.dashes.map(|d| format!(" stroke-dasharray=\"{d}\"")).unwrap_or_default();
+            let replacement = format!(
+                "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" stroke-linejoin=\"round\"{dashes} points=\"{}\"/>",
+                hex(line.colour),
+                line.width,
+                points.join(" ")
+            );
+            svg.replace_range(start..end, &replacement);
+        }
+    }
+    svg
+}
+
+/// Theory lines of successive groups: solid, dashed, dotted, dash-dotted (SVG dash arrays
+/// at scale 1; the PNG draws the same patterns).
+const DASHES: [Option<&str>; 4] = [None, Some("10 6"), Some("2 4"), Some("10 4 2 4")];
 
 type Drawn = Result<Result<(), PlotError>, Box<dyn std::error::Error>>;
 
@@ -97,8 +151,19 @@ impl Axis {
         if self.log { v.log10() } else { v }
     }
 
-    fn tick(&self, t: f64) -> String {
-        format_tick(if self.log { 10f64.powf(t) } else { t })
+    /// A tick label. On a linear axis every label has the decimals the finest tick needs
+    /// (`0.10, 0.15, 0.20`, not `0.1, 0.15, 0.2`); on a log axis each has its own.
+    fn tick(&self, t: f64, decimals: usize) -> String {
+        if self.log {
+            format_tick(10f64.powf(t))
+        } else {
+            format!("{t:.decimals$}")
+        }
+    }
+
+    /// The decimals the finest of `ticks` needs (linear axes).
+    fn decimals(ticks: &[f64]) -> usize {
+        ticks.iter().map(|&t| format_tick(t).split_once('.').map_or(0, |(_, d)| d.len())).max().unwrap_or(0)
     }
 
     /// Tick positions at round values: 1, 2, 5 x 10^k on a linear axis (or every
@@ -155,10 +220,14 @@ impl plotters::coord::ranged1d::Ranged for Ticked {
     }
 }
 
-fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, curves: &[(String, Curve)], o: &PlotOptions) -> Drawn
+/// Draws the figure at `scale` times the SVG's pixel sizes. With `sub_pixel`, theory lines
+/// are drawn in stand-in colours and their exact positions collected there (the SVG).
+fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, curves: &[(String, Curve)], o: &PlotOptions, scale: u32, mut sub_pixel: Option<&mut Vec<SubPixelLine>>) -> Drawn
 where
     DB::ErrorType: 'static,
 {
+    let px = |v: u32| v * scale;
+    let font = |v: u32| (v * scale) as f64;
     root.fill(&WHITE)?;
     let points: Vec<(&Row, (f64, f64))> =
         curves.iter().flat_map(|(_, c)| c.rows.iter()).filter(|r| r.ok()).filter_map(|r| o.metric.of(r).map(|v| (r, v))).collect();
@@ -176,23 +245,30 @@ where
     let key = curves.first().map(|(_, c)| c.key.as_str()).unwrap_or("x");
     let integer_x = !o.log_x && xs.iter().all(|v| v.fract() == 0.0);
     let legend_corner = emptiest_corner(&points, x, y);
+    // A log x axis over a few values (widths 256 .. 4096, say) is ticked at the values
+    // themselves, so that the data's ends are labelled.
+    let mut distinct: Vec<f64> = xs.clone();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    let x_ticks = if o.log_x && distinct.len() <= 6 { distinct.iter().map(|&v| x.to(v)).collect() } else { x.ticks(integer_x) };
     let mut chart = ChartBuilder::on(root)
-        .caption(&o.title, ("sans-serif", 22))
-        .margin(18)
-        .x_label_area_size(55)
-        .y_label_area_size(85)
-        .build_cartesian_2d(Ticked::new(x, x.ticks(integer_x)), Ticked::new(y, y.ticks(false)))?;
+        .caption(&o.title, ("sans-serif", font(22)))
+        .margin(px(18))
+        .x_label_area_size(px(55))
+        .y_label_area_size(px(85))
+        .build_cartesian_2d(Ticked::new(x, x_ticks.clone()), Ticked::new(y, y.ticks(false)))?;
+    let (x_decimals, y_decimals) = (Axis::decimals(&x_ticks), Axis::decimals(&y.ticks(false)));
     chart
         .configure_mesh()
-        .x_label_formatter(&|v: &f64| if integer_x { format!("{}", v.round() as i64) } else { x.tick(*v) })
-        .y_label_formatter(&|v: &f64| y.tick(*v))
+        .x_label_formatter(&|v: &f64| if integer_x { format!("{}", v.round() as i64) } else { x.tick(*v, x_decimals) })
+        .y_label_formatter(&|v: &f64| y.tick(*v, y_decimals))
         .x_desc(if o.log_x { format!("{} (log scale)", axis_label(key)) } else { axis_label(key) })
         .y_desc({
             let label = o.y_label.clone().unwrap_or_else(|| o.metric.label().to_owned());
             if o.log_y { format!("{label} (log scale)") } else { label }
         })
-        .label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 18))
+        .label_style(("sans-serif", font(15)))
+        .axis_desc_style(("sans-serif", font(18)))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()?;
     // Simulation series are nudged apart along x so that overlapping error bars stay readable.
@@ -210,7 +286,7 @@ where
             g.dedup();
             g
         };
-        for (k, name) in names.iter().enumerate() {
+        for name in &names {
             let rows: Vec<&Row> = curve.rows.iter().filter(|r| r.series == *name).collect();
             let label = match (prefix.is_empty(), name.split_once('/')) {
                 (_, Some((group, series))) => format!("{group}: {series}"),
@@ -221,10 +297,11 @@ where
             // group sets the colour (theory line and points alike), the name the marker.
             let group = name.split_once('/').map(|(g, series)| (groups.iter().position(|x| *x == g).expect("listed"), series));
             if name.ends_with("theory") {
-                let style = match group {
-                    Some((g, _)) => ShapeStyle::from(&PALETTE[g % PALETTE.len()]).stroke_width(2),
-                    None => ShapeStyle::from(&BLACK.mix(0.85)).stroke_width(2),
+                let (colour, dashes) = match group {
+                    Some((g, _)) => (PALETTE[g % PALETTE.len()], DASHES[g % DASHES.len()]),
+                    None => (RGBColor(38, 38, 38), None),
                 };
+                let style = ShapeStyle::from(&colour).stroke_width(px(2));
                 // A failed theory point breaks the line rather than bridging it.
                 let mut sorted = rows.clone();
                 sorted.sort_by(|a, b| a.x.total_cmp(&b.x));
@@ -235,10 +312,37 @@ where
                         _ => segments.push(Vec::new()),
                     }
                 }
+                // The chart's pixel corners, for exact positions between them.
+                let (corner_lo, corner_hi) = (chart.backend_coord(&(x.lo, y.lo)), chart.backend_coord(&(x.hi, y.hi)));
+                let exact = |(u, v): (f64, f64)| {
+                    let fx = corner_lo.0 as f64 + (u - x.lo) / (x.hi - x.lo) * (corner_hi.0 - corner_lo.0) as f64;
+                    let fy = corner_lo.1 as f64 + (v - y.lo) / (y.hi - y.lo) * (corner_hi.1 - corner_lo.1) as f64;
+                    (fx, fy)
+                };
                 for (i, seg) in segments.into_iter().filter(|s| !s.is_empty()).enumerate() {
-                    let series = chart.draw_series(LineSeries::new(seg, style))?;
+                    let series = match sub_pixel.as_deref_mut() {
+                        Some(lines) => {
+                            let marker = RGBColor(1, 2, lines.len() as u8 + 3);
+                            lines.push(SubPixelLine { marker, colour, width: px(2), dashes, points: seg.iter().copied().map(exact).collect() });
+                            chart.draw_series(LineSeries::new(seg, ShapeStyle::from(&marker).stroke_width(px(2))))?
+                        }
+                        None if dashes.is_some() => {
+                            let (dash, gap) = if dashes == DASHES[2] { (px(2), px(4)) } else { (px(10), px(6)) };
+                            chart.draw_series(DashedLineSeries::new(seg, dash, gap, style))?
+                        }
+                        None => chart.draw_series(LineSeries::new(seg, style))?,
+                    };
                     if i == 0 {
-                        series.label(label.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+                        // The legend's sample: a solid bar, or the group's pattern in pieces.
+                        let l = px(24) as i32;
+                        // Five pieces, so that every pattern has one element type (repeats are harmless).
+                        let p: [(i32, i32); 5] = match dashes {
+                            None => [(0, l), (0, l), (0, l), (0, l), (0, l)],
+                            Some("2 4") => [0, 1, 2, 3, 4].map(|k| (k * l / 5, k * l / 5 + l / 12)),
+                            Some(_) => [(0, 2 * l / 5), (0, 2 * l / 5), (3 * l / 5, l), (3 * l / 5, l), (3 * l / 5, l)],
+                        };
+                        let piece = move |k: usize| PathElement::new(vec![(p[k].0, 0), (p[k].1, 0)], style);
+                        series.label(label.clone()).legend(move |(x, y)| EmptyElement::at((x, y)) + piece(0) + piece(1) + piece(2) + piece(3) + piece(4));
                     }
                 }
             } else {
@@ -251,30 +355,40 @@ where
                 };
                 let dx = match group {
                     Some((g, series)) => ((2 * g + usize::from(series != "gaussian")) as f64 - groups.len() as f64 + 0.5) * nudge,
-                    None => (k as f64 - 1.5) * nudge,
+                    // Centred on the true x: one series is not moved at all.
+                    None => {
+                        let simulated: Vec<&&str> = names.iter().filter(|n| !n.ends_with("theory")).collect();
+                        let i = simulated.iter().position(|n| **n == *name).expect("a simulated series");
+                        (i as f64 - (simulated.len() as f64 - 1.0) / 2.0) * nudge
+                    }
                 };
                 let ok: Vec<(f64, f64, f64, f64)> = rows
                     .iter()
                     .filter(|r| r.ok())
                     .filter_map(|r| o.metric.of(r).map(|(v, se)| (x.to(r.x) + dx, y.to(low(v, se)), y.to(v), y.to(v + se))))
                     .collect();
-                chart.draw_series(ok.iter().map(|&(px, lo, v, hi)| ErrorBar::new_vertical(px, lo, v, hi, c.stroke_width(2), 10)))?;
-                let marker = move |(px, v): (f64, f64)| {
-                    if hollow { Circle::new((px, v), 5, c.stroke_width(2)) } else { Circle::new((px, v), 5, c.filled()) }
+                let (radius, stroke) = (px(5), px(2));
+                chart.draw_series(ok.iter().map(|&(u, lo, v, hi)| ErrorBar::new_vertical(u, lo, v, hi, c.stroke_width(stroke), px(10))))?;
+                let marker = move |(u, v): (f64, f64)| {
+                    if hollow { Circle::new((u, v), radius, c.stroke_width(stroke)) } else { Circle::new((u, v), radius, c.filled()) }
                 };
+                let offset = px(12) as i32;
                 chart
-                    .draw_series(ok.iter().map(|&(px, _, v, _)| marker((px, v))))?
+                    .draw_series(ok.iter().map(|&(u, _, v, _)| marker((u, v))))?
                     .label(format!("{label} (mean ± s.e.)"))
-                    .legend(move |(x, y)| if hollow { Circle::new((x + 12, y), 5, c.stroke_width(2)) } else { Circle::new((x + 12, y), 5, c.filled()) });
+                    .legend(move |(x, y)| {
+                        if hollow { Circle::new((x + offset, y), radius, c.stroke_width(stroke)) } else { Circle::new((x + offset, y), radius, c.filled()) }
+                    });
             }
         }
     }
     chart
         .configure_series_labels()
+        .legend_area_size(px(34))
         .position(legend_corner)
         .background_style(WHITE.mix(0.9))
         .border_style(RGBColor(160, 160, 160))
-        .label_font(("sans-serif", 16))
+        .label_font(("sans-serif", font(16)))
         .draw()?;
     Ok(Ok(()))
 }
@@ -331,29 +445,37 @@ pub fn axis_label(key: &str) -> String {
     format!("{meaning} ({key})")
 }
 
-/// The title of a spec's figures.
+/// The title of a spec's figures against `key`.
 pub fn title(spec: &crate::spec::Spec, key: &str) -> String {
+    title_without(spec, &[key])
+}
+
+/// The title of a spec's figures, leaving out what `keys` vary (the swept key, a series key).
+pub fn title_without(spec: &crate::spec::Spec, keys: &[&str]) -> String {
+    let varies = |k: &str| keys.contains(&k);
     let widths = if spec.widths.iter().all(|&w| w == spec.widths[0]) {
         format!("width {}", spec.widths[0])
     } else {
         format!("widths {:?}", spec.widths)
     };
     let mut parts = vec![spec.activation.to_string()];
-    if key != "features.depth" {
+    if !varies("features.depth") {
         parts.push(format!("L = {}", spec.depth()));
     }
-    if key != "data.dim" {
+    if !varies("data.dim") {
         parts.push(format!("d0 = {}", spec.dim));
     }
-    if key != "features.widths" {
+    if !varies("features.widths") && !varies("features.width") {
         parts.push(widths);
     }
-    if !crate::spec::SAMPLE_KEYS.contains(&key) {
+    if !crate::spec::SAMPLE_KEYS.iter().any(|k| varies(k)) {
         parts.push(format!("n = {}", spec.samples));
     }
-    if key != "teacher.noise_std" {
+    if !varies("teacher.noise_std") {
         parts.push(format!("noise {}", spec.noise_std));
     }
-    parts.push(format!("{} mirror", spec.mirror));
+    if !varies("training.mirror") {
+        parts.push(format!("{} mirror", spec.mirror));
+    }
     parts.join(", ")
 }
