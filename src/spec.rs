@@ -156,7 +156,7 @@ fn nearest<'a>(key: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|k| (distance(key, k), std::cmp::Reverse(prefix(k)), *k))
-        .filter(|(d, _, k)| *d <= (k.len() + 2) / 3)
+        .filter(|(d, _, k)| *d <= k.len().div_ceil(3))
         .min()
         .map(|(_, _, k)| k)
 }

@@ -533,3 +533,14 @@ fn numbers_are_printed_for_people() {
     assert!(p_value.len() == 5 && p_value.starts_with("0."), "p = {p_value}:\n{gap}");
     assert!(gap.contains("measured excess risk, gaussian:") && gap.contains("95% interval") && gap.contains("warning: only 4 paired trials"), "{gap}");
 }
+
+/// The README's first command prints exactly the output the README shows.
+#[test]
+fn the_readme_shows_what_its_first_command_prints() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("```text\nmodel ").expect("the README shows the first command's output") + "```text\n".len();
+    let shown = &readme[start..start + readme[start..].find("```").unwrap()];
+    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/tanh-depth2.toml");
+    let printed = String::from_utf8(rfrisk(&["predict", spec]).stdout).unwrap();
+    assert_eq!(printed, shown);
+}
