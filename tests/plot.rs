@@ -140,7 +140,7 @@ fn circles(svg: &str) -> usize {
 #[test]
 fn a_failed_point_is_drawn_as_missing() {
     let dir = temp_dir("missing");
-    let options = PlotOptions { metric: Metric::ExcessRisk, log_x: false, log_y: true, title: "missing".into(), y_label: None };
+    let options = PlotOptions { metric: Metric::ExcessRisk, log_x: false, log_y: true, title: "missing".into(), y_label: None, theory_band: false };
     let ok_rows = vec![
         row("theory", 1.0, Some(0.5), None),
         row("theory", 2.0, Some(0.4), None),
@@ -220,6 +220,14 @@ fn a_family_of_curves_against_the_ratio_is_one_command() {
     let png = std::fs::read(out.join("validate.png")).unwrap();
     let (w, h) = (u32::from_be_bytes(png[16..20].try_into().unwrap()), u32::from_be_bytes(png[20..24].try_into().unwrap()));
     assert_eq!((w, h), (2000, 1360), "twice the SVG's 1000 x 680");
+    // --theory-band shades theory ± the per-trial s.d. of each series: one band per line.
+    let band = dir.join("band");
+    let plotted = rfrisk(&["plot", out.join("validate.csv").to_str().unwrap(), "--theory-band", "--out", band.to_str().unwrap()]);
+    assert!(plotted.status.success(), "{}", String::from_utf8_lossy(&plotted.stderr));
+    let shaded = std::fs::read_to_string(band.with_extension("svg")).unwrap();
+    assert_eq!(shaded.matches("<polygon").count(), 3, "one band per theory line");
+    assert_eq!(svg.matches("<polygon").count(), 0, "no band unless asked");
+    assert!(shaded.lines().any(|l| l.trim() == "out"), "a single validate.csv is titled by its folder");
     let trials = dir.join("out/series/features.depth=2/trials/training.ratio=0.5.csv");
     let before = std::fs::read(&trials).unwrap();
     let mut resumed = args.to_vec();

@@ -133,6 +133,10 @@ pub struct PlotLook {
     /// Logarithmic y axis.
     #[arg(long)]
     pub log_y: bool,
+    /// Shade theory ± the per-trial standard deviation the simulations measured (where they
+    /// exist): the spread of single finite-size runs.
+    #[arg(long)]
+    pub theory_band: bool,
 }
 
 #[derive(clap::Args)]

@@ -19,7 +19,7 @@ pub fn plot(csv: Vec<PathBuf>, out: PathBuf, title: Option<String>, labels: Vec<
         return Err(input(format!("the files plot against different keys ({} and {}): overlay curves of one key", curves[0].key, other.key)));
     }
     let labels = if labels.is_empty() { default_labels(&csv) } else { labels };
-    let title = title.unwrap_or_else(|| if csv.len() > 1 { labels.join(", ") } else { csv[0].file_stem().unwrap_or_default().to_string_lossy().into_owned() });
+    let title = title.unwrap_or_else(|| if csv.len() > 1 { labels.join(", ") } else { default_labels(&csv).remove(0) });
     let merged = if curves.len() == 1 {
         curves.into_iter().next().expect("one")
     } else {
@@ -40,7 +40,7 @@ pub fn plot(csv: Vec<PathBuf>, out: PathBuf, title: Option<String>, labels: Vec<
             .collect();
         rfrisk::curve::Curve { key, rows }
     };
-    let options = rfrisk::plot::PlotOptions { metric: look.metric.into(), log_x: look.log_x, log_y: look.log_y, title, y_label: None };
+    let options = rfrisk::plot::PlotOptions { metric: look.metric.into(), log_x: look.log_x, log_y: look.log_y, title, y_label: None, theory_band: look.theory_band };
     rfrisk::plot::draw(&[(String::new(), merged)], &options, &out).map_err(|e| Failure {
         code: match e {
             rfrisk::plot::PlotError::Draw { .. } => 1,
@@ -58,7 +58,12 @@ pub fn plot(csv: Vec<PathBuf>, out: PathBuf, title: Option<String>, labels: Vec<
 fn default_labels(csv: &[PathBuf]) -> Vec<String> {
     let stems: Vec<String> = csv.iter().map(|p| p.file_stem().unwrap_or_default().to_string_lossy().into_owned()).collect();
     if csv.len() < 2 {
-        return stems;
+        // validate's own file name says nothing: its folder does.
+        let folder = csv[0].parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned());
+        return match folder {
+            Some(f) if stems[0] == "validate" && !f.is_empty() => vec![f],
+            _ => stems,
+        };
     }
     if let Some(labels) = differing_field(csv) {
         return labels;

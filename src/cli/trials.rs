@@ -97,7 +97,7 @@ pub fn validate(swept: SweptArgs, trial: TrialArgs, out_dir: PathBuf, resume: bo
         None => rfrisk::plot::title(&base, &param),
         Some((key, _)) => format!("{}; one curve per {key}", rfrisk::plot::title_without(&base, &[&param, key])),
     };
-    let options = rfrisk::plot::PlotOptions { metric: look.metric.into(), log_x: look.log_x, log_y: look.log_y, title, y_label: None };
+    let options = rfrisk::plot::PlotOptions { metric: look.metric.into(), log_x: look.log_x, log_y: look.log_y, title, y_label: None, theory_band: look.theory_band };
     rfrisk::plot::draw(&[(String::new(), curve)], &options, &out_dir.join("validate"))
         .map_err(|e| Failure { code: 1, message: e.to_string() })?;
     eprintln!("wrote {}, validate.png and validate.svg in {}", csv.display(), out_dir.display());

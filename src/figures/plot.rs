@@ -15,6 +15,9 @@ pub struct PlotOptions {
     pub title: String,
     /// Overrides the metric's y-axis label.
     pub y_label: Option<String>,
+    /// Shade theory ± the per-trial standard deviation the simulations measured (where they
+    /// exist): where a single finite-size run falls about two times in three.
+    pub theory_band: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -312,6 +315,24 @@ where
                         _ => segments.push(Vec::new()),
                     }
                 }
+                if o.theory_band {
+                    let group_of = |n: &str| n.split_once('/').map_or("", |(g, _)| g).to_owned();
+                    let spread = single_trial_spread(&curve.rows, &group_of(name), o.metric);
+                    let band: Vec<(f64, f64, f64)> = segments
+                        .iter()
+                        .flatten()
+                        .filter_map(|&(u, v)| {
+                            let value = if y.log { 10f64.powf(v) } else { v };
+                            let sd = interpolate(&spread, if x.log { 10f64.powf(u) } else { u })?;
+                            let low = if y.log && value - sd <= 0.0 { value } else { value - sd };
+                            Some((u, y.to(low), y.to(value + sd)))
+                        })
+                        .collect();
+                    if band.len() >= 2 {
+                        let outline: Vec<(f64, f64)> = band.iter().map(|&(u, _, hi)| (u, hi)).chain(band.iter().rev().map(|&(u, lo, _)| (u, lo))).collect();
+                        chart.draw_series(std::iter::once(Polygon::new(outline, colour.mix(0.15).filled())))?;
+                    }
+                }
                 // The chart's pixel corners, for exact positions between them.
                 let (corner_lo, corner_hi) = (chart.backend_coord(&(x.lo, y.lo)), chart.backend_coord(&(x.hi, y.hi)));
                 let exact = |(u, v): (f64, f64)| {
@@ -391,6 +412,42 @@ where
         .label_font(("sans-serif", font(16)))
         .draw()?;
     Ok(Ok(()))
+}
+
+/// (x, per-trial standard deviation) of the simulations in `group` (all laws averaged),
+/// sorted by x: the s.e. of each mean times the square root of its trials.
+fn single_trial_spread(rows: &[Row], group: &str, metric: Metric) -> Vec<(f64, f64)> {
+    let mut by_x: Vec<(f64, f64, usize)> = Vec::new();
+    for r in rows.iter().filter(|r| r.ok() && !r.series.ends_with("theory")) {
+        let in_group = r.series.split_once('/').map_or("", |(g, _)| g) == group;
+        if let (true, Some((_, se)), Some(t)) = (in_group, metric.of(r), r.trials) {
+            let sd = se * (t as f64).sqrt();
+            match by_x.iter_mut().find(|e| e.0 == r.x) {
+                Some(e) => {
+                    e.1 += sd;
+                    e.2 += 1;
+                }
+                None => by_x.push((r.x, sd, 1)),
+            }
+        }
+    }
+    let mut spread: Vec<(f64, f64)> = by_x.into_iter().map(|(x, sum, k)| (x, sum / k as f64)).collect();
+    spread.sort_by(|a, b| a.0.total_cmp(&b.0));
+    spread
+}
+
+/// Linear interpolation in `points` (sorted by x); `None` outside their range.
+fn interpolate(points: &[(f64, f64)], x: f64) -> Option<f64> {
+    let (first, last) = (points.first()?, points.last()?);
+    if x < first.0 || x > last.0 {
+        return None;
+    }
+    let i = points.partition_point(|p| p.0 < x).min(points.len() - 1);
+    if i == 0 || points[i].0 == x {
+        return Some(points[i].1);
+    }
+    let (a, b) = (points[i - 1], points[i]);
+    Some(a.1 + (b.1 - a.1) * (x - a.0) / (b.0 - a.0))
 }
 
 /// Tick labels with the digits they need and no more.

@@ -189,6 +189,7 @@ impl Figure {
                 Kind::Overlay | Kind::Mirrors => None,
                 Kind::Gap => Some("mean |one-bit − Gaussian| excess risk".into()),
             },
+            theory_band: false,
         };
         draw(&[(String::new(), curve)], &options, &out_dir.join(self.name)).map_err(|e| ReproduceError::Output(e.to_string()))
     }
