@@ -79,6 +79,22 @@ fn every_committed_figure_is_rebuilt_from_its_committed_trials() {
             );
         }
     }
+    // The paper figure of the README, one validate command, rebuilt from its trials.
+    let family = dir.join("depth-ratio");
+    let family_trials = files_under(&family.join("series"));
+    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/tanh-depth2.toml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rfrisk"))
+        .args(["validate", spec, "--param", "training.ratio", "--values", "0.1:0.9:0.1", "--series", "features.depth=1,2,3", "--trials", "10"])
+        .args(["--backend", "cpu", "--out-dir", family.to_str().unwrap(), "--resume"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "depth-ratio: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(files_under(&family.join("series")) == family_trials, "depth-ratio: a trial ran");
+    let (rebuilt, kept) = (Curve::read(&family.join("validate.csv")).unwrap(), Curve::read(&Path::new(FIGURES).join("depth-ratio/validate.csv")).unwrap());
+    assert_eq!(rebuilt.rows.len(), kept.rows.len());
+    for (a, b) in rebuilt.rows.iter().zip(&kept.rows) {
+        assert!(a.series == b.series && a.x == b.x && same(a.test_error, b.test_error) && same(a.test_stderr, b.test_stderr), "depth-ratio: {a:?} vs {b:?}");
+    }
     let trials_after = files_under(&dir.join("runs"));
     let changed: Vec<&PathBuf> = trials_after.iter().zip(&trials_before).filter(|(a, b)| a != b).map(|(a, _)| &a.0).collect();
     assert!(changed.is_empty() && trials_after.len() == trials_before.len(), "a trial ran or a trial file changed: {changed:?}");
