@@ -173,3 +173,46 @@ fn the_gap_shrinks_when_all_sizes_double() {
 fn the_gap_shrinks_when_all_sizes_double_from_2000() {
     common::record("slow-det-equiv-doubling", &assert_gap_shrinks(1, 1, 3, 3.0));
 }
+
+/// The ridge deterministic equivalent (`det_equiv::with_ridge`, for issue 14) against a
+/// Monte Carlo of ridge regression itself on isotropic Gaussian features: both sides of the
+/// threshold, and least squares (`ridge = 0`, n > p). 200 draws each, 3σ (t) and 3% relative.
+#[test]
+fn ridge_deterministic_equivalent_matches_monte_carlo_ridge_regression() {
+    use faer::prelude::*;
+    use faer::{Mat, Side};
+    use rand::Rng;
+    use rand_distr::StandardNormal;
+    let p = 300;
+    let mut records = Vec::new();
+    for (n, ridge) in [(150usize, 0.05f64), (150, 1.0), (600, 0.2), (600, 0.0)] {
+        let (norm2, noise_var) = (1.0, 0.09);
+        let de = rfrisk::det_equiv::with_ridge(&vec![1.0; p], n, ridge, norm2, noise_var);
+        let mut rng = ChaCha8Rng::seed_from_u64(n as u64 * 1000 + (ridge * 100.0) as u64);
+        let trials = 200;
+        let risks: Vec<f64> = (0..trials)
+            .map(|_| {
+                let x = Mat::<f64>::from_fn(n, p, |_, _| rng.sample(StandardNormal));
+                let teacher = Mat::<f64>::from_fn(p, 1, |_, _| (norm2 / p as f64).sqrt() * rng.sample::<f64, _>(StandardNormal));
+                let y = &x * &teacher + Mat::<f64>::from_fn(n, 1, |_, _| noise_var.sqrt() * rng.sample::<f64, _>(StandardNormal));
+                // argmin (1/n)|y - X a|^2 + ridge |a|^2 = (X^T X + n ridge I)^{-1} X^T y.
+                let mut gram = x.transpose() * &x;
+                for i in 0..p {
+                    gram[(i, i)] += n as f64 * ridge;
+                }
+                let a = gram.llt(Side::Lower).expect("positive definite").solve(x.transpose() * &y);
+                (&a - &teacher).squared_norm_l2()
+            })
+            .collect();
+        let m = trials as f64;
+        let mean = risks.iter().sum::<f64>() / m;
+        let se = (risks.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (m - 1.0) / m).sqrt();
+        let theory = de.excess_risk();
+        let z = (mean - theory) / se;
+        eprintln!("p = {p}, n = {n}, ridge = {ridge}: theory {theory:.5}, Monte Carlo {mean:.5} ± {se:.5}, z = {z:+.2}");
+        assert!(z.abs() < common::band(trials), "n = {n}, ridge = {ridge}: z = {z:.2}");
+        assert!(relative(mean, theory) < 0.03, "n = {n}, ridge = {ridge}: {mean} vs {theory}");
+        records.push(format!("z = {z:+.2}"));
+    }
+    common::record("det-equiv-ridge", &format!("{} (200 draws each)", records.join(", ")));
+}

@@ -1,4 +1,4 @@
-//! The deterministic equivalent of ridgeless least squares for a *given*
+//! The deterministic equivalent of (ridge or ridgeless) least squares for a *given*
 //! covariance (equations/model.md §4.3; Hastie, Montanari, Rosset and Tibshirani 2022, Bach 2023): the finite-size
 //! route that the asymptotic solver is checked against. It uses the realized
 //! eigenvalues directly and none of the layer recursion.
@@ -6,7 +6,8 @@
 /// The deterministic equivalent's numbers for one covariance spectrum.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DetEquiv {
-    /// `kappa > 0` with `sum lambda_i/(lambda_i + kappa) = n`.
+    /// The effective regularization: `kappa - lambda = (kappa/n) sum lambda_i/(lambda_i + kappa)`
+    /// (`kappa = 0` for ridgeless least squares with more samples than features).
     pub kappa: f64,
     /// `sum lambda_i^2/(lambda_i + kappa)^2`.
     pub df2: f64,
@@ -20,37 +21,59 @@ impl DetEquiv {
     }
 }
 
-/// `None` when fewer than `n` eigenvalues are positive (no interpolation regime).
+/// Ridgeless: `None` when fewer than `n` eigenvalues are positive (no interpolation regime).
 ///
 /// `bias = r^2 kappa^2 (1/p) sum lambda/(lambda+kappa)^2 * n/(n - df2)`,
 /// `variance = sigma^2 df2/(n - df2)`.
 pub fn deterministic_equivalent(eigs: &[f64], n: usize, norm2: f64, noise_var: f64) -> Option<DetEquiv> {
     let lambdas: Vec<f64> = eigs.iter().map(|&l| l.max(0.0)).collect();
-    let nf = n as f64;
-    let dof = |kappa: f64| lambdas.iter().map(|&l| l / (l + kappa)).sum::<f64>();
     if lambdas.iter().filter(|&&l| l > 1e-12 * lambdas.iter().cloned().fold(0.0, f64::max)).count() <= n {
         return None;
     }
-    // dof decreases from rank to 0 as kappa goes from 0 to infinity: bisect in log kappa.
+    Some(with_ridge(eigs, n, 0.0, norm2, noise_var))
+}
+
+/// Ridge `argmin (1/n)|y - Phi a|^2 + ridge |a - a_0|^2` (any n, any `ridge >= 0`; `ridge = 0`
+/// with more positive eigenvalues than samples is the ridgeless interpolator, with fewer it
+/// is least squares, `kappa = 0`). The same bias and variance as [`deterministic_equivalent`]
+/// at the `kappa` of `dof(kappa) = n (1 - ridge/kappa)`; at `kappa = 0` the bias vanishes and
+/// the variance is `sigma^2 rank/(n - rank)` (infinite at `n = rank`).
+pub fn with_ridge(eigs: &[f64], n: usize, ridge: f64, norm2: f64, noise_var: f64) -> DetEquiv {
+    assert!(ridge >= 0.0 && ridge.is_finite(), "ridge must be finite and >= 0");
+    let lambdas: Vec<f64> = eigs.iter().map(|&l| l.max(0.0)).collect();
+    let nf = n as f64;
+    let dof = |kappa: f64| lambdas.iter().map(|&l| l / (l + kappa)).sum::<f64>();
+    // g(kappa) = dof(kappa) - n (1 - ridge/kappa) falls from +infinity (ridge > 0) or from
+    // rank - n (ridge = 0) to -n as kappa grows: bisect in log kappa; no sign change means
+    // kappa = 0 (ridgeless, n >= rank).
+    let g = |log_kappa: f64| {
+        let kappa = log_kappa.exp();
+        dof(kappa) - nf * (1.0 - ridge / kappa)
+    };
     let (mut lo, mut hi) = (-60.0f64, 60.0f64);
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if dof(mid.exp()) > nf {
-            lo = mid;
-        } else {
-            hi = mid;
+    let kappa = if g(lo) <= 0.0 {
+        0.0
+    } else {
+        for _ in 0..200 {
+            let mid = 0.5 * (lo + hi);
+            if g(mid) > 0.0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
         }
-    }
-    let kappa = (0.5 * (lo + hi)).exp();
+        (0.5 * (lo + hi)).exp()
+    };
     let p = lambdas.len() as f64;
-    let df2: f64 = lambdas.iter().map(|&l| (l / (l + kappa)).powi(2)).sum();
-    let a: f64 = lambdas.iter().map(|&l| l / ((l + kappa) * (l + kappa))).sum::<f64>() / p;
-    Some(DetEquiv {
+    let df2: f64 = lambdas.iter().filter(|&&l| l > 0.0).map(|&l| (l / (l + kappa)).powi(2)).sum();
+    let a: f64 = lambdas.iter().filter(|&&l| l > 0.0).map(|&l| l / ((l + kappa) * (l + kappa))).sum::<f64>() / p;
+    let room = nf - df2;
+    DetEquiv {
         kappa,
         df2,
-        bias: norm2 * kappa * kappa * a * nf / (nf - df2),
-        variance: noise_var * df2 / (nf - df2),
-    })
+        bias: norm2 * kappa * kappa * a * nf / room,
+        variance: if room > 0.0 { noise_var * df2 / room } else { f64::INFINITY },
+    }
 }
 
 #[cfg(test)]
@@ -71,5 +94,29 @@ mod tests {
         eigs.extend(vec![1.0; 300]);
         assert!(deterministic_equivalent(&eigs, 300, 1.0, 0.0).is_none());
         assert!(deterministic_equivalent(&eigs, 299, 1.0, 0.0).is_some());
+    }
+
+    /// Isotropic features, `p = 800`, `n = 400`: the effective ridge from its quadratic
+    /// `kappa^2 + kappa (1 - p/n - lambda) - lambda = 0`, and the risk on both sides of the
+    /// threshold and at `lambda = 0` with `n > p` (least squares: `sigma^2 p/(n - p)`, no bias).
+    #[test]
+    fn ridge_on_an_isotropic_spectrum_matches_its_quadratic() {
+        for (p, n, ridge) in [(800usize, 400usize, 0.1f64), (800, 400, 2.0), (400, 800, 0.05), (400, 800, 0.0)] {
+            let de = with_ridge(&vec![1.0; p], n, ridge, 2.0, 0.25);
+            let gamma = p as f64 / n as f64;
+            let b = 1.0 - gamma - ridge;
+            let kappa = if ridge == 0.0 { (-b).max(0.0) } else { 0.5 * (-b + (b * b + 4.0 * ridge).sqrt()) };
+            assert!((de.kappa - kappa).abs() < 1e-12 * kappa.max(1.0), "{p} {n} {ridge}: {} vs {kappa}", de.kappa);
+            let df2 = p as f64 / (1.0 + kappa).powi(2);
+            let bias = 2.0 * kappa * kappa / (1.0 + kappa).powi(2) * n as f64 / (n as f64 - df2);
+            assert!((de.bias - bias).abs() < 1e-12, "{p} {n} {ridge}");
+            assert!((de.variance - 0.25 * df2 / (n as f64 - df2)).abs() < 1e-12);
+        }
+        let ls = with_ridge(&vec![1.0; 400], 800, 0.0, 2.0, 0.25);
+        assert_eq!((ls.kappa, ls.bias), (0.0, 0.0));
+        assert!((ls.variance - 0.25 * 400.0 / 400.0).abs() < 1e-15);
+        assert!(with_ridge(&vec![1.0; 400], 400, 0.0, 1.0, 0.25).variance.is_infinite(), "n = p without ridge");
+        let ridgeless = deterministic_equivalent(&vec![1.0; 1000], 400, 2.0, 0.25).unwrap();
+        assert_eq!(with_ridge(&vec![1.0; 1000], 400, 0.0, 2.0, 0.25), ridgeless);
     }
 }
