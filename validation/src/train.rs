@@ -49,6 +49,38 @@ pub fn min_distance(phi: &Mat<f64>, y: &[f64], start: f64) -> Result<(Vec<f64>, 
     Ok(((0..p).map(|i| a[(i, 0)]).collect(), residual))
 }
 
+/// The ridge solution `argmin (1/n)|y - Phi a|^2 + ridge |a - a_0|^2`, `a_0 = start 1`, for
+/// any n and p (for issue 14's `training.ridge`): through the n x n system
+/// `a = a_0 + Phi^T (Phi Phi^T + n ridge I)^{-1} (y - Phi a_0)` when n <= p, through the
+/// p x p system `a = a_0 + (Phi^T Phi + n ridge I)^{-1} Phi^T (y - Phi a_0)` otherwise, in
+/// f64 by Cholesky. `ridge = 0` is [`min_distance`] for n < p and least squares for n > p.
+/// Returns it with its relative training residual `||Phi a - y|| / ||y||`.
+pub fn ridge(phi: &Mat<f64>, y: &[f64], start: f64, ridge: f64) -> Result<(Vec<f64>, f64), TrainError> {
+    assert!(ridge >= 0.0 && ridge.is_finite(), "ridge must be finite and >= 0");
+    let (n, p) = (phi.nrows(), phi.ncols());
+    if ridge == 0.0 && n < p {
+        return min_distance(phi, y, start);
+    }
+    let a0 = Mat::<f64>::from_fn(p, 1, |_, _| start);
+    let labels = Mat::<f64>::from_fn(n, 1, |i, _| y[i]);
+    let offset = &labels - phi * &a0;
+    let shifted = |mut m: Mat<f64>| {
+        for i in 0..m.nrows() {
+            m[(i, i)] += n as f64 * ridge;
+        }
+        m
+    };
+    let a = if n <= p {
+        let gram = shifted(phi * phi.transpose());
+        &a0 + phi.transpose() * gram.llt(Side::Lower).map_err(|_| TrainError::SingularGram)?.solve(&offset)
+    } else {
+        let gram = shifted(phi.transpose() * phi);
+        &a0 + gram.llt(Side::Lower).map_err(|_| TrainError::SingularGram)?.solve(phi.transpose() * &offset)
+    };
+    let residual = (phi * &a - &labels).norm_l2() / labels.norm_l2().max(f64::MIN_POSITIVE);
+    Ok(((0..p).map(|i| a[(i, 0)]).collect(), residual))
+}
+
 /// How the last layer is trained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trainer {
@@ -387,5 +419,39 @@ mod entropic_tests {
         let stalled_at = |size: f64| stalled(&phi, &labels, &lambda, &nothing, labels.norm_l2(), size);
         assert!(matches!(stalled_at(bound * (1.0 - 1e-9)), Err(TrainError::NoPositiveInterpolator { .. })));
         assert!(matches!(stalled_at(bound * (1.0 + 1e-9)), Err(TrainError::NoConvergence { .. })));
+    }
+
+    /// The ridge solution makes the objective's gradient vanish,
+    /// `(1/n) Phi^T (Phi a - y) + ridge (a - a_0) = 0`, through either system (n < p and
+    /// n > p); the two systems give the same point where both apply; ridge 0 is the
+    /// minimum-distance interpolator (n < p) and least squares (n > p: the residual is
+    /// orthogonal to the features).
+    #[test]
+    fn the_ridge_solution_zeroes_the_gradient_on_both_sides_of_the_threshold() {
+        for (n, p, lambda) in [(40, 120, 0.3), (120, 40, 0.3), (120, 40, 0.0), (60, 60, 0.01)] {
+            let (phi, mut y) = problem(n, p, 12);
+            y.iter_mut().enumerate().for_each(|(i, v)| *v += 0.1 * ((i * 37 % 11) as f64 - 5.0));
+            let (a, _) = ridge(&phi, &y, 0.2, lambda).unwrap();
+            let a_col = Mat::<f64>::from_fn(p, 1, |j, _| a[j]);
+            let labels = Mat::<f64>::from_fn(n, 1, |i, _| y[i]);
+            let gradient = phi.transpose() * (&phi * &a_col - &labels) * faer::Scale(1.0 / n as f64)
+                + Mat::<f64>::from_fn(p, 1, |j, _| lambda * (a[j] - 0.2));
+            let scale = (phi.transpose() * &labels).norm_l2() / n as f64;
+            assert!(gradient.norm_l2() < 1e-10 * scale, "n = {n}, p = {p}, ridge = {lambda}: gradient {:e}", gradient.norm_l2());
+        }
+        // Where both systems apply they agree: transpose the problem's shape by hand.
+        let (phi, y) = problem(50, 80, 13);
+        let (dual, _) = ridge(&phi, &y, 0.1, 0.5).unwrap();
+        let (n, p) = (50, 80);
+        let mut gram = phi.transpose() * &phi;
+        for i in 0..p {
+            gram[(i, i)] += n as f64 * 0.5;
+        }
+        let offset = Mat::<f64>::from_fn(n, 1, |i, _| y[i]) - &phi * Mat::<f64>::from_fn(p, 1, |_, _| 0.1);
+        let primal = gram.llt(Side::Lower).unwrap().solve(phi.transpose() * &offset);
+        let gap = (0..p).map(|j| (dual[j] - 0.1 - primal[(j, 0)]).powi(2)).sum::<f64>().sqrt();
+        assert!(gap < 1e-10, "dual vs primal: {gap:e}");
+        let (phi, y) = problem(30, 90, 14);
+        assert_eq!(ridge(&phi, &y, 0.0, 0.0).unwrap(), min_distance(&phi, &y, 0.0).unwrap());
     }
 }
