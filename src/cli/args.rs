@@ -108,6 +108,11 @@ pub struct TrialArgs {
 }
 
 impl TrialArgs {
+    /// The trials these arguments ask for, of `laws` on `spec`.
+    pub fn run<'a>(&self, spec: &'a rfrisk::Spec, laws: Vec<rfrisk::spec::WeightLaw>, backend: &'a dyn validation::Backend) -> rfrisk::simulate::Run<'a> {
+        rfrisk::simulate::Run { spec, laws, trials: self.trials, n_test: self.n_test, seed: self.seed, trainer: self.trainer.into(), backend }
+    }
+
     /// The weight laws and the backend, checked.
     pub fn checked(&self) -> Result<(Vec<rfrisk::spec::WeightLaw>, Box<dyn validation::Backend>), Failure> {
         let laws = self

@@ -11,15 +11,7 @@ pub fn simulate(spec: SpecArgs, trial: TrialArgs, csv: TrialsCsv, format: Format
     let TrialsCsv { out, resume } = csv;
     let spec = load(&spec)?;
     let (laws, backend) = trial.checked()?;
-    let run = rfrisk::simulate::Run {
-        spec: &spec,
-        laws,
-        trials: trial.trials,
-        n_test: trial.n_test,
-        seed: trial.seed,
-        trainer: trial.trainer.into(),
-        backend: backend.as_ref(),
-    };
+    let run = trial.run(&spec, laws, backend.as_ref());
     let bar = progress_bar();
     let rows = run
         .execute(out.as_deref(), resume, &report_to(&bar))
@@ -146,15 +138,7 @@ pub fn gap(spec: SpecArgs, trial: TrialArgs, test: GapArgs, csv: TrialsCsv, form
     };
     let mut scanned = Vec::new();
     for (value, spec) in &points {
-        let run = rfrisk::simulate::Run {
-            spec,
-            laws: laws.clone(),
-            trials: trial.trials,
-            n_test: trial.n_test,
-            seed: trial.seed,
-            trainer: trial.trainer.into(),
-            backend: backend.as_ref(),
-        };
+        let run = trial.run(spec, laws.clone(), backend.as_ref());
         let rows = run.execute(out.as_deref(), resume, &progress).map_err(simulate_failure)?;
         let (mean_abs_gap, mean_abs_gap_stderr) = match laws[..] {
             [a, b] => rfrisk::gap::mean_abs_gap(&rows, a, b),
