@@ -216,3 +216,46 @@ fn ridge_deterministic_equivalent_matches_monte_carlo_ridge_regression() {
     }
     common::record("det-equiv-ridge", &format!("{} (200 draws each)", records.join(", ")));
 }
+
+/// The layer chain with a ridge in `E_0` (`squared::solve_with_ridge`, for issue 14) against
+/// the ridge deterministic equivalent of a realized covariance, d_L = 2000, on both sides of
+/// the threshold (n/d_L = 0.3, 0.8, 1.5) and ridges 0.01 to 1: under 1%; and ridge 0 is
+/// today's solver exactly.
+#[test]
+fn ridge_theory_matches_the_ridge_deterministic_equivalent() {
+    use rfrisk::predict::system_layers;
+    use rfrisk::squared::{risk, risk_with_ridge, solve, solve_with_ridge, Ratio};
+    let cases = [
+        ("tanh L=1", spec(&["data.dim=1000", "features.widths=[2000]", "teacher.noise_std=0.3", "training.samples=500"]), 0.3, 0.01),
+        ("tanh L=1", spec(&["data.dim=1000", "features.widths=[2000]", "teacher.noise_std=0.3", "training.samples=500"]), 1.5, 0.1),
+        ("erf L=2 onebit", spec(&["data.dim=1500", "features.widths=[2000,2000]", "features.activation=erf", "features.weights=onebit", "teacher.noise_std=0.2", "training.samples=500"]), 0.8, 0.3),
+        ("erf L=2 onebit", spec(&["data.dim=1500", "features.widths=[2000,2000]", "features.activation=erf", "features.weights=onebit", "teacher.noise_std=0.2", "training.samples=500"]), 1.5, 1.0),
+        ("tanh L=3", spec(&["data.dim=1000", "features.widths=[1500,1800,2000]", "teacher.noise_std=0.5", "training.samples=500"]), 0.8, 0.05),
+        ("tanh L=3", spec(&["data.dim=1000", "features.widths=[1500,1800,2000]", "teacher.noise_std=0.5", "training.samples=500"]), 1.5, 0.05),
+    ];
+    let mut gaps = Vec::new();
+    for (k, (name, spec, ratio, ridge)) in cases.iter().enumerate() {
+        let gep = layer_coefficients(spec.activation, spec.depth());
+        let layers = system_layers(spec, &gep);
+        let n = (ratio * spec.last_width() as f64).round() as usize;
+        let noise_var = spec.noise_std.powi(2);
+        let solution = solve_with_ridge(&layers, Ratio::new(*ratio), *ridge).unwrap_or_else(|e| panic!("{name} {ratio} {ridge}: {e}"));
+        assert!(solution.max_residual() < 1e-12, "{name}: {:?}", solution.residuals);
+        let (bias, variance) = risk_with_ridge(&solution.chain, Ratio::new(*ratio), *ridge, spec.effective_norm2(), noise_var);
+        let mut rng = ChaCha8Rng::seed_from_u64(300 + k as u64);
+        let sigma = realized_covariance(spec.dim, &spec.widths, &gep, spec.weights, &mut rng);
+        let de = rfrisk::det_equiv::with_ridge(&eigenvalues(&sigma), n, *ridge, spec.effective_norm2(), noise_var);
+        let gap = relative(bias + variance, de.excess_risk());
+        eprintln!("{name:16} n/d_L = {ratio}, ridge {ridge}: theory {:.6}, det. equiv. {:.6}, rel. diff {gap:.1e}", bias + variance, de.excess_risk());
+        assert!(gap < 0.01, "{name} n/d_L = {ratio}, ridge {ridge}: {gap:.2e}");
+        gaps.push(gap);
+        if *ratio < 1.0 {
+            // Ridge 0 through the ridge path is today's solver, bit for bit.
+            let (plain, with_zero) = (solve(&layers, Ratio::new(*ratio)).unwrap(), solve_with_ridge(&layers, Ratio::new(*ratio), 0.0).unwrap());
+            assert_eq!(plain.chain.log_shifts, with_zero.chain.log_shifts);
+            assert_eq!(risk(&plain.chain, 1.0, 0.1), risk_with_ridge(&with_zero.chain, Ratio::new(*ratio), 0.0, 1.0, 0.1));
+        }
+    }
+    let (lo, hi) = gaps.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &g| (lo.min(g), hi.max(g)));
+    common::record("det-equiv-ridge-theory", &format!("{lo:.1e} to {hi:.1e}"));
+}

@@ -113,7 +113,22 @@ fn along(layers: &[Layer], log_shifts: Vec<f64>) -> Option<Chain> {
 
 /// Equation `E_0`: `tau_L(kappa) - n/d_L` (= `1 - kappa m_L(kappa) - n/d_L`), zero at the solution.
 pub fn sample_equation(chain: &Chain, ratio: Ratio) -> f64 {
-    chain.top.tau - ratio.delta
+    sample_equation_with_ridge(chain, ratio, 0.0)
+}
+
+/// `E_0` with a ridge `lambda` (squared.md §6a, (6a.2); for issue 14, not yet reachable from a spec):
+/// `tau_L(kappa) - (n/d_L)(1 - lambda/kappa)`, the effective-regularization equation
+/// `kappa - lambda = (kappa/n) tr Sigma_L (Sigma_L + kappa)^{-1}` in the chain's terms.
+/// It falls from +infinity to -n/d_L as `u_1` grows, on either side of n = d_L.
+pub fn sample_equation_with_ridge(chain: &Chain, ratio: Ratio, ridge: f64) -> f64 {
+    let ridge_term = if ridge == 0.0 { 0.0 } else { ratio.delta * ridge / chain.kappa() };
+    chain.top.tau - ratio.delta + ridge_term
+}
+
+/// `kappa m_L(kappa)` at the solution: `1 - n/d_L` (exact from the counts), plus
+/// `(n/d_L) lambda/kappa` with a ridge.
+fn unresolved_target(ratio: Ratio, ridge: f64, log_kappa: f64) -> f64 {
+    if ridge == 0.0 { ratio.slack } else { ratio.slack + ratio.delta * ridge * (-log_kappa).exp() }
 }
 
 /// `log(e^a + e^b)`.
@@ -133,12 +148,18 @@ fn log_um(layers: &[Layer], w: &[f64], l: usize) -> f64 {
 /// relative to the size of its largest term, so that rounding alone gives ~1e-16
 /// whatever the scale of the shifts.
 pub fn residuals(layers: &[Layer], ratio: Ratio, log_shifts: &[f64]) -> Vec<f64> {
+    residuals_with_ridge(layers, ratio, 0.0, log_shifts)
+}
+
+/// [`residuals`] with a ridge in `E_0` (see [`sample_equation_with_ridge`]).
+pub fn residuals_with_ridge(layers: &[Layer], ratio: Ratio, ridge: f64, log_shifts: &[f64]) -> Vec<f64> {
     let depth = layers.len();
     assert_eq!(log_shifts.len(), depth + 1, "one shift per layer plus kappa");
     // E_0 as kappa m_L(kappa) = 1 - n/d_L = (d_L - n)/d_L, exact from the counts, so the
-    // equation's scale is the complement itself.
+    // equation's scale is the complement itself (plus the ridge's term, when there is one).
     let um = log_um(layers, log_shifts, depth - 1).exp();
-    let mut out = vec![(ratio.slack - um) / ratio.slack.max(um)];
+    let target = unresolved_target(ratio, ridge, log_shifts[depth]);
+    let mut out = vec![(target - um) / target.max(um)];
     for l in 0..depth {
         let (layer, log_u) = (&layers[l], log_shifts[l]);
         // (4.1) as rho2^2/rho1^2 + u_{l+1}/rho1^2 = u_l (gamma - tau_{l-1}(u_l)), tau = 1 - u m,
@@ -161,9 +182,9 @@ pub fn residuals(layers: &[Layer], ratio: Ratio, log_shifts: &[f64]) -> Vec<f64>
 /// `log u_1` moves `kappa` by far more than one ulp; with each shift its own unknown the
 /// equations are well conditioned. The Jacobian is tridiagonal (`E_l` involves
 /// `u_{l-1}, u_l, u_{l+1}`), so a step costs O(L). Returns the best point seen.
-fn polish(layers: &[Layer], ratio: Ratio, mut w: Vec<f64>) -> Vec<f64> {
+fn polish(layers: &[Layer], ratio: Ratio, ridge: f64, mut w: Vec<f64>) -> Vec<f64> {
     let depth = layers.len();
-    let worst = |w: &[f64]| residuals(layers, ratio, w).iter().fold(0.0f64, |m, r| m.max(r.abs()));
+    let worst = |w: &[f64]| residuals_with_ridge(layers, ratio, ridge, w).iter().fold(0.0f64, |m, r| m.max(r.abs()));
     let mut best = worst(&w);
     for _ in 0..8 {
         if best <= 4.0 * f64::EPSILON {
@@ -189,8 +210,11 @@ fn polish(layers: &[Layer], ratio: Ratio, mut w: Vec<f64>) -> Vec<f64> {
             diag[l] = -1.0 + dtau_dw / gap;
             sub[l] = dtau_dw_below / gap;
         }
-        g[depth] = ratio.slack.ln() - log_um(layers, &w, depth - 1);
-        (sub[depth], diag[depth]) = (1.0, -1.0);
+        let target = unresolved_target(ratio, ridge, w[depth]);
+        g[depth] = target.ln() - log_um(layers, &w, depth - 1);
+        // d/dw_L of log(target): the ridge's term falls like 1/kappa.
+        let ridge_share = if ridge == 0.0 { 0.0 } else { (target - ratio.slack) / target };
+        (sub[depth], diag[depth]) = (1.0, -1.0 - ridge_share);
         let Some(step) = tridiagonal_solve(&sub, &diag, &sup, &g) else { break };
         let trial: Vec<f64> = w.iter().zip(&step).map(|(wi, si)| wi - si).collect();
         let residual = worst(&trial);
@@ -274,12 +298,13 @@ impl Solution {
 struct SampleEquation<'a> {
     layers: &'a [Layer],
     ratio: Ratio,
+    ridge: f64,
 }
 
 impl SampleEquation<'_> {
     fn at(&self, x: f64) -> f64 {
         match bottom_up(self.layers, x) {
-            Some(chain) => sample_equation(&chain, self.ratio),
+            Some(chain) => sample_equation_with_ridge(&chain, self.ratio, self.ridge),
             None => 1.0,
         }
     }
@@ -309,7 +334,14 @@ const BRACKET_LIMIT: f64 = 1e6;
 
 /// Solves `E_0..E_L` for `ratio = n/d_L` in (0, 1) (squared.md §5).
 pub fn solve(layers: &[Layer], ratio: Ratio) -> Result<Solution, SolveError> {
-    let equation = SampleEquation { layers, ratio };
+    solve_with_ridge(layers, ratio, 0.0)
+}
+
+/// [`solve`] with a ridge `lambda > 0` in `E_0` (for issue 14, not yet reachable from a
+/// spec): any `n/d_L > 0`, on either side of the interpolation threshold.
+pub fn solve_with_ridge(layers: &[Layer], ratio: Ratio, ridge: f64) -> Result<Solution, SolveError> {
+    assert!(ridge >= 0.0 && ridge.is_finite(), "ridge must be finite and >= 0");
+    let equation = SampleEquation { layers, ratio, ridge };
     // Bracket in log u_1, widened geometrically: large u_1 gives kappa -> infinity and E_0 -> -n/d_L < 0.
     let mut steps = 0;
     let (mut hi, mut width) = (0.0, 2.0);
@@ -337,9 +369,16 @@ pub fn solve(layers: &[Layer], ratio: Ratio) -> Result<Solution, SolveError> {
     // E_0 gives kappa = rho1^2 gamma_L u_L (1 - n/d_L) without the cancellation of the
     // chain's kappa = rho1^2 u_L (gamma_L - tau_{L-1}) - rho2^2 (relative error ~ eps rho2^2/kappa).
     let top = layers.last().expect("at least one layer");
-    shifts[layers.len()] = shifts[layers.len() - 1] + (top.rho1 * top.rho1 * top.aspect * ratio.slack).ln();
-    let chain = along(layers, polish(layers, ratio, shifts)).ok_or_else(no_chain)?;
-    let residuals = residuals(layers, ratio, &chain.log_shifts);
+    let c = top.rho1 * top.rho1 * top.aspect * shifts[layers.len() - 1].exp();
+    shifts[layers.len()] = if ridge == 0.0 {
+        shifts[layers.len() - 1] + (top.rho1 * top.rho1 * top.aspect * ratio.slack).ln()
+    } else {
+        // kappa / c = 1 - n/d_L + (n/d_L) lambda/kappa: the positive root of its quadratic.
+        let (b, q) = (c * ratio.slack, c * ratio.delta * ridge);
+        (0.5 * (b + (b * b + 4.0 * q).sqrt())).ln()
+    };
+    let chain = along(layers, polish(layers, ratio, ridge, shifts)).ok_or_else(no_chain)?;
+    let residuals = residuals_with_ridge(layers, ratio, ridge, &chain.log_shifts);
     let solution = Solution { chain, residuals, iterations };
     if solution.max_residual() <= MAX_RESIDUAL {
         Ok(solution)
@@ -356,6 +395,19 @@ pub fn solve(layers: &[Layer], ratio: Ratio) -> Result<Solution, SolveError> {
 pub fn risk(chain: &Chain, norm2: f64, noise_var: f64) -> (f64, f64) {
     let (kappa, tau, kappa_a) = (chain.kappa(), chain.top.tau, chain.kappa_a());
     (norm2 * kappa * tau, noise_var * (tau - kappa_a) / kappa_a)
+}
+
+/// [`risk`] with a ridge (squared.md (6a.3); for issue 14): the same `bias = r^2 kappa^2 A n/(n - df2)` and
+/// `variance = sigma^2 df2/(n - df2)`, where `E_0` now gives `(n - df2)/p = (n/p) lambda/kappa + kappa A`:
+/// `bias = r^2 kappa (kappa A) (n/p) / ((n/p) lambda/kappa + kappa A)`,
+/// `variance = sigma^2 (tau_L - kappa A) / ((n/p) lambda/kappa + kappa A)`. At `lambda = 0` it is [`risk`].
+pub fn risk_with_ridge(chain: &Chain, ratio: Ratio, ridge: f64, norm2: f64, noise_var: f64) -> (f64, f64) {
+    if ridge == 0.0 {
+        return risk(chain, norm2, noise_var);
+    }
+    let (kappa, tau, kappa_a) = (chain.kappa(), chain.top.tau, chain.kappa_a());
+    let room = ratio.delta * ridge / kappa + kappa_a;
+    (norm2 * kappa * kappa_a * ratio.delta / room, noise_var * (tau - kappa_a) / room)
 }
 
 #[cfg(test)]
