@@ -343,7 +343,8 @@ where
                 for (i, seg) in segments.into_iter().filter(|s| !s.is_empty()).enumerate() {
                     let series = match sub_pixel.as_deref_mut() {
                         Some(lines) => {
-                            let marker = RGBColor(1, 2, lines.len() as u8 + 3);
+                            // Stand-in colours #01xxyy, one per line (no figure colour starts with 01).
+                            let marker = RGBColor(1, (lines.len() / 256) as u8, (lines.len() % 256) as u8);
                             lines.push(SubPixelLine { marker, colour, width: px(2), dashes, points: seg.iter().copied().map(exact).collect() });
                             chart.draw_series(LineSeries::new(seg, ShapeStyle::from(&marker).stroke_width(px(2))))?
                         }
