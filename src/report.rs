@@ -32,6 +32,7 @@ pub fn key_value(spec: &Spec, key: &str) -> String {
         "features.overparam" => readable(1.0 / n_over_d, 6),
         "training.mirror" => spec.mirror.to_string(),
         "training.init" => readable(spec.init, 6),
+        "training.ridge" => readable(spec.ridge, 6),
         _ => String::new(),
     }
 }
@@ -66,7 +67,10 @@ pub fn prediction_table(spec: &Spec, p: &Prediction, set: &[&str]) -> String {
     writeln!(out, "  bias       {:.10}   (the noise-free risk)", p.bias).unwrap();
     writeln!(out, "  variance   {:.10}   (what the label noise adds)", p.variance).unwrap();
     writeln!(out).unwrap();
-    let t = &p.top;
+    let Some(t) = &p.top else {
+        writeln!(out, "last layer: with a ridge its scalar problem is not derived (equations/squared.md §6a)").unwrap();
+        return rest(out, p);
+    };
     writeln!(out, "last layer as a scalar denoising problem (equations/entropic.md §6)").unwrap();
     writeln!(out, "  eta        {:.10}   prox step", t.eta).unwrap();
     writeln!(out, "  s          {:.10}   effective noise level", t.s).unwrap();
@@ -78,6 +82,11 @@ pub fn prediction_table(spec: &Spec, p: &Prediction, set: &[&str]) -> String {
     if let Some(e) = t.quadrature_error {
         writeln!(out, "  quadrature error estimate {} (relative, grid refined twofold)", readable(e, 2)).unwrap();
     }
+    rest(out, p)
+}
+
+/// The GEP coefficients and the solver's unknowns and residuals, after the risk.
+fn rest(mut out: String, p: &Prediction) -> String {
     writeln!(out).unwrap();
     writeln!(out, "Gaussian-equivalence coefficients (equations/gep.md)").unwrap();
     out.push_str(&gep_table(&p.gep));

@@ -193,6 +193,7 @@ pub const KEYS: &[&str] = &[
     "features.overparam",
     "training.mirror",
     "training.init",
+    "training.ridge",
 ];
 
 /// The keys that set the number of training samples: one of them per spec. Setting one
@@ -209,7 +210,7 @@ pub fn check_value(key: &str, value: &str) -> Result<(), String> {
         "data.dim" | "features.depth" | "features.width" | "training.samples" => {
             value.parse::<i64>().map(|_| ()).map_err(|_| format!("`{value}` is not an integer; {key} takes integers {range_hint}"))
         }
-        "teacher.norm2" | "teacher.noise_std" | "training.init" | "training.ratio" | "features.overparam" => match value.parse::<f64>() {
+        "teacher.norm2" | "teacher.noise_std" | "training.init" | "training.ratio" | "features.overparam" | "training.ridge" => match value.parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(()),
             _ => Err(format!("`{value}` is not a finite number; {key} takes numbers {range_hint}")),
         },
@@ -272,6 +273,7 @@ struct RawTraining {
     ratio: Option<f64>,
     mirror: String,
     init: Option<f64>,
+    ridge: f64,
 }
 
 impl Default for RawData {
@@ -294,7 +296,7 @@ impl Default for RawTeacher {
 
 impl Default for RawTraining {
     fn default() -> Self {
-        RawTraining { samples: None, ratio: None, mirror: "squared".into(), init: None }
+        RawTraining { samples: None, ratio: None, mirror: "squared".into(), init: None, ridge: 0.0 }
     }
 }
 
@@ -330,16 +332,28 @@ impl RawSpec {
         let mirror: Mirror = choice("training.mirror", &self.training.mirror)?;
         let last = *widths.last().expect("resolved_widths refuses an empty list");
         let samples = self.samples(last)?;
-        if samples >= last {
+        let ridge = self.training.ridge;
+        if !(ridge.is_finite() && ridge >= 0.0) {
+            return Err(field_error("training.ridge", format!("must be finite and >= 0, got {ridge}")));
+        }
+        if ridge > 0.0 && mirror == Mirror::Entropic {
+            return Err(field_error(
+                "training.ridge",
+                format!("= {ridge}: a ridge is derived for the squared map only, not for the entropic map (equations/squared.md §6a)"),
+            ));
+        }
+        // With a ridge the squared map takes any n (equations/squared.md §6a); without one,
+        // n >= d_L (least squares) is not implemented yet.
+        if samples >= last && ridge == 0.0 {
             return Err(field_error(
                 "training.samples",
                 format!(
                     "n = {samples} is not below the last width d_L = {last}: outside the interpolation regime \
-                     (the theory needs an overparameterised last layer, samples < d_L)"
+                     (the theory needs an overparameterised last layer, samples < d_L, or a training.ridge > 0)"
                 ),
             ));
         }
-        if activation == Activation::Identity {
+        if activation == Activation::Identity && ridge == 0.0 {
             // Linear features span at most min(d_0..d_L) directions: n must stay below.
             let rank = widths.iter().copied().chain([dim]).min().expect("non-empty");
             if samples >= rank {
@@ -363,6 +377,7 @@ impl RawSpec {
             samples,
             mirror,
             init: 0.0,
+            ridge,
         };
         spec.init = match self.training.init {
             Some(c) if !c.is_finite() => return Err(field_error("training.init", format!("must be finite, got {c}"))),

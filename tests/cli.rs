@@ -490,7 +490,7 @@ fn defaults_are_shown_and_the_json_spec_reads_back() {
     let p = path.to_str().unwrap();
     let squared = rfrisk(&["predict", p]);
     let table = String::from_utf8(squared.stdout).unwrap();
-    assert!(table.contains("defaults  features.activation = tanh, features.weights = gaussian, teacher.prior = gaussian, teacher.norm2 = 1, teacher.noise_std = 0, training.mirror = squared, training.init = 0\n"), "{table}");
+    assert!(table.contains("defaults  features.activation = tanh, features.weights = gaussian, teacher.prior = gaussian, teacher.norm2 = 1, teacher.noise_std = 0, training.mirror = squared, training.init = 0, training.ridge = 0\n"), "{table}");
     assert!(table.contains("ratio     n/d_L = 0.375000 (d_L/n = 2.666667)"), "{table}");
     assert!(String::from_utf8_lossy(&squared.stderr).is_empty());
     let entropic = rfrisk(&["predict", p, "--set", "training.mirror=entropic", "--set", "teacher.prior=half-normal"]);
@@ -543,4 +543,35 @@ fn the_readme_shows_what_its_first_command_prints() {
     let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/tanh-depth2.toml");
     let printed = String::from_utf8(rfrisk(&["predict", spec]).stdout).unwrap();
     assert_eq!(printed, shown);
+}
+
+/// `training.ridge`: refused where it is not derived or not a ridge (exit 2 naming the key),
+/// and with a ridge the JSON's `top` is null (the scalar problem is not derived there) while
+/// any sample count is answered, through the command as through the library.
+#[test]
+fn ridge_is_refused_where_it_is_not_derived_and_answered_on_both_sides() {
+    let path = spec_file("valid.toml", VALID);
+    let p = path.to_str().unwrap();
+    for (sets, needle) in [
+        (&["--set", "training.ridge=-0.1"][..], "training.ridge: must be finite and >= 0, got -0.1"),
+        (&["--set", "training.ridge=nan"][..], "training.ridge"),
+        (&["--set", "training.ridge=0.1", "--set", "training.mirror=entropic"][..], "training.ridge: = 0.1: a ridge is derived for the squared map only"),
+        (&["--set", "training.samples=900"][..], "or a training.ridge > 0"),
+    ] {
+        let mut args = vec!["predict", p];
+        args.extend_from_slice(sets);
+        assert_refused(&rfrisk(&args), &[needle]);
+    }
+    for n in ["300", "800", "1200"] {
+        let samples = format!("training.samples={n}");
+        let out = rfrisk(&["predict", p, "--set", "training.ridge=0.05", "--set", &samples, "--format", "json"]);
+        assert!(out.status.success(), "n = {n}: {}", String::from_utf8_lossy(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(json.as_object().unwrap().get("top").is_some_and(serde_json::Value::is_null), "{json}");
+        let spec = rfrisk::spec::load(&path, &["training.ridge=0.05".into(), samples.clone()]).unwrap();
+        assert_eq!(json["excess_risk"].as_f64().unwrap(), rfrisk::predict(&spec).unwrap().excess_risk);
+        assert!(json["solver"]["max_residual"].as_f64().unwrap() < 1e-12);
+    }
+    let out = rfrisk(&["simulate", p, "--set", "training.ridge=0.05", "--trials", "1", "--n-test", "50", "--backend", "cpu", "--trainer", "smd"]);
+    assert_refused(&out, &["with training.ridge > 0 use --trainer direct"]);
 }

@@ -174,7 +174,7 @@ fn the_gap_shrinks_when_all_sizes_double_from_2000() {
     common::record("slow-det-equiv-doubling", &assert_gap_shrinks(1, 1, 3, 3.0));
 }
 
-/// The ridge deterministic equivalent (`det_equiv::with_ridge`, for issue 14) against a
+/// The ridge deterministic equivalent (`det_equiv::with_ridge`) against a
 /// Monte Carlo of ridge regression itself on isotropic Gaussian features: both sides of the
 /// threshold, and least squares (`ridge = 0`, n > p). 200 draws each, 3σ (t) and 3% relative.
 #[test]
@@ -217,7 +217,7 @@ fn ridge_deterministic_equivalent_matches_monte_carlo_ridge_regression() {
     common::record("det-equiv-ridge", &format!("{} (200 draws each)", records.join(", ")));
 }
 
-/// The layer chain with a ridge in `E_0` (`squared::solve_with_ridge`, for issue 14) against
+/// The layer chain with a ridge in `E_0` (`squared::solve_with_ridge`) against
 /// the ridge deterministic equivalent of a realized covariance, d_L = 2000, on both sides of
 /// the threshold (n/d_L = 0.3, 0.8, 1.5) and ridges 0.01 to 1: under 1%; and ridge 0 is
 /// today's solver exactly.

@@ -32,7 +32,7 @@ fn assert_agrees(name: &str, assignments: &[&str], count: usize, seed: u64) -> V
         let ratio = spec.last_width() as f64 / spec.samples as f64;
         rows.push(format!("| {name} | {widths} | {ratio:.3} | {law} | {excess_risk:.5} | {:.5} ± {:.5} | {z:+.2} |", e.mean, e.stderr));
         eprintln!("{}", rows.last().unwrap());
-        assert!(z.abs() < common::band(count), "{name} {law}: {z:.2} standard errors from theory {excess_risk} (eta = {})", theory.top.eta);
+        assert!(z.abs() < common::band(count), "{name} {law}: {z:.2} standard errors from theory {excess_risk} (eta = {})", theory.top.as_ref().unwrap().eta);
         assert_eq!((e.n, s.infeasible), (count, 0), "{name} {law}");
     }
     rows
@@ -110,7 +110,7 @@ fn entropic_simulation_matches_theory_across_depths_and_teachers() {
     // The name of the last case states its boundary.
     let mut last = vec!["training.mirror=entropic"];
     last.extend_from_slice(cases[6].1);
-    let boundary = predict(&spec(&last)).unwrap().top.feasible_above_ratio.unwrap();
+    let boundary = predict(&spec(&last)).unwrap().top.as_ref().unwrap().feasible_above_ratio.unwrap();
     assert_eq!(format!("{boundary:.3}"), "1.690");
     common::record("slow-entropic-table-largest", &format!("largest |z| = {largest:.2}, 20 trials per law, band {:.2} s.e.", common::band(20)));
 }

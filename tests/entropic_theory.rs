@@ -36,16 +36,16 @@ fn general_system_at_the_squared_map_matches_the_squared_solver() {
         let gap = relative(general.excess_risk, sgd.excess_risk);
         assert!(gap < 1e-8, "{assignments:?}: general {} vs squared {} ({gap:.1e})", general.excess_risk, sgd.excess_risk);
         // The closed-form top problem reported for SGD (entropic.md §9) is the one the general solver finds.
-        assert!(relative(general.eta, sgd.top.eta) < 1e-8, "{assignments:?}: eta {} vs {}", general.eta, sgd.top.eta);
-        assert!(relative(general.s, sgd.top.s) < 1e-8, "{assignments:?}: s {} vs {}", general.s, sgd.top.s);
-        assert!(relative(general.distance, sgd.top.distance) < 1e-8, "{assignments:?}");
+        assert!(relative(general.eta, sgd.top.as_ref().unwrap().eta) < 1e-8, "{assignments:?}: eta {} vs {}", general.eta, sgd.top.as_ref().unwrap().eta);
+        assert!(relative(general.s, sgd.top.as_ref().unwrap().s) < 1e-8, "{assignments:?}: s {} vs {}", general.s, sgd.top.as_ref().unwrap().s);
+        assert!(relative(general.distance, sgd.top.as_ref().unwrap().distance) < 1e-8, "{assignments:?}");
         // Q = n kappa/(d_L - n), checked against its other form rho1^2 gamma_L u_L n/d_L (entropic.md (4.6)).
         let (last, shifts) = (layers.last().unwrap(), &sgd.solver.unknowns);
         let u_last = shifts[shifts.len() - 2].value;
         let q_chain = last.rho1 * last.rho1 * last.aspect * u_last * spec.samples as f64 / spec.last_width() as f64;
-        assert!(relative(sgd.top.q, q_chain) < 1e-10, "{assignments:?}: Q {} vs {q_chain}", sgd.top.q);
+        assert!(relative(sgd.top.as_ref().unwrap().q, q_chain) < 1e-10, "{assignments:?}: Q {} vs {q_chain}", sgd.top.as_ref().unwrap().q);
         assert!(relative(general.q, q_chain) < 1e-10, "{assignments:?}");
-        worst = worst.max(gap).max(relative(general.eta, sgd.top.eta)).max(relative(general.s, sgd.top.s));
+        worst = worst.max(gap).max(relative(general.eta, sgd.top.as_ref().unwrap().eta)).max(relative(general.s, sgd.top.as_ref().unwrap().s));
     }
     common::record("entropic-general", &format!("worst {worst:.1e}"));
 }
@@ -78,7 +78,7 @@ fn entropic_solution_matches_the_python_reference() {
         let spec = spec(&all);
         let got = predict(&spec).unwrap_or_else(|e| panic!("{assignments:?}: {e}"));
         let tol = 1e-9;
-        for (what, a, b) in [("eta", got.top.eta, eta), ("s", got.top.s, s), ("risk", got.excess_risk, risk)] {
+        for (what, a, b) in [("eta", got.top.as_ref().unwrap().eta, eta), ("s", got.top.as_ref().unwrap().s, s), ("risk", got.excess_risk, risk)] {
             assert!(relative(a, b) < tol, "{assignments:?} {what}: rfrisk {a} vs reference {b}");
             worst = worst.max(relative(a, b));
         }
@@ -88,7 +88,7 @@ fn entropic_solution_matches_the_python_reference() {
             assert!(relative(got.bias, 0.0420868674098) < 1e-9, "bias {} vs the noise-free reference", got.bias);
             assert!(relative(got.bias + got.variance, risk) < 1e-9);
         }
-        assert!(got.top.quadrature_error.unwrap() < 1e-10, "{assignments:?}");
+        assert!(got.top.as_ref().unwrap().quadrature_error.unwrap() < 1e-10, "{assignments:?}");
     }
     // The reference values carry 12 digits: agreement below ~1e-11 is their rounding.
     common::record("entropic-python", &format!("worst {worst:.1e}"));
@@ -107,7 +107,7 @@ fn infeasible_specs_are_refused_with_the_boundary() {
         let n_in = (delta_c * 600.0 - 1.0f64).floor() as usize;
         let n_out = (delta_c * 600.0 + 1.0f64).ceil() as usize;
         let inside = predict(&spec(&[&base[..], &[&format!("training.samples={n_in}")]].concat())).unwrap();
-        let boundary = inside.top.feasible_above_ratio.unwrap();
+        let boundary = inside.top.as_ref().unwrap().feasible_above_ratio.unwrap();
         assert!((1.0 / boundary - delta_c).abs() < 1e-5, "{noise}: boundary n/d_L = {} vs {delta_c}", 1.0 / boundary);
         worst = worst.max((1.0 / boundary - delta_c).abs());
         match predict(&spec(&[&base[..], &[&format!("training.samples={n_out}")]].concat())) {
@@ -132,12 +132,12 @@ fn infeasible_specs_are_refused_with_the_boundary() {
 fn solver_converges_just_below_the_boundary() {
     let base = ["data.dim=400", "features.widths=[600]", "teacher.prior=half-normal", "teacher.noise_std=0.3", "training.mirror=entropic"];
     let spec_at = |n: usize| spec(&[&base[..], &[&format!("training.samples={n}")]].concat());
-    let delta_c = 1.0 / predict(&spec_at(300)).unwrap().top.feasible_above_ratio.unwrap();
+    let delta_c = 1.0 / predict(&spec_at(300)).unwrap().top.as_ref().unwrap().feasible_above_ratio.unwrap();
     let mut last_eta = f64::INFINITY;
     for n in [300, 345, 350, 354] {
         let p = predict(&spec_at(n)).unwrap();
-        assert!(p.top.eta < last_eta, "eta must fall towards the boundary");
-        last_eta = p.top.eta;
+        assert!(p.top.as_ref().unwrap().eta < last_eta, "eta must fall towards the boundary");
+        last_eta = p.top.as_ref().unwrap().eta;
         assert!(p.solver.max_residual < 1e-10 && p.excess_risk.is_finite());
     }
     // The layer-chain problem at the boundary itself, through the library (non-integer n).
@@ -172,12 +172,12 @@ fn entropic_map_near_the_interpolation_threshold_matches_adaptive_quadrature() {
         let p = predict(&spec).unwrap();
         let error = relative(p.excess_risk, risk);
         assert!(error < 1e-9, "n/d_L = {n}/{width}: risk {} vs {risk} ({error:.1e})", p.excess_risk);
-        assert!(relative(p.top.eta, eta) < 1e-9, "n/d_L = {n}/{width}: eta {} vs {eta}", p.top.eta);
-        assert!(relative(p.top.s, s) < 1e-9, "n/d_L = {n}/{width}: s {} vs {s}", p.top.s);
-        let estimate = p.top.quadrature_error.unwrap();
+        assert!(relative(p.top.as_ref().unwrap().eta, eta) < 1e-9, "n/d_L = {n}/{width}: eta {} vs {eta}", p.top.as_ref().unwrap().eta);
+        assert!(relative(p.top.as_ref().unwrap().s, s) < 1e-9, "n/d_L = {n}/{width}: s {} vs {s}", p.top.as_ref().unwrap().s);
+        let estimate = p.top.as_ref().unwrap().quadrature_error.unwrap();
         assert!(error <= estimate, "n/d_L = {n}/{width}: real error {error:.1e} above the estimate {estimate:.1e}");
         risk_errors.push(error);
-        eta_worst = eta_worst.max(relative(p.top.eta, eta));
+        eta_worst = eta_worst.max(relative(p.top.as_ref().unwrap().eta, eta));
         estimates.push(estimate);
         assert!(p.solver.max_residual < 1e-12, "n/d_L = {n}/{width}: {:?}", p.solver.residuals);
         // With noise 0.1 the same architectures have no positive interpolator (boundary from the reference).

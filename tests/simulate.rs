@@ -350,3 +350,38 @@ fn simulate_with_the_smd_trainer_matches_the_direct_trainer() {
     assert!(worst < 1e-6, "{worst:e}");
     common::record("smd-simulate", &format!("--trainer smd vs direct {worst:.0e}"));
 }
+
+/// With a ridge (`training.ridge`, equations/squared.md §6a) the real model against the
+/// theory on both sides of the interpolation threshold (n/d_L = 0.5 and 1.5), both weight
+/// laws, 32 trials per law: within the 3σ band (t).
+#[test]
+fn ridge_simulation_matches_theory_on_both_sides_of_the_threshold() {
+    let mut records = Vec::new();
+    let cases: [(&str, &[&str], u64); 3] = [
+        ("tanh L = 1, n/d_L = 0.5, ridge 0.1", &["data.dim=500", "features.widths=[800]", "teacher.noise_std=0.3", "training.samples=400", "training.ridge=0.1"], 21),
+        ("tanh L = 1, n/d_L = 1.5, ridge 0.1", &["data.dim=500", "features.widths=[800]", "teacher.noise_std=0.3", "training.samples=1200", "training.ridge=0.1"], 22),
+        (
+            "erf L = 2, n/d_L = 1.25, ridge 0.02",
+            &["data.dim=600", "features.widths=[800,800]", "features.activation=erf", "teacher.noise_std=0.2", "training.samples=1000", "training.ridge=0.02"],
+            23,
+        ),
+    ];
+    for (name, assignments, seed) in cases {
+        let s = spec(assignments);
+        let theory = rfrisk::predict(&s).unwrap();
+        assert!(theory.top.is_none(), "no scalar problem with a ridge");
+        let summary = summarize(&s, &run(&s, 32, seed));
+        let Theory::Prediction { excess_risk, eta, .. } = summary.theory else { panic!("{name}: no theory") };
+        assert_eq!((excess_risk, eta), (theory.excess_risk, None));
+        let mut row = Vec::new();
+        for (law, law_summary) in &summary.laws {
+            let e = law_summary.excess_risk.unwrap();
+            let z = (e.mean - excess_risk) / e.stderr;
+            eprintln!("{name} {law}: theory {excess_risk:.5}, simulation {:.5} ± {:.5}, z = {z:+.2}", e.mean, e.stderr);
+            assert!(z.abs() < common::band(32), "{name} {law}: z = {z:.2}");
+            row.push(format!("{law} {z:+.2}"));
+        }
+        records.push(format!("{} ({})", name.split(", ridge").next().unwrap(), row.join(", ")));
+    }
+    common::record("simulate-ridge", &format!("z: {}; 32 trials per law", records.join("; ")));
+}

@@ -44,6 +44,7 @@ pub fn simulate_failure(e: rfrisk::simulate::SimulateError) -> Failure {
     let code = match &e {
         E::Exists { .. } | E::Mismatch { .. } => 2,
         E::Trial { source: validation::TrialError::Train(validation::train::TrainError::NoPositiveInterpolator { .. }), .. } => 3,
+        E::Trial { source: validation::TrialError::Train(validation::train::TrainError::RidgeWithSmd), .. } => 2,
         E::Trial { .. } => 4,
         _ => 1,
     };

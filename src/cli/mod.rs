@@ -29,7 +29,7 @@ but some failed (marked in the CSV's status column).\n\n\
 The model and its conventions: equations/model.md.",
     after_help = "Spec keys (see README.md): data.dim, features.widths, features.depth, features.width, features.activation, \
 features.weights, teacher.prior, teacher.norm2, teacher.noise_std, training.samples (or training.ratio = n/d_L, or features.overparam = d_L/n), \
-training.mirror, training.init"
+training.mirror, training.init, training.ridge"
 )]
 pub struct Cli {
     #[command(subcommand)]

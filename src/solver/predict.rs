@@ -18,7 +18,8 @@ pub struct Prediction {
     pub variance: f64,
     /// Per-layer Gaussian-equivalence coefficients, layer 1 first.
     pub gep: Vec<Gep>,
-    pub top: TopReport,
+    /// The last layer's scalar problem; `None` (JSON null) with a ridge, where it is not derived.
+    pub top: Option<TopReport>,
     pub solver: SolverReport,
 }
 
@@ -109,6 +110,16 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
     // `slop`: how far below zero the variance may fall by rounding alone (it is a
     // difference of two computed numbers); it is then reported as 0.
     let (solution, bias, variance, slop, top, extra_unknowns, extra_residuals, top_iterations) = match spec.mirror {
+        Mirror::Squared if spec.ridge > 0.0 => {
+            // Any n: the complement 1 - n/d_L is signed (equations/squared.md §6a).
+            let (n, p) = (spec.samples as f64, spec.last_width() as f64);
+            let ratio = Ratio { delta: n / p, slack: (p - n) / p };
+            let solution = squared::solve_with_ridge(&layers, ratio, spec.ridge)?;
+            let (bias, variance) = squared::risk_with_ridge(&solution.chain, ratio, spec.ridge, spec.effective_norm2(), noise_var);
+            let room = ratio.delta * spec.ridge / solution.chain.kappa() + solution.chain.kappa_a();
+            let slop = 16.0 * f64::EPSILON * noise_var * solution.chain.top.tau / room;
+            (solution, bias, variance, slop, None, vec![], vec![], 0)
+        }
         Mirror::Squared => {
             let ratio = Ratio::of_counts(spec.samples, spec.last_width());
             let solution = squared::solve(&layers, ratio)?;
@@ -116,7 +127,7 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
             let top = squared_top(&solution, ratio, spec.effective_norm2(), noise_var);
             // variance = sigma^2 (tau_L - kappa A)/(kappa A): the difference carries eps tau_L.
             let slop = 16.0 * f64::EPSILON * noise_var * solution.chain.top.tau / solution.chain.kappa_a();
-            (solution, bias, variance, slop, top, vec![], vec![], 0)
+            (solution, bias, variance, slop, Some(top), vec![], vec![], 0)
         }
         Mirror::Entropic => {
             let map = crate::solver::mirror::Entropic;
@@ -143,7 +154,7 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
                 Named { name: "T1".into(), value: with_noise.residuals[0] },
                 Named { name: "T2".into(), value: with_noise.residuals[1] },
             ];
-            (solution, bias, with_noise.excess_risk - bias, slop, top, unknowns, residuals, with_noise.iterations)
+            (solution, bias, with_noise.excess_risk - bias, slop, Some(top), unknowns, residuals, with_noise.iterations)
         }
     };
     let variance = if (-slop..0.0).contains(&variance) { 0.0 } else { variance };
@@ -190,6 +201,7 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
         top,
         solver: SolverReport {
             equations: match spec.mirror {
+                Mirror::Squared if spec.ridge > 0.0 => "equations/squared.md §6a",
                 Mirror::Squared => "equations/squared.md",
                 Mirror::Entropic => "equations/entropic.md",
             },

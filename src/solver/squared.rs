@@ -116,7 +116,7 @@ pub fn sample_equation(chain: &Chain, ratio: Ratio) -> f64 {
     sample_equation_with_ridge(chain, ratio, 0.0)
 }
 
-/// `E_0` with a ridge `lambda` (squared.md §6a, (6a.2); for issue 14, not yet reachable from a spec):
+/// `E_0` with a ridge `lambda` (squared.md §6a, (6a.2); `training.ridge`):
 /// `tau_L(kappa) - (n/d_L)(1 - lambda/kappa)`, the effective-regularization equation
 /// `kappa - lambda = (kappa/n) tr Sigma_L (Sigma_L + kappa)^{-1}` in the chain's terms.
 /// It falls from +infinity to -n/d_L as `u_1` grows, on either side of n = d_L.
@@ -337,8 +337,8 @@ pub fn solve(layers: &[Layer], ratio: Ratio) -> Result<Solution, SolveError> {
     solve_with_ridge(layers, ratio, 0.0)
 }
 
-/// [`solve`] with a ridge `lambda > 0` in `E_0` (for issue 14, not yet reachable from a
-/// spec): any `n/d_L > 0`, on either side of the interpolation threshold.
+/// [`solve`] with a ridge `lambda > 0` in `E_0` (squared.md §6a; `training.ridge`): any
+/// `n/d_L > 0`, on either side of the interpolation threshold.
 pub fn solve_with_ridge(layers: &[Layer], ratio: Ratio, ridge: f64) -> Result<Solution, SolveError> {
     assert!(ridge >= 0.0 && ridge.is_finite(), "ridge must be finite and >= 0");
     let equation = SampleEquation { layers, ratio, ridge };
@@ -397,7 +397,7 @@ pub fn risk(chain: &Chain, norm2: f64, noise_var: f64) -> (f64, f64) {
     (norm2 * kappa * tau, noise_var * (tau - kappa_a) / kappa_a)
 }
 
-/// [`risk`] with a ridge (squared.md (6a.3); for issue 14): the same `bias = r^2 kappa^2 A n/(n - df2)` and
+/// [`risk`] with a ridge (squared.md (6a.3)): the same `bias = r^2 kappa^2 A n/(n - df2)` and
 /// `variance = sigma^2 df2/(n - df2)`, where `E_0` now gives `(n - df2)/p = (n/p) lambda/kappa + kappa A`:
 /// `bias = r^2 kappa (kappa A) (n/p) / ((n/p) lambda/kappa + kappa A)`,
 /// `variance = sigma^2 (tau_L - kappa A) / ((n/p) lambda/kappa + kappa A)`. At `lambda = 0` it is [`risk`].

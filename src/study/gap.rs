@@ -56,7 +56,7 @@ pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<As
                 detail: match (spec.mirror, &theory) {
                     (Mirror::Squared, _) => "not needed (squared mirror map)".into(),
                     (_, Some(Err(e))) => format!("theory: {e}; trials: {trials}"),
-                    (_, Some(Ok(p))) => match p.top.feasible_above_ratio {
+                    (_, Some(Ok(p))) => match p.top.as_ref().and_then(|t| t.feasible_above_ratio) {
                         Some(b) => format!("theory: feasible for d_L/n > {b:.4} (this spec: {:.4}); trials: {trials}", spec.last_width() as f64 / spec.samples as f64),
                         None => format!("theory: feasible for every d_L > n; trials: {trials}"),
                     },

@@ -259,9 +259,9 @@ pub struct LawSummary {
 #[derive(Clone, Debug, Serialize)]
 #[serde(untagged)]
 pub enum Theory {
-    /// With the last layer's unknowns `eta`, `s` (equations/entropic.md §6) and the
-    /// largest residual of the system that gave them.
-    Prediction { excess_risk: f64, test_error: f64, eta: f64, s: f64, max_residual: f64 },
+    /// With the last layer's unknowns `eta`, `s` (equations/entropic.md §6; absent with a
+    /// ridge, where they are not derived) and the largest residual of the system that gave them.
+    Prediction { excess_risk: f64, test_error: f64, eta: Option<f64>, s: Option<f64>, max_residual: f64 },
     Unavailable { unavailable: String },
 }
 
@@ -294,8 +294,8 @@ pub fn summarize(spec: &Spec, rows: &[TrialRow]) -> Summary {
         Ok(p) => Theory::Prediction {
             excess_risk: p.excess_risk,
             test_error: p.test_error,
-            eta: p.top.eta,
-            s: p.top.s,
+            eta: p.top.as_ref().map(|t| t.eta),
+            s: p.top.as_ref().map(|t| t.s),
             max_residual: p.solver.max_residual,
         },
         Err(e) => Theory::Unavailable { unavailable: e.to_string() },
@@ -322,11 +322,18 @@ pub fn summary_table(summary: &Summary) -> String {
         }
     }
     match &summary.theory {
-        Theory::Prediction { excess_risk, test_error, eta, s, max_residual } => writeln!(
-            out,
-            "theory                {excess_risk:.6}                    {test_error:.6}        (eta = {eta:.6}, s = {s:.6}, max residual {max_residual:.1e})"
-        )
-        .unwrap(),
+        Theory::Prediction { excess_risk, test_error, eta, s, max_residual } => {
+            let top = match (eta, s) {
+                (Some(eta), Some(s)) => format!("eta = {eta:.6}, s = {s:.6}, "),
+                _ => String::new(),
+            };
+            writeln!(
+                out,
+                "theory                {excess_risk:.6}                    {test_error:.6}        ({top}max residual {})",
+                crate::output::readable(*max_residual, 2)
+            )
+            .unwrap()
+        }
         Theory::Unavailable { unavailable } => writeln!(out, "theory: none ({unavailable})").unwrap(),
     }
     out

@@ -89,9 +89,10 @@ pub fn to_csv(key: &str, points: &[SweepPoint]) -> Vec<u8> {
     w.write_record(std::iter::once(key).chain(COLUMNS)).expect("in-memory write");
     for point in points {
         let record: Vec<String> = match &point.outcome {
-            Ok(p) => [p.excess_risk, p.test_error, p.bias, p.variance, p.top.eta, p.top.s, p.solver.max_residual]
+            // eta and s stay empty where the scalar problem is not derived (a ridge).
+            Ok(p) => [Some(p.excess_risk), Some(p.test_error), Some(p.bias), Some(p.variance), p.top.as_ref().map(|t| t.eta), p.top.as_ref().map(|t| t.s), Some(p.solver.max_residual)]
                 .iter()
-                .map(|&x| crate::output::csv_number(x))
+                .map(|x| x.map(crate::output::csv_number).unwrap_or_default())
                 .chain(["ok".to_owned()])
                 .collect(),
             Err(e) => vec![String::new(); COLUMNS.len() - 1].into_iter().chain([one_line(e)]).collect(),

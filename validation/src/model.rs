@@ -129,7 +129,7 @@ pub enum Mirror {
     Entropic,
 }
 
-/// A validated model: sizes positive, `samples < d_L`, every choice known
+/// A validated model: sizes positive, `samples < d_L` (any `samples` with a ridge), every choice known
 /// (built by `rfrisk::spec`, which checks every field once).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Spec {
@@ -148,6 +148,14 @@ pub struct Spec {
     pub mirror: Mirror,
     /// Every entry of the initial last layer `a_0`.
     pub init: f64,
+    /// The ridge `lambda` of `(1/n)|y - Phi a|^2 + lambda |a - a_0|^2` (squared map; 0: none).
+    /// Left out of the serialized run identity when 0, so that runs written before it resume.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub ridge: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl Spec {
@@ -192,7 +200,11 @@ impl fmt::Display for Spec {
             self.norm2,
             self.noise_std,
             self.mirror.name(),
-        )
+        )?;
+        if self.ridge > 0.0 {
+            write!(f, ", ridge {}", self.ridge)?;
+        }
+        Ok(())
     }
 }
 

@@ -13,6 +13,8 @@ pub enum TrainError {
     NotInterpolating(f64),
     #[error("no positive interpolator exists: the dual of the entropic problem diverges (certificate: lambda with Phi^T lambda <= 0 and lambda^T y = {certificate:.3e} > 0)")]
     NoPositiveInterpolator { certificate: f64 },
+    #[error("--trainer smd runs stochastic mirror descent to an interpolator, which has no ridge; with training.ridge > 0 use --trainer direct")]
+    RidgeWithSmd,
     #[error("{method} did not converge in {iterations} iterations: relative residual {residual:.2e}")]
     NoConvergence { method: &'static str, iterations: usize, residual: f64 },
 }
@@ -50,7 +52,7 @@ pub fn min_distance(phi: &Mat<f64>, y: &[f64], start: f64) -> Result<(Vec<f64>, 
 }
 
 /// The ridge solution `argmin (1/n)|y - Phi a|^2 + ridge |a - a_0|^2`, `a_0 = start 1`, for
-/// any n and p (for issue 14's `training.ridge`): through the n x n system
+/// any n and p (`training.ridge`): through the n x n system
 /// `a = a_0 + Phi^T (Phi Phi^T + n ridge I)^{-1} (y - Phi a_0)` when n <= p, through the
 /// p x p system `a = a_0 + (Phi^T Phi + n ridge I)^{-1} Phi^T (y - Phi a_0)` otherwise, in
 /// f64 by Cholesky. `ridge = 0` is [`min_distance`] for n < p and least squares for n > p.

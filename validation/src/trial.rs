@@ -3,7 +3,7 @@
 use crate::backend::Backend;
 use crate::draws::{self, Stream};
 use crate::model::{Mirror, Spec, WeightLaw};
-use crate::train::{entropic, min_distance, smd, TrainError, Trainer};
+use crate::train::{entropic, min_distance, ridge, smd, TrainError, Trainer};
 use faer::Mat;
 use std::time::Instant;
 
@@ -74,8 +74,10 @@ pub fn run_trial(
     let y: Vec<f64> = (0..n).map(|i| clean[(i, 0)] + noise[i]).collect();
     let entropic_map = spec.mirror == Mirror::Entropic;
     let (a_hat, train_residual) = match (trainer, entropic_map) {
+        (Trainer::Direct, false) if spec.ridge > 0.0 => ridge(&phi, &y, spec.init, spec.ridge)?,
         (Trainer::Direct, false) => min_distance(&phi, &y, spec.init)?,
         (Trainer::Direct, true) => entropic(&phi, &y, spec.init)?,
+        (Trainer::Smd, _) if spec.ridge > 0.0 => return Err(TrialError::Train(TrainError::RidgeWithSmd)),
         (Trainer::Smd, _) => smd(&phi, &y, spec.init, entropic_map, 1e-8, 100_000)?,
     };
 

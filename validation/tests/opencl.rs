@@ -118,6 +118,7 @@ fn a_trial_on_opencl_matches_the_cpu_trial(cl: &OpenCl) {
         samples: 100,
         mirror: validation::model::Mirror::Squared,
         init: 0.0,
+        ridge: 0.0,
     };
     let run = |backend: &dyn Backend| validation::run_trial(&spec, WeightLaw::Onebit, 11, 300, validation::Trainer::Direct, backend).unwrap();
     let (a, b) = (run(&Cpu), run(cl));
