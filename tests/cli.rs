@@ -262,7 +262,7 @@ fn sweep_over_depth_keeps_the_width() {
 fn sweep_refuses_unknown_keys_and_bad_ranges() {
     let path = spec_file("valid.toml", VALID);
     let p = path.to_str().unwrap();
-    assert_refused(&rfrisk(&["sweep", p, "--param", "training.sampels", "--values", "1,2"]), &["--param training.sampels", "unknown key"]);
+    assert_refused(&rfrisk(&["sweep", p, "--param", "training.sampels", "--values", "1,2"]), &["--param training.sampels", "unknown key", "did you mean `training.samples`?"]);
     assert_refused(&rfrisk(&["sweep", p, "--param", "training.samples", "--values", "5:1:1"]), &["--values", "a <= b"]);
 }
 

@@ -153,14 +153,14 @@ fn a_failed_point_is_drawn_as_missing() {
     with_failure.push(row("gaussian", 4.0, None, None));
     for (name, rows, points) in [("ok", ok_rows, 2), ("failed", with_failure, 2)] {
         let stem = dir.join(name);
-        draw(&[(String::new(), Curve { key: "features.depth".into(), rows })], &options, &stem).unwrap();
+        draw(&Curve { key: "features.depth".into(), rows }, &options, &stem).unwrap();
         let svg = std::fs::read_to_string(stem.with_extension("svg")).unwrap();
         assert_eq!(circles(&svg), points + 1, "{name}: one marker per successful point plus the legend's");
         assert!(!svg.contains("NaN") && !svg.contains("inf"), "{name}: a non-number reached the SVG");
     }
     // Nothing to draw is an error, not an empty figure.
     let empty = Curve { key: "x".into(), rows: vec![row("theory", 1.0, None, None)] };
-    assert!(draw(&[(String::new(), empty)], &options, &dir.join("empty")).is_err());
+    assert!(draw(&empty, &options, &dir.join("empty")).is_err());
 }
 
 /// The theory polylines of an SVG: (stroke colour, points).

@@ -1,6 +1,6 @@
 //! The argument types the subcommands share.
 
-use super::common::{choose_backend, known_key, typed_values};
+use super::common::{choose_backend, known_key, values_of};
 use super::failure::Failure;
 use clap::ValueEnum;
 use rfrisk::spec::SpecDoc;
@@ -67,7 +67,7 @@ impl SweptArgs {
     pub fn resolve(&self) -> Result<(SpecDoc, Vec<String>), Failure> {
         let doc = rfrisk::spec::read_doc(&self.spec.spec, &self.spec.overrides)?;
         known_key("--param", &self.param)?;
-        let values = typed_values(&self.param, &self.values)?;
+        let values = values_of("--values", &self.param, &self.values)?;
         Ok((doc, values))
     }
 }

@@ -9,16 +9,12 @@ pub fn known_key(flag: &str, key: &str) -> Result<(), Failure> {
     if rfrisk::spec::KEYS.contains(&key) {
         Ok(())
     } else {
-        Err(Failure { code: 2, message: format!("{flag} {key}: unknown key (known keys: {})", rfrisk::spec::KEYS.join(", ")) })
+        Err(Failure { code: 2, message: format!("{flag} {key}: {}", rfrisk::spec::unknown_key(key)) })
     }
 }
 
-/// `--values` for `key`: expanded, and every value checked by the key's type up front.
-pub fn typed_values(key: &str, raw: &str) -> Result<Vec<String>, Failure> {
-    values_of("--values", key, raw)
-}
-
-/// The values `flag` gives `key`, expanded and checked by the key's type.
+/// The values `flag` (`--values`, `--series`) gives `key`: expanded, and every value
+/// checked by the key's type before anything runs.
 pub fn values_of(flag: &str, key: &str, raw: &str) -> Result<Vec<String>, Failure> {
     let values = rfrisk::sweep::parse_values(raw).map_err(|reason| Failure { code: 2, message: format!("{flag} {reason}") })?;
     for value in &values {

@@ -41,7 +41,7 @@ pub fn plot(csv: Vec<PathBuf>, out: PathBuf, title: Option<String>, labels: Vec<
         rfrisk::curve::Curve { key, rows }
     };
     let options = rfrisk::plot::PlotOptions { metric: look.metric.into(), log_x: look.log_x, log_y: look.log_y, title, y_label: None, theory_band: look.theory_band };
-    rfrisk::plot::draw(&[(String::new(), merged)], &options, &out).map_err(|e| Failure {
+    rfrisk::plot::draw(&merged, &options, &out).map_err(|e| Failure {
         code: match e {
             rfrisk::plot::PlotError::Draw { .. } => 1,
             _ => 2,

@@ -1,7 +1,7 @@
 //! The subcommands that run trials of the real model: `simulate`, `validate`, `gap`.
 
 use super::args::{Format, GapArgs, SpecArgs, SweptArgs, TrialArgs, TrialsCsv, PlotLook};
-use super::common::{json, known_key, load, progress_bar, report_to, typed_values, values_of};
+use super::common::{json, known_key, load, progress_bar, report_to, values_of};
 use super::failure::{io_failure, simulate_failure, Failure};
 use rfrisk::spec::{Spec, SpecError};
 use std::path::PathBuf;
@@ -90,7 +90,7 @@ pub fn validate(swept: SweptArgs, trial: TrialArgs, out_dir: PathBuf, resume: bo
         Some((key, _)) => format!("{}; one curve per {key}", rfrisk::plot::title_without(&base, &[&param, key])),
     };
     let options = rfrisk::plot::PlotOptions { metric: look.metric.into(), log_x: look.log_x, log_y: look.log_y, title, y_label: None, theory_band: look.theory_band };
-    rfrisk::plot::draw(&[(String::new(), curve)], &options, &out_dir.join("validate"))
+    rfrisk::plot::draw(&curve, &options, &out_dir.join("validate"))
         .map_err(|e| Failure { code: 1, message: e.to_string() })?;
     eprintln!("wrote {}, validate.png and validate.svg in {}", csv.display(), out_dir.display());
     if !failed.is_empty() {
@@ -124,7 +124,7 @@ pub fn gap(spec: SpecArgs, trial: TrialArgs, test: GapArgs, csv: TrialsCsv, form
             if out.is_some() {
                 return Err(input("--out is for a single spec, not --scan".into()));
             }
-            let values = typed_values(key, values)?;
+            let values = values_of("--values", key, values)?;
             values
                 .into_iter()
                 .map(|v| {

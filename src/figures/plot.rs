@@ -52,9 +52,9 @@ const PALETTE: [RGBColor; 6] = [
 const SIZE: (u32, u32) = (1000, 680);
 const PNG_SCALE: u32 = 2;
 
-/// Draws `curves` (each with a label prefix, empty for a single curve) to
-/// `stem.png` and `stem.svg`, each written whole or not at all.
-pub fn draw(curves: &[(String, Curve)], options: &PlotOptions, stem: &Path) -> Result<(), PlotError> {
+/// Draws `curve` to `stem.png` and `stem.svg`, each written whole or not at all. Several
+/// curves in one figure are series `GROUP/NAME` of one curve: one colour and line style per group.
+pub fn draw(curve: &Curve, options: &PlotOptions, stem: &Path) -> Result<(), PlotError> {
     register_font();
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
@@ -68,7 +68,7 @@ pub fn draw(curves: &[(String, Curve)], options: &PlotOptions, stem: &Path) -> R
         let tmp = png.with_file_name(format!(".{name}.{}.png", std::process::id()));
         let drawn = (|| {
             let root = BitMapBackend::new(&tmp, (SIZE.0 * PNG_SCALE, SIZE.1 * PNG_SCALE)).into_drawing_area();
-            render(&root, curves, options, PNG_SCALE, None).map_err(to_err(&png))??;
+            render(&root, curve, options, PNG_SCALE, None).map_err(to_err(&png))??;
             root.present().map_err(|e| to_err(&png)(Box::new(e)))?;
             drop(root);
             std::fs::rename(&tmp, &png).map_err(|e| to_err(&png)(Box::new(e)))
@@ -82,7 +82,7 @@ pub fn draw(curves: &[(String, Curve)], options: &PlotOptions, stem: &Path) -> R
     let mut lines = Vec::new();
     {
         let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
-        render(&root, curves, options, 1, Some(&mut lines)).map_err(to_err(&svg))??;
+        render(&root, curve, options, 1, Some(&mut lines)).map_err(to_err(&svg))??;
         root.present().map_err(|e| to_err(&svg)(Box::new(e)))?;
     }
     let text = with_sub_pixel_lines(text, &lines);
@@ -225,15 +225,14 @@ impl plotters::coord::ranged1d::Ranged for Ticked {
 
 /// Draws the figure at `scale` times the SVG's pixel sizes. With `sub_pixel`, theory lines
 /// are drawn in stand-in colours and their exact positions collected there (the SVG).
-fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, curves: &[(String, Curve)], o: &PlotOptions, scale: u32, mut sub_pixel: Option<&mut Vec<SubPixelLine>>) -> Drawn
+fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, curve: &Curve, o: &PlotOptions, scale: u32, mut sub_pixel: Option<&mut Vec<SubPixelLine>>) -> Drawn
 where
     DB::ErrorType: 'static,
 {
     let px = |v: u32| v * scale;
     let font = |v: u32| (v * scale) as f64;
     root.fill(&WHITE)?;
-    let points: Vec<(&Row, (f64, f64))> =
-        curves.iter().flat_map(|(_, c)| c.rows.iter()).filter(|r| r.ok()).filter_map(|r| o.metric.of(r).map(|v| (r, v))).collect();
+    let points: Vec<(&Row, (f64, f64))> = curve.rows.iter().filter(|r| r.ok()).filter_map(|r| o.metric.of(r).map(|v| (r, v))).collect();
     if points.is_empty() {
         return Ok(Err(PlotError::Empty(o.title.clone())));
     }
@@ -245,7 +244,7 @@ where
         (Ok(x), Ok(y)) => (x, y),
         (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
     };
-    let key = curves.first().map(|(_, c)| c.key.as_str()).unwrap_or("x");
+    let key = curve.key.as_str();
     let integer_x = !o.log_x && xs.iter().all(|v| v.fract() == 0.0);
     let legend_corner = emptiest_corner(&points, x, y);
     // A log x axis over a few values (widths 256 .. 4096, say) is ticked at the values
@@ -253,14 +252,15 @@ where
     let mut distinct: Vec<f64> = xs.clone();
     distinct.sort_by(f64::total_cmp);
     distinct.dedup();
-    let x_ticks = if o.log_x && distinct.len() <= 6 { distinct.iter().map(|&v| x.to(v)).collect() } else { x.ticks(integer_x) };
+    let x_ticks: Vec<f64> = if o.log_x && distinct.len() <= 6 { distinct.iter().map(|&v| x.to(v)).collect() } else { x.ticks(integer_x) };
+    let y_ticks = y.ticks(false);
+    let (x_decimals, y_decimals) = (Axis::decimals(&x_ticks), Axis::decimals(&y_ticks));
     let mut chart = ChartBuilder::on(root)
         .caption(&o.title, ("sans-serif", font(22)))
         .margin(px(18))
         .x_label_area_size(px(55))
         .y_label_area_size(px(85))
-        .build_cartesian_2d(Ticked::new(x, x_ticks.clone()), Ticked::new(y, y.ticks(false)))?;
-    let (x_decimals, y_decimals) = (Axis::decimals(&x_ticks), Axis::decimals(&y.ticks(false)));
+        .build_cartesian_2d(Ticked::new(x, x_ticks), Ticked::new(y, y_ticks))?;
     chart
         .configure_mesh()
         .x_label_formatter(&|v: &f64| if integer_x { format!("{}", v.round() as i64) } else { x.tick(*v, x_decimals) })
@@ -277,131 +277,128 @@ where
     // Simulation series are nudged apart along x so that overlapping error bars stay readable.
     let nudge = (x.hi - x.lo) * 0.006;
     let mut colour = 0;
-    for (prefix, curve) in curves {
-        let mut names: Vec<&str> = curve.rows.iter().map(|r| r.series.as_str()).collect();
-        names.sort_unstable();
-        names.dedup();
-        // Theory first, so that points are drawn over the line.
-        names.sort_by_key(|n| !n.ends_with("theory"));
-        let groups: Vec<&str> = {
-            let mut g: Vec<&str> = names.iter().filter_map(|n| n.split_once('/').map(|(g, _)| g)).collect();
-            g.sort_unstable();
-            g.dedup();
-            g
+    let mut names: Vec<&str> = curve.rows.iter().map(|r| r.series.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    // Theory first, so that points are drawn over the line.
+    names.sort_by_key(|n| !n.ends_with("theory"));
+    let groups: Vec<&str> = {
+        let mut g: Vec<&str> = names.iter().filter_map(|n| n.split_once('/').map(|(g, _)| g)).collect();
+        g.sort_unstable();
+        g.dedup();
+        g
+    };
+    for name in &names {
+        let rows: Vec<&Row> = curve.rows.iter().filter(|r| r.series == *name).collect();
+        let label = match name.split_once('/') {
+            Some((group, series)) => format!("{group}: {series}"),
+            None => name.to_string(),
         };
-        for name in &names {
-            let rows: Vec<&Row> = curve.rows.iter().filter(|r| r.series == *name).collect();
-            let label = match (prefix.is_empty(), name.split_once('/')) {
-                (_, Some((group, series))) => format!("{group}: {series}"),
-                (true, None) => name.to_string(),
-                (false, None) => format!("{prefix}: {name}"),
+        // A series named GROUP/NAME is one of several curves in one figure: the
+        // group sets the colour (theory line and points alike), the name the marker.
+        let group = name.split_once('/').map(|(g, series)| (groups.iter().position(|x| *x == g).expect("listed"), series));
+        if name.ends_with("theory") {
+            let (colour, dashes) = match group {
+                Some((g, _)) => (PALETTE[g % PALETTE.len()], DASHES[g % DASHES.len()]),
+                None => (RGBColor(38, 38, 38), None),
             };
-            // A series named GROUP/NAME is one of several curves in one figure: the
-            // group sets the colour (theory line and points alike), the name the marker.
-            let group = name.split_once('/').map(|(g, series)| (groups.iter().position(|x| *x == g).expect("listed"), series));
-            if name.ends_with("theory") {
-                let (colour, dashes) = match group {
-                    Some((g, _)) => (PALETTE[g % PALETTE.len()], DASHES[g % DASHES.len()]),
-                    None => (RGBColor(38, 38, 38), None),
-                };
-                let style = ShapeStyle::from(&colour).stroke_width(px(2));
-                // A failed theory point breaks the line rather than bridging it.
-                let mut sorted = rows.clone();
-                sorted.sort_by(|a, b| a.x.total_cmp(&b.x));
-                let mut segments: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-                for r in sorted {
-                    match (r.ok(), o.metric.of(r)) {
-                        (true, Some((v, _))) => segments.last_mut().expect("never empty").push((x.to(r.x), y.to(v))),
-                        _ => segments.push(Vec::new()),
-                    }
+            let style = ShapeStyle::from(&colour).stroke_width(px(2));
+            // A failed theory point breaks the line rather than bridging it.
+            let mut sorted = rows.clone();
+            sorted.sort_by(|a, b| a.x.total_cmp(&b.x));
+            let mut segments: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+            for r in sorted {
+                match (r.ok(), o.metric.of(r)) {
+                    (true, Some((v, _))) => segments.last_mut().expect("never empty").push((x.to(r.x), y.to(v))),
+                    _ => segments.push(Vec::new()),
                 }
-                if o.theory_band {
-                    let group_of = |n: &str| n.split_once('/').map_or("", |(g, _)| g).to_owned();
-                    let spread = single_trial_spread(&curve.rows, &group_of(name), o.metric);
-                    let band: Vec<(f64, f64, f64)> = segments
-                        .iter()
-                        .flatten()
-                        .filter_map(|&(u, v)| {
-                            let value = if y.log { 10f64.powf(v) } else { v };
-                            let sd = interpolate(&spread, if x.log { 10f64.powf(u) } else { u })?;
-                            let low = if y.log && value - sd <= 0.0 { value } else { value - sd };
-                            Some((u, y.to(low), y.to(value + sd)))
-                        })
-                        .collect();
-                    if band.len() >= 2 {
-                        let outline: Vec<(f64, f64)> = band.iter().map(|&(u, _, hi)| (u, hi)).chain(band.iter().rev().map(|&(u, lo, _)| (u, lo))).collect();
-                        chart.draw_series(std::iter::once(Polygon::new(outline, colour.mix(0.15).filled())))?;
-                    }
-                }
-                // The chart's pixel corners, for exact positions between them.
-                let (corner_lo, corner_hi) = (chart.backend_coord(&(x.lo, y.lo)), chart.backend_coord(&(x.hi, y.hi)));
-                let exact = |(u, v): (f64, f64)| {
-                    let fx = corner_lo.0 as f64 + (u - x.lo) / (x.hi - x.lo) * (corner_hi.0 - corner_lo.0) as f64;
-                    let fy = corner_lo.1 as f64 + (v - y.lo) / (y.hi - y.lo) * (corner_hi.1 - corner_lo.1) as f64;
-                    (fx, fy)
-                };
-                for (i, seg) in segments.into_iter().filter(|s| !s.is_empty()).enumerate() {
-                    let series = match sub_pixel.as_deref_mut() {
-                        Some(lines) => {
-                            // Stand-in colours #01xxyy, one per line (no figure colour starts with 01).
-                            let marker = RGBColor(1, (lines.len() / 256) as u8, (lines.len() % 256) as u8);
-                            lines.push(SubPixelLine { marker, colour, width: px(2), dashes, points: seg.iter().copied().map(exact).collect() });
-                            chart.draw_series(LineSeries::new(seg, ShapeStyle::from(&marker).stroke_width(px(2))))?
-                        }
-                        None if dashes.is_some() => {
-                            let (dash, gap) = if dashes == DASHES[2] { (px(2), px(4)) } else { (px(10), px(6)) };
-                            chart.draw_series(DashedLineSeries::new(seg, dash, gap, style))?
-                        }
-                        None => chart.draw_series(LineSeries::new(seg, style))?,
-                    };
-                    if i == 0 {
-                        // The legend's sample: a solid bar, or the group's pattern in pieces.
-                        let l = px(24) as i32;
-                        // Five pieces, so that every pattern has one element type (repeats are harmless).
-                        let p: [(i32, i32); 5] = match dashes {
-                            None => [(0, l), (0, l), (0, l), (0, l), (0, l)],
-                            Some("2 4") => [0, 1, 2, 3, 4].map(|k| (k * l / 5, k * l / 5 + l / 12)),
-                            Some(_) => [(0, 2 * l / 5), (0, 2 * l / 5), (3 * l / 5, l), (3 * l / 5, l), (3 * l / 5, l)],
-                        };
-                        let piece = move |k: usize| PathElement::new(vec![(p[k].0, 0), (p[k].1, 0)], style);
-                        series.label(label.clone()).legend(move |(x, y)| EmptyElement::at((x, y)) + piece(0) + piece(1) + piece(2) + piece(3) + piece(4));
-                    }
-                }
-            } else {
-                let (c, hollow) = match group {
-                    Some((g, series)) => (PALETTE[g % PALETTE.len()], series != "gaussian"),
-                    None => {
-                        colour += 1;
-                        (PALETTE[(colour - 1) % PALETTE.len()], false)
-                    }
-                };
-                let dx = match group {
-                    Some((g, series)) => ((2 * g + usize::from(series != "gaussian")) as f64 - groups.len() as f64 + 0.5) * nudge,
-                    // Centred on the true x: one series is not moved at all.
-                    None => {
-                        let simulated: Vec<&&str> = names.iter().filter(|n| !n.ends_with("theory")).collect();
-                        let i = simulated.iter().position(|n| **n == *name).expect("a simulated series");
-                        (i as f64 - (simulated.len() as f64 - 1.0) / 2.0) * nudge
-                    }
-                };
-                let ok: Vec<(f64, f64, f64, f64)> = rows
-                    .iter()
-                    .filter(|r| r.ok())
-                    .filter_map(|r| o.metric.of(r).map(|(v, se)| (x.to(r.x) + dx, y.to(low(v, se)), y.to(v), y.to(v + se))))
-                    .collect();
-                let (radius, stroke) = (px(5), px(2));
-                chart.draw_series(ok.iter().map(|&(u, lo, v, hi)| ErrorBar::new_vertical(u, lo, v, hi, c.stroke_width(stroke), px(10))))?;
-                let marker = move |(u, v): (f64, f64)| {
-                    if hollow { Circle::new((u, v), radius, c.stroke_width(stroke)) } else { Circle::new((u, v), radius, c.filled()) }
-                };
-                let offset = px(12) as i32;
-                chart
-                    .draw_series(ok.iter().map(|&(u, _, v, _)| marker((u, v))))?
-                    .label(format!("{label} (mean ± s.e.)"))
-                    .legend(move |(x, y)| {
-                        if hollow { Circle::new((x + offset, y), radius, c.stroke_width(stroke)) } else { Circle::new((x + offset, y), radius, c.filled()) }
-                    });
             }
+            if o.theory_band {
+                let group_of = |n: &str| n.split_once('/').map_or("", |(g, _)| g).to_owned();
+                let spread = single_trial_spread(&curve.rows, &group_of(name), o.metric);
+                let band: Vec<(f64, f64, f64)> = segments
+                    .iter()
+                    .flatten()
+                    .filter_map(|&(u, v)| {
+                        let value = if y.log { 10f64.powf(v) } else { v };
+                        let sd = interpolate(&spread, if x.log { 10f64.powf(u) } else { u })?;
+                        let low = if y.log && value - sd <= 0.0 { value } else { value - sd };
+                        Some((u, y.to(low), y.to(value + sd)))
+                    })
+                    .collect();
+                if band.len() >= 2 {
+                    let outline: Vec<(f64, f64)> = band.iter().map(|&(u, _, hi)| (u, hi)).chain(band.iter().rev().map(|&(u, lo, _)| (u, lo))).collect();
+                    chart.draw_series(std::iter::once(Polygon::new(outline, colour.mix(0.15).filled())))?;
+                }
+            }
+            // The chart's pixel corners, for exact positions between them.
+            let (corner_lo, corner_hi) = (chart.backend_coord(&(x.lo, y.lo)), chart.backend_coord(&(x.hi, y.hi)));
+            let exact = |(u, v): (f64, f64)| {
+                let fx = corner_lo.0 as f64 + (u - x.lo) / (x.hi - x.lo) * (corner_hi.0 - corner_lo.0) as f64;
+                let fy = corner_lo.1 as f64 + (v - y.lo) / (y.hi - y.lo) * (corner_hi.1 - corner_lo.1) as f64;
+                (fx, fy)
+            };
+            for (i, seg) in segments.into_iter().filter(|s| !s.is_empty()).enumerate() {
+                let series = match sub_pixel.as_deref_mut() {
+                    Some(lines) => {
+                        // Stand-in colours #01xxyy, one per line (no figure colour starts with 01).
+                        let marker = RGBColor(1, (lines.len() / 256) as u8, (lines.len() % 256) as u8);
+                        lines.push(SubPixelLine { marker, colour, width: px(2), dashes, points: seg.iter().copied().map(exact).collect() });
+                        chart.draw_series(LineSeries::new(seg, ShapeStyle::from(&marker).stroke_width(px(2))))?
+                    }
+                    None if dashes.is_some() => {
+                        let (dash, gap) = if dashes == DASHES[2] { (px(2), px(4)) } else { (px(10), px(6)) };
+                        chart.draw_series(DashedLineSeries::new(seg, dash, gap, style))?
+                    }
+                    None => chart.draw_series(LineSeries::new(seg, style))?,
+                };
+                if i == 0 {
+                    // The legend's sample: a solid bar, or the group's pattern in pieces.
+                    let l = px(24) as i32;
+                    // Five pieces, so that every pattern has one element type (repeats are harmless).
+                    let p: [(i32, i32); 5] = match dashes {
+                        None => [(0, l), (0, l), (0, l), (0, l), (0, l)],
+                        Some("2 4") => [0, 1, 2, 3, 4].map(|k| (k * l / 5, k * l / 5 + l / 12)),
+                        Some(_) => [(0, 2 * l / 5), (0, 2 * l / 5), (3 * l / 5, l), (3 * l / 5, l), (3 * l / 5, l)],
+                    };
+                    let piece = move |k: usize| PathElement::new(vec![(p[k].0, 0), (p[k].1, 0)], style);
+                    series.label(label.clone()).legend(move |(x, y)| EmptyElement::at((x, y)) + piece(0) + piece(1) + piece(2) + piece(3) + piece(4));
+                }
+            }
+        } else {
+            let (c, hollow) = match group {
+                Some((g, series)) => (PALETTE[g % PALETTE.len()], series != "gaussian"),
+                None => {
+                    colour += 1;
+                    (PALETTE[(colour - 1) % PALETTE.len()], false)
+                }
+            };
+            let dx = match group {
+                Some((g, series)) => ((2 * g + usize::from(series != "gaussian")) as f64 - groups.len() as f64 + 0.5) * nudge,
+                // Centred on the true x: one series is not moved at all.
+                None => {
+                    let simulated: Vec<&&str> = names.iter().filter(|n| !n.ends_with("theory")).collect();
+                    let i = simulated.iter().position(|n| **n == *name).expect("a simulated series");
+                    (i as f64 - (simulated.len() as f64 - 1.0) / 2.0) * nudge
+                }
+            };
+            let ok: Vec<(f64, f64, f64, f64)> = rows
+                .iter()
+                .filter(|r| r.ok())
+                .filter_map(|r| o.metric.of(r).map(|(v, se)| (x.to(r.x) + dx, y.to(low(v, se)), y.to(v), y.to(v + se))))
+                .collect();
+            let (radius, stroke) = (px(5), px(2));
+            chart.draw_series(ok.iter().map(|&(u, lo, v, hi)| ErrorBar::new_vertical(u, lo, v, hi, c.stroke_width(stroke), px(10))))?;
+            let marker = move |(u, v): (f64, f64)| {
+                if hollow { Circle::new((u, v), radius, c.stroke_width(stroke)) } else { Circle::new((u, v), radius, c.filled()) }
+            };
+            let offset = px(12) as i32;
+            chart
+                .draw_series(ok.iter().map(|&(u, _, v, _)| marker((u, v))))?
+                .label(format!("{label} (mean ± s.e.)"))
+                .legend(move |(x, y)| {
+                    if hollow { Circle::new((x + offset, y), radius, c.stroke_width(stroke)) } else { Circle::new((x + offset, y), radius, c.filled()) }
+                });
         }
     }
     chart

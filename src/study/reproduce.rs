@@ -191,7 +191,7 @@ impl Figure {
             },
             theory_band: false,
         };
-        draw(&[(String::new(), curve)], &options, &out_dir.join(self.name)).map_err(|e| ReproduceError::Output(e.to_string()))
+        draw(&curve, &options, &out_dir.join(self.name)).map_err(|e| ReproduceError::Output(e.to_string()))
     }
 
     /// One validation per (mirror, noise) in its own work directory; the rows are
