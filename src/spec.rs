@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-pub use validation::model::{Activation, Mirror, Prior, Spec, WeightLaw};
+pub use validation::model::{Activation, Mirror, Prior, Spec, Spectrum, WeightLaw};
 
 /// Why a spec was refused. Every variant names the file or the key.
 #[derive(Debug, thiserror::Error)]
@@ -180,12 +180,14 @@ pub const MAX_DEPTH: usize = 100_000;
 /// Every key a spec may set (`features.depth` repeats a constant width).
 pub const KEYS: &[&str] = &[
     "data.dim",
+    "data.spectrum",
     "features.widths",
     "features.depth",
     "features.width",
     "features.activation",
     "features.weights",
     "teacher.prior",
+    "teacher.depth",
     "teacher.norm2",
     "teacher.noise_std",
     "training.samples",
@@ -207,7 +209,7 @@ pub const SAMPLE_KEYS: [&str; 3] = ["training.samples", "training.ratio", "featu
 pub fn check_value(key: &str, value: &str) -> Result<(), String> {
     let range_hint = "(a range is a:b:step, a list v1,v2,...)";
     match key {
-        "data.dim" | "features.depth" | "features.width" | "training.samples" => {
+        "data.dim" | "features.depth" | "features.width" | "training.samples" | "teacher.depth" => {
             value.parse::<i64>().map(|_| ()).map_err(|_| format!("`{value}` is not an integer; {key} takes integers {range_hint}"))
         }
         "teacher.norm2" | "teacher.noise_std" | "training.init" | "training.ratio" | "features.overparam" | "training.ridge" => match value.parse::<f64>() {
@@ -217,6 +219,7 @@ pub fn check_value(key: &str, value: &str) -> Result<(), String> {
         "features.activation" => value.parse::<Activation>().map(|_| ()),
         "features.weights" => value.parse::<WeightLaw>().map(|_| ()),
         "teacher.prior" => value.parse::<Prior>().map(|_| ()),
+        "data.spectrum" => value.parse::<Spectrum>().map(|_| ()),
         "training.mirror" => value.parse::<Mirror>().map(|_| ()),
         "features.widths" => toml::from_str::<toml::Table>(&format!("v = {value}"))
             .ok()
@@ -245,6 +248,7 @@ struct RawSpec {
 #[serde(deny_unknown_fields, default)]
 struct RawData {
     dim: i64,
+    spectrum: String,
 }
 
 #[derive(Deserialize)]
@@ -262,6 +266,7 @@ struct RawFeatures {
 #[serde(deny_unknown_fields, default)]
 struct RawTeacher {
     prior: String,
+    depth: Option<i64>,
     norm2: f64,
     noise_std: f64,
 }
@@ -278,7 +283,7 @@ struct RawTraining {
 
 impl Default for RawData {
     fn default() -> Self {
-        RawData { dim: 1000 }
+        RawData { dim: 1000, spectrum: "identity".into() }
     }
 }
 
@@ -290,7 +295,7 @@ impl Default for RawFeatures {
 
 impl Default for RawTeacher {
     fn default() -> Self {
-        RawTeacher { prior: "gaussian".into(), norm2: 1.0, noise_std: 0.0 }
+        RawTeacher { prior: "gaussian".into(), depth: None, norm2: 1.0, noise_std: 0.0 }
     }
 }
 
@@ -332,36 +337,63 @@ impl RawSpec {
         let mirror: Mirror = choice("training.mirror", &self.training.mirror)?;
         let last = *widths.last().expect("resolved_widths refuses an empty list");
         let samples = self.samples(last)?;
+        let spectrum: Spectrum = choice("data.spectrum", &self.data.spectrum)?;
+        let depth = widths.len();
+        let teacher_depth = match self.teacher.depth {
+            None => None,
+            Some(k) if k < 0 || k as usize > depth => {
+                return Err(field_error("teacher.depth", format!("is the teacher's layer k and must lie in 0..={depth} (L = {depth}), got {k}")))
+            }
+            Some(k) if k as usize == depth => None,
+            Some(k) => Some(k as usize),
+        };
         let ridge = self.training.ridge;
         if !(ridge.is_finite() && ridge >= 0.0) {
             return Err(field_error("training.ridge", format!("must be finite and >= 0, got {ridge}")));
         }
-        if ridge > 0.0 && mirror == Mirror::Entropic {
-            return Err(field_error(
-                "training.ridge",
-                format!("= {ridge}: a ridge is derived for the squared map only, not for the entropic map (equations/squared.md §6a)"),
-            ));
-        }
-        // With a ridge the squared map takes any n (equations/squared.md §6a); without one,
-        // n >= d_L (least squares) is not implemented yet.
-        if samples >= last && ridge == 0.0 {
-            return Err(field_error(
-                "training.samples",
-                format!(
-                    "n = {samples} is not below the last width d_L = {last}: outside the interpolation regime \
-                     (the theory needs an overparameterised last layer, samples < d_L, or a training.ridge > 0)"
-                ),
-            ));
+        if mirror == Mirror::Entropic {
+            // The entropic system (equations/entropic.md) is derived for an isotropic input, a
+            // last-layer teacher and exact interpolation only.
+            let not_derived = |key: &str, what: String| {
+                field_error(key, format!("{what}: not derived for the entropic map, only for the squared map (equations/teacher.md)"))
+            };
+            if ridge > 0.0 {
+                return Err(not_derived("training.ridge", format!("= {ridge}")));
+            }
+            if let Some(k) = teacher_depth {
+                return Err(not_derived("teacher.depth", format!("= {k} < L = {depth}")));
+            }
+            if !spectrum.is_identity() {
+                return Err(not_derived("data.spectrum", format!("= {spectrum}")));
+            }
+            if samples >= last {
+                return Err(field_error(
+                    "training.samples",
+                    format!(
+                        "n = {samples} is not below the last width d_L = {last}: the entropic map needs an \
+                         overparameterised last layer (an interpolator), samples < d_L"
+                    ),
+                ));
+            }
         }
         if activation == Activation::Identity && ridge == 0.0 {
-            // Linear features span at most min(d_0..d_L) directions: n must stay below.
+            // Linear features span at most min(d_0..d_L) directions.
             let rank = widths.iter().copied().chain([dim]).min().expect("non-empty");
-            if samples >= rank {
+            if samples < last && samples >= rank {
                 return Err(field_error(
                     "training.samples",
                     format!(
                         "n = {samples} is not below the rank {rank} = min(data.dim, widths) of identity-activation \
-                         features: outside the interpolation regime"
+                         features: no interpolator, and least squares is not unique (set training.ridge > 0)"
+                    ),
+                ));
+            }
+            if samples >= last && rank < last {
+                return Err(field_error(
+                    "training.samples",
+                    format!(
+                        "n = {samples} >= d_L = {last}: least squares on identity-activation features of rank {rank} < d_L \
+                         is not unique (set training.ridge > 0)"
                     ),
                 ));
             }
@@ -369,9 +401,11 @@ impl RawSpec {
         let mut spec = Spec {
             dim,
             widths,
+            spectrum,
             activation,
             weights,
             prior,
+            teacher_depth,
             norm2,
             noise_std,
             samples,
@@ -426,12 +460,12 @@ impl RawSpec {
             Ok(n as usize)
         };
         match (self.training.ratio, self.features.overparam) {
-            (Some(r), _) if !(r.is_finite() && r > 0.0 && r < 1.0) => {
-                Err(field_error("training.ratio", format!("is n/d_L and must lie in (0, 1) (the interpolation regime), got {r}")))
+            (Some(r), _) if !(r.is_finite() && r > 0.0) => {
+                Err(field_error("training.ratio", format!("is n/d_L and must be a finite number > 0, got {r}")))
             }
             (Some(r), _) => from("training.ratio", r * last as f64, format!("n = round({r} x d_L = {last})")),
-            (_, Some(q)) if !(q.is_finite() && q > 1.0) => {
-                Err(field_error("features.overparam", format!("is d_L/n and must be > 1 (the interpolation regime), got {q}")))
+            (_, Some(q)) if !(q.is_finite() && q > 0.0) => {
+                Err(field_error("features.overparam", format!("is d_L/n and must be a finite number > 0, got {q}")))
             }
             (_, Some(q)) => from("features.overparam", last as f64 / q, format!("n = round(d_L = {last} / {q})")),
             _ => positive("training.samples", self.training.samples.unwrap_or(DEFAULT_SAMPLES)),

@@ -224,7 +224,7 @@ fn ridge_deterministic_equivalent_matches_monte_carlo_ridge_regression() {
 #[test]
 fn ridge_theory_matches_the_ridge_deterministic_equivalent() {
     use rfrisk::predict::system_layers;
-    use rfrisk::squared::{risk, risk_with_ridge, solve, solve_with_ridge, Ratio};
+    use rfrisk::squared::{risk, risk_with_ridge, solve, solve_with, Input, Ratio};
     let cases = [
         ("tanh L=1", spec(&["data.dim=1000", "features.widths=[2000]", "teacher.noise_std=0.3", "training.samples=500"]), 0.3, 0.01),
         ("tanh L=1", spec(&["data.dim=1000", "features.widths=[2000]", "teacher.noise_std=0.3", "training.samples=500"]), 1.5, 0.1),
@@ -239,7 +239,7 @@ fn ridge_theory_matches_the_ridge_deterministic_equivalent() {
         let layers = system_layers(spec, &gep);
         let n = (ratio * spec.last_width() as f64).round() as usize;
         let noise_var = spec.noise_std.powi(2);
-        let solution = solve_with_ridge(&layers, Ratio::new(*ratio), *ridge).unwrap_or_else(|e| panic!("{name} {ratio} {ridge}: {e}"));
+        let solution = solve_with(&Input::Isotropic, &layers, Ratio::new(*ratio), *ridge).unwrap_or_else(|e| panic!("{name} {ratio} {ridge}: {e}"));
         assert!(solution.max_residual() < 1e-12, "{name}: {:?}", solution.residuals);
         let (bias, variance) = risk_with_ridge(&solution.chain, Ratio::new(*ratio), *ridge, spec.effective_norm2(), noise_var);
         let mut rng = ChaCha8Rng::seed_from_u64(300 + k as u64);
@@ -251,7 +251,7 @@ fn ridge_theory_matches_the_ridge_deterministic_equivalent() {
         gaps.push(gap);
         if *ratio < 1.0 {
             // Ridge 0 through the ridge path is today's solver, bit for bit.
-            let (plain, with_zero) = (solve(&layers, Ratio::new(*ratio)).unwrap(), solve_with_ridge(&layers, Ratio::new(*ratio), 0.0).unwrap());
+            let (plain, with_zero) = (solve(&layers, Ratio::new(*ratio)).unwrap(), solve_with(&Input::Isotropic, &layers, Ratio::new(*ratio), 0.0).unwrap());
             assert_eq!(plain.chain.log_shifts, with_zero.chain.log_shifts);
             assert_eq!(risk(&plain.chain, 1.0, 0.1), risk_with_ridge(&with_zero.chain, Ratio::new(*ratio), 0.0, 1.0, 0.1));
         }

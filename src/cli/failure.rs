@@ -20,7 +20,7 @@ impl From<SpecError> for Failure {
 impl From<PredictError> for Failure {
     fn from(e: PredictError) -> Self {
         let code = match e {
-            PredictError::NoSignal { .. } | PredictError::NotOdd(_) | PredictError::Top(TopError::Infeasible { .. }) => 3,
+            PredictError::NoSignal { .. } | PredictError::NotOdd(_) | PredictError::InfiniteRisk(_) | PredictError::Top(TopError::Infeasible { .. }) => 3,
             PredictError::Solve(_) | PredictError::Top(_) | PredictError::NonFinite { .. } | PredictError::Negative { .. } => 4,
         };
         Failure { code, message: e.to_string() }
@@ -44,7 +44,7 @@ pub fn simulate_failure(e: rfrisk::simulate::SimulateError) -> Failure {
     let code = match &e {
         E::Exists { .. } | E::Mismatch { .. } => 2,
         E::Trial { source: validation::TrialError::Train(validation::train::TrainError::NoPositiveInterpolator { .. }), .. } => 3,
-        E::Trial { source: validation::TrialError::Train(validation::train::TrainError::RidgeWithSmd), .. } => 2,
+        E::Trial { source: validation::TrialError::Train(validation::train::TrainError::SmdNeedsInterpolation), .. } => 2,
         E::Trial { .. } => 4,
         _ => 1,
     };

@@ -3,6 +3,8 @@
 //! route that the asymptotic solver is checked against. It uses the realized
 //! eigenvalues directly and none of the layer recursion.
 
+use faer::Mat;
+
 /// The deterministic equivalent's numbers for one covariance spectrum.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DetEquiv {
@@ -73,6 +75,60 @@ pub fn with_ridge(eigs: &[f64], n: usize, ridge: f64, norm2: f64, noise_var: f64
         df2,
         bias: norm2 * kappa * kappa * a * nf / room,
         variance: if room > 0.0 { noise_var * df2 / room } else { f64::INFINITY },
+    }
+}
+
+/// The deterministic equivalent for a teacher at any layer, from realized matrices
+/// (equations/teacher.md §5, the cross-covariance version): labels `f* + noise` with
+/// `f* = phi_k^T a*`, `E a* a*^T = (r^2/d_k) I`, features of covariance `Sigma_L` and
+/// cross-covariance `C = E phi_L phi_k^T`, estimator `argmin (1/n)|y - Phi a|^2 + ridge |a - a_0|^2`
+/// with `||a_0||^2 = start_norm2`. With `kappa` and `df2` of [`with_ridge`]:
+/// `bias = n/(n - df2) [(r^2/d_k)(tr Sigma_k - tr C^T (Sigma_L+kappa)^{-1} C - kappa tr C^T (Sigma_L+kappa)^{-2} C)
+///  + start_norm2 kappa^2 (1/p) tr Sigma_L (Sigma_L+kappa)^{-2}]`, `variance = sigma^2 df2/(n - df2)`,
+/// and the approximation error `(r^2/d_k)(tr Sigma_k - tr C^T Sigma_L^{-1} C)`. None of it uses the layer recursion.
+pub struct CrossDetEquiv {
+    pub kappa: f64,
+    pub bias: f64,
+    pub variance: f64,
+    pub approximation_error: f64,
+}
+
+impl CrossDetEquiv {
+    pub fn excess_risk(&self) -> f64 {
+        self.bias + self.variance
+    }
+}
+
+pub fn with_cross_covariance(
+    top: &Mat<f64>,
+    teacher: &Mat<f64>,
+    cross: &Mat<f64>,
+    n: usize,
+    ridge: f64,
+    norm2: f64,
+    start_norm2: f64,
+    noise_var: f64,
+) -> CrossDetEquiv {
+    let eigen = top.self_adjoint_eigen(faer::Side::Lower).expect("symmetric eigenproblem converges");
+    let lambdas: Vec<f64> = (0..top.nrows()).map(|i| eigen.S()[i].max(0.0)).collect();
+    let de = with_ridge(&lambdas, n, ridge, 1.0, noise_var);
+    // The teacher's weight on each eigenvector of Sigma_L: ||(Q^T C)_{i,:}||^2 / d_k.
+    let projected = eigen.U().transpose() * cross;
+    let dk = teacher.nrows() as f64;
+    let weights: Vec<f64> = (0..projected.nrows()).map(|i| (0..projected.ncols()).map(|j| projected[(i, j)].powi(2)).sum::<f64>() / dk).collect();
+    let signal = (0..teacher.nrows()).map(|i| teacher[(i, i)]).sum::<f64>() / dk;
+    let kappa = de.kappa;
+    let fitted: f64 = lambdas.iter().zip(&weights).filter(|(l, _)| **l > 0.0).map(|(l, w)| w * (1.0 / (l + kappa) + kappa / (l + kappa).powi(2))).sum();
+    let explainable: f64 = lambdas.iter().zip(&weights).filter(|(l, _)| **l > 0.0).map(|(l, w)| w / l).sum();
+    let p = lambdas.len() as f64;
+    let start_part: f64 = kappa * kappa * lambdas.iter().map(|l| l / (l + kappa).powi(2)).sum::<f64>() / p;
+    let nf = n as f64;
+    let room = nf - de.df2;
+    CrossDetEquiv {
+        kappa,
+        bias: nf / room * (norm2 * (signal - fitted) + start_norm2 * start_part),
+        variance: de.variance,
+        approximation_error: norm2 * (signal - explainable),
     }
 }
 

@@ -4,21 +4,26 @@ use crate::solver::activation::Gep;
 use crate::solver::gep::layer_coefficients;
 use crate::spec::{Mirror, Spec};
 use crate::solver::entropic::{self, Problem, Teacher, TopError};
-use crate::solver::squared::{self, Layer, Ratio, SolveError};
+use crate::solver::squared::{self, Input, Layer, Ratio, Signal, SolveError};
 use serde::Serialize;
 
 /// The asymptotic test error of a spec, with the numbers behind it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Prediction {
-    /// `E_x[(phi_L(x)^T (a_hat - a*))^2]` in the proportional limit.
+    /// `E_x[(phi_L(x)^T a_hat - f*(x))^2]` in the proportional limit, `f* = phi_k^T a*` the
+    /// noiseless target.
     pub excess_risk: f64,
     /// `excess_risk + noise_std^2`.
     pub test_error: f64,
     pub bias: f64,
     pub variance: f64,
+    /// The part of the excess that no linear function of `phi_L` can represent,
+    /// `min_b E(f* - phi_L^T b)^2` (0 for a last-layer teacher; equations/teacher.md (T4)).
+    pub approximation_error: f64,
     /// Per-layer Gaussian-equivalence coefficients, layer 1 first.
     pub gep: Vec<Gep>,
-    /// The last layer's scalar problem; `None` (JSON null) with a ridge, where it is not derived.
+    /// The last layer's scalar problem; `None` (JSON null) where it is not derived: with a
+    /// ridge, a teacher below the last layer, or least squares.
     pub top: Option<TopReport>,
     pub solver: SolverReport,
 }
@@ -68,6 +73,8 @@ pub enum PredictError {
     Solve(#[from] SolveError),
     #[error("{0}")]
     Top(#[from] TopError),
+    #[error("the risk is infinite: {0}")]
+    InfiniteRisk(String),
     #[error("the solver returned a non-finite {quantity} ({value}); refusing to report it")]
     NonFinite { quantity: &'static str, value: f64 },
     #[error("the solver returned a negative {quantity} ({value:e}), below what rounding explains ({slop:e}); refusing to report it")]
@@ -107,27 +114,14 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
     let layers = system_layers(spec, &gep);
     let noise_var = spec.noise_std * spec.noise_std;
     let depth = spec.depth();
+    let mut approximation_error = 0.0;
     // `slop`: how far below zero the variance may fall by rounding alone (it is a
     // difference of two computed numbers); it is then reported as 0.
     let (solution, bias, variance, slop, top, extra_unknowns, extra_residuals, top_iterations) = match spec.mirror {
-        Mirror::Squared if spec.ridge > 0.0 => {
-            // Any n: the complement 1 - n/d_L is signed (equations/squared.md §6a).
-            let (n, p) = (spec.samples as f64, spec.last_width() as f64);
-            let ratio = Ratio { delta: n / p, slack: (p - n) / p };
-            let solution = squared::solve_with_ridge(&layers, ratio, spec.ridge)?;
-            let (bias, variance) = squared::risk_with_ridge(&solution.chain, ratio, spec.ridge, spec.effective_norm2(), noise_var);
-            let room = ratio.delta * spec.ridge / solution.chain.kappa() + solution.chain.kappa_a();
-            let slop = 16.0 * f64::EPSILON * noise_var * solution.chain.top.tau / room;
-            (solution, bias, variance, slop, None, vec![], vec![], 0)
-        }
         Mirror::Squared => {
-            let ratio = Ratio::of_counts(spec.samples, spec.last_width());
-            let solution = squared::solve(&layers, ratio)?;
-            let (bias, variance) = squared::risk(&solution.chain, spec.effective_norm2(), noise_var);
-            let top = squared_top(&solution, ratio, spec.effective_norm2(), noise_var);
-            // variance = sigma^2 (tau_L - kappa A)/(kappa A): the difference carries eps tau_L.
-            let slop = 16.0 * f64::EPSILON * noise_var * solution.chain.top.tau / solution.chain.kappa_a();
-            (solution, bias, variance, slop, Some(top), vec![], vec![], 0)
+            let s = predict_squared(spec, &layers, noise_var)?;
+            approximation_error = s.approximation_error;
+            (s.solution, s.bias, s.variance, s.slop, s.top, vec![], vec![], 0)
         }
         Mirror::Entropic => {
             let map = crate::solver::mirror::Entropic;
@@ -197,10 +191,14 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
         test_error: excess_risk + noise_var,
         bias,
         variance,
+        approximation_error,
         gep,
         top,
         solver: SolverReport {
             equations: match spec.mirror {
+                Mirror::Squared if spec.teacher_depth.is_some() || !spec.spectrum.is_identity() || spec.samples >= spec.last_width() => {
+                    "equations/teacher.md"
+                }
                 Mirror::Squared if spec.ridge > 0.0 => "equations/squared.md §6a",
                 Mirror::Squared => "equations/squared.md",
                 Mirror::Entropic => "equations/entropic.md",
@@ -211,6 +209,65 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
             iterations: solution.iterations + top_iterations,
         },
     })
+}
+
+/// What the squared map's solve gives [`predict`].
+struct SquaredOutcome {
+    solution: squared::Solution,
+    bias: f64,
+    variance: f64,
+    slop: f64,
+    approximation_error: f64,
+    top: Option<TopReport>,
+}
+
+/// The squared map for any teacher layer, input spectrum, ridge and `n` (equations/teacher.md).
+fn predict_squared(spec: &Spec, layers: &[Layer], noise_var: f64) -> Result<SquaredOutcome, PredictError> {
+    let input = Input::of_eigenvalues(&spec.spectrum.eigenvalues(spec.dim));
+    let (n, p) = (spec.samples, spec.last_width());
+    let (k, depth) = (spec.teacher_depth(), spec.depth());
+    let signal = if k == depth { Signal::top(k, spec.effective_norm2()) } else { Signal { depth: k, norm2: spec.norm2, start_norm2: spec.start_norm2() } };
+    // kappa -> 0: what a teacher below the top leaves that no linear function of phi_L fits.
+    let at_zero = || {
+        squared::chain_at(&input, layers, squared::vanishing_shift(layers))
+            .ok_or(PredictError::Solve(SolveError::NoBracket { ratio: 0.0 }))
+    };
+    let zero_chain = if k < depth { Some(at_zero()?) } else { None };
+    let unexplained_at_zero = zero_chain.as_ref().map_or(0.0, |c| c.unexplained(k));
+    let approximation_error = spec.norm2 * unexplained_at_zero;
+    if spec.ridge == 0.0 && n >= p {
+        if n == p && (noise_var > 0.0 || approximation_error > 0.0) {
+            let why = if noise_var > 0.0 { "label noise" } else { "a target that the features cannot represent (the teacher is below the last layer)" };
+            return Err(PredictError::InfiniteRisk(format!(
+                "n = d_L = {n} without a ridge: least squares on a square system amplifies {why} without bound; \
+                 change training.samples or set training.ridge > 0"
+            )));
+        }
+        let (bias, variance) = if n == p { (0.0, 0.0) } else { squared::least_squares_risk(n, p, signal, unexplained_at_zero, noise_var) };
+        // The chain at kappa -> 0 (a teacher below the top) or just the layer equations'
+        // bookkeeping of the input (a last-layer teacher needs no chain).
+        let chain = match zero_chain {
+            Some(c) => c,
+            None => squared::Chain { log_shifts: vec![], traces: vec![], gains: vec![] },
+        };
+        let residuals = if chain.log_shifts.is_empty() { vec![] } else { layer_residuals(&input, layers, &chain) };
+        let solution = squared::Solution { chain, residuals, iterations: 0 };
+        return Ok(SquaredOutcome { solution, bias, variance, slop: 0.0, approximation_error, top: None });
+    }
+    let ratio = Ratio { delta: n as f64 / p as f64, slack: (p as f64 - n as f64) / p as f64 };
+    let solution = squared::solve_with(&input, layers, ratio, spec.ridge)?;
+    let (bias, variance) = squared::risk_of(&solution.chain, ratio, spec.ridge, signal, noise_var);
+    let room = if spec.ridge == 0.0 { 0.0 } else { ratio.delta * spec.ridge / solution.chain.kappa() } + solution.chain.kappa_a();
+    // variance = sigma^2 (tau_L - kappa A)/room: the difference carries eps tau_L.
+    let slop = 16.0 * f64::EPSILON * noise_var * solution.chain.top().tau / room;
+    let top = (spec.ridge == 0.0 && k == depth).then(|| squared_top(&solution, Ratio::of_counts(n, p), spec.effective_norm2(), noise_var));
+    Ok(SquaredOutcome { solution, bias, variance, slop, approximation_error, top })
+}
+
+/// The layer equations `E_1..E_L` at a chain whose top shift was given (no `E_0`).
+fn layer_residuals(input: &Input, layers: &[Layer], chain: &squared::Chain) -> Vec<f64> {
+    let any_ratio = Ratio::new(0.5);
+    squared::residuals_with(input, layers, any_ratio, 0.0, &chain.log_shifts)[1..].to_vec()
 }
 
 /// The squared map's top problem in closed form (entropic.md §9): `eta = 1/delta - 1`,

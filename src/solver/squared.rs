@@ -36,10 +36,46 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// Layer 0: inputs `x ~ N(0, I)`, so `tau_0(u) = 1/(1+u)` and `u tau_0' = -tau_0 (1 - tau_0)`.
+    /// Layer 0 with inputs `x ~ N(0, I)`: `tau_0(u) = 1/(1+u)` and `u tau_0' = -tau_0 (1 - tau_0)`.
     pub fn input(log_u: f64) -> Self {
         let tau = logistic(-log_u);
         Trace { tau, elasticity: -tau * logistic(log_u) }
+    }
+}
+
+/// The input layer: the spectrum of `Sigma_0` (`data.spectrum`, equations/teacher.md §1).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// `Sigma_0 = I`.
+    Isotropic,
+    /// The logarithms of the eigenvalues of a diagonal `Sigma_0` (mean 1).
+    Spectrum { log_eigenvalues: Vec<f64> },
+}
+
+impl Input {
+    pub fn of_eigenvalues(eigenvalues: &[f64]) -> Self {
+        if eigenvalues.iter().all(|&l| l == 1.0) {
+            return Input::Isotropic;
+        }
+        Input::Spectrum { log_eigenvalues: eigenvalues.iter().map(|l| l.ln()).collect() }
+    }
+
+    /// `tau_0(u) = mean_i lambda_i/(lambda_i + u)` and its elasticity
+    /// `u tau_0'(u) = -mean_i tau_i (1 - tau_i)`, each term a logistic of `log lambda_i - log u`.
+    pub fn trace(&self, log_u: f64) -> Trace {
+        match self {
+            Input::Isotropic => Trace::input(log_u),
+            Input::Spectrum { log_eigenvalues } => {
+                let (mut tau, mut elasticity) = (0.0, 0.0);
+                for &log_l in log_eigenvalues {
+                    let t = logistic(log_l - log_u);
+                    tau += t;
+                    elasticity -= t * logistic(log_u - log_l);
+                }
+                let count = log_eigenvalues.len() as f64;
+                Trace { tau: tau / count, elasticity: elasticity / count }
+            }
+        }
     }
 }
 
@@ -53,9 +89,9 @@ fn logistic(x: f64) -> f64 {
 /// `u_{l+1} = u_l (rho1^2 (gamma - tau_{l-1}(u_l)) - rho2^2/u_l)` and layer `l`'s trace
 /// there, `tau_l = (tau_{l-1}(u_l) + rho2^2/(rho1^2 u_l)) / gamma`, with its elasticity by
 /// the chain rule. `growth = u_{l+1}/u_l` may be given instead of computed from this
-/// difference: `along` takes it from polished shifts. `None` below the physical branch
-/// (`u_{l+1} <= 0`).
-pub fn layer_equation(layer: &Layer, log_u: f64, below: Trace, growth: Option<f64>) -> Option<(f64, Trace)> {
+/// difference: `along` takes it from polished shifts. Also returns the layer's gain
+/// `d log u_{l+1} / d log u_l >= 1`. `None` below the physical branch (`u_{l+1} <= 0`).
+pub fn layer_equation(layer: &Layer, log_u: f64, below: Trace, growth: Option<f64>) -> Option<(f64, Trace, f64)> {
     let (r1, r2) = (layer.rho1 * layer.rho1, layer.rho2 * layer.rho2);
     let gap = layer.aspect - below.tau;
     let noise = if r2 == 0.0 { 0.0 } else { r2 * (-log_u).exp() }; // rho2^2 / u_l, 0 when u_l is astronomically large
@@ -68,47 +104,104 @@ pub fn layer_equation(layer: &Layer, log_u: f64, below: Trace, growth: Option<f6
     let tau = (below.tau + noise / r1) / layer.aspect;
     // u_{l+1} dtau_l/du_{l+1} = (u_{l+1}/u_l) (u_l dtau_l/du_l) / (du_{l+1}/du_l).
     let elasticity = growth * ((below.elasticity - noise / r1) / layer.aspect) / slope;
-    next.is_finite().then_some((next, Trace { tau, elasticity }))
+    next.is_finite().then_some((next, Trace { tau, elasticity }, slope / growth))
 }
 
-/// The shifts `u_1, ..., u_L, kappa` (as logarithms) and `(tau_L, kappa tau_L')` at `kappa`.
+/// The shifts `u_1, ..., u_L, kappa` (as logarithms), each layer's trace at the shift
+/// above it (`traces[l]` is layer `l`'s at `u_{l+1}`, layer 0 the input; `traces[L]` is
+/// `(tau_L, kappa tau_L')` at `kappa`), and each layer's gain `d log u_{l+1} / d log u_l`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chain {
     pub log_shifts: Vec<f64>,
-    pub top: Trace,
+    pub traces: Vec<Trace>,
+    pub gains: Vec<f64>,
 }
 
 impl Chain {
+    /// Layer `L`'s trace at `kappa`.
+    pub fn top(&self) -> Trace {
+        *self.traces.last().expect("a chain holds the input's trace at least")
+    }
+
     pub fn kappa(&self) -> f64 {
         self.log_shifts.last().expect("a chain holds u_1 at least").exp()
     }
 
     /// `kappa A = -kappa tau_L'(kappa) = (1/p) tr kappa Sigma (Sigma+kappa)^{-2}`.
     pub fn kappa_a(&self) -> f64 {
-        -self.top.elasticity
+        -self.top().elasticity
+    }
+
+    /// What a teacher at layer `k` leaves unexplained at the effective ridge `kappa`, per unit
+    /// `r^2` (equations/teacher.md (T3)): with `C` the cross-covariance of layers `L` and `k`,
+    /// `(1/d_k)[tr Sigma_k - tr C^T (Sigma_L + kappa)^{-1} C - kappa tr C^T (Sigma_L + kappa)^{-2} C]
+    /// = u tau_k(u) (1 - D) - u (u tau_k'(u)) D` at `u = u_{k+1}`, `D = d log u_{k+1} / d log kappa`.
+    /// At `k = L` it is `kappa (kappa A)`, computed so, without the cancellation in `1 - D = 0`.
+    pub fn unexplained(&self, k: usize) -> f64 {
+        let depth = self.gains.len();
+        assert!(k <= depth, "teacher depth {k} above the top layer {depth}");
+        if k == depth {
+            return self.kappa() * self.kappa_a();
+        }
+        let u = self.log_shifts[k].exp();
+        let trace = self.traces[k];
+        // D = prod_{l > k} 1/gain_l <= 1, and 1 - D without cancellation.
+        let log_d: f64 = -self.gains[k..].iter().map(|g| g.ln()).sum::<f64>();
+        u * (trace.tau * -log_d.exp_m1() - trace.elasticity * log_d.exp())
     }
 }
 
 /// Runs the layer equations upwards from `log u_1` (squared.md §5).
-pub fn bottom_up(layers: &[Layer], log_u1: f64) -> Option<Chain> {
+pub fn bottom_up(input: &Input, layers: &[Layer], log_u1: f64) -> Option<Chain> {
     let mut log_shifts = Vec::with_capacity(layers.len() + 1);
     log_shifts.push(log_u1);
-    let mut trace = Trace::input(log_u1);
+    let mut traces = vec![input.trace(log_u1)];
+    let mut gains = Vec::with_capacity(layers.len());
     for layer in layers {
-        let (next, t) = layer_equation(layer, *log_shifts.last().unwrap(), trace, None)?;
+        let (next, t, gain) = layer_equation(layer, *log_shifts.last().unwrap(), *traces.last().unwrap(), None)?;
         log_shifts.push(next);
-        trace = t;
+        traces.push(t);
+        gains.push(gain);
     }
-    Some(Chain { log_shifts, top: trace })
+    Some(Chain { log_shifts, traces, gains })
 }
 
 /// The traces carried along given shifts (each growth `u_{l+1}/u_l` taken from them).
-fn along(layers: &[Layer], log_shifts: Vec<f64>) -> Option<Chain> {
-    let mut trace = Trace::input(log_shifts[0]);
+fn along(input: &Input, layers: &[Layer], log_shifts: Vec<f64>) -> Option<Chain> {
+    let mut traces = vec![input.trace(log_shifts[0])];
+    let mut gains = Vec::with_capacity(layers.len());
     for (layer, pair) in layers.iter().zip(log_shifts.windows(2)) {
-        trace = layer_equation(layer, pair[0], trace, Some((pair[1] - pair[0]).exp()))?.1;
+        let (_, t, gain) = layer_equation(layer, pair[0], *traces.last().unwrap(), Some((pair[1] - pair[0]).exp()))?;
+        traces.push(t);
+        gains.push(gain);
     }
-    Some(Chain { log_shifts, top: trace })
+    Some(Chain { log_shifts, traces, gains })
+}
+
+/// The chain whose top shift is `kappa` (no sample equation: `kappa` is given), by a
+/// bracketed root in `log u_1` of `log u_{L+1} - log kappa`, which increases with `u_1`.
+/// Used at `kappa -> 0` (least squares, and the approximation error of a teacher below the top).
+pub fn chain_at(input: &Input, layers: &[Layer], log_kappa: f64) -> Option<Chain> {
+    let gap = |x: f64| bottom_up(input, layers, x).map_or(f64::NEG_INFINITY, |c| c.log_shifts[layers.len()] - log_kappa);
+    let (mut hi, mut width) = (0.0, 2.0);
+    while gap(hi) < 0.0 {
+        hi += width;
+        width *= 2.0;
+        if hi > BRACKET_LIMIT {
+            return None;
+        }
+    }
+    let (mut lo, mut width) = (hi - 2.0, 2.0);
+    while gap(lo) >= 0.0 {
+        lo -= width;
+        width *= 2.0;
+        if lo < -BRACKET_LIMIT {
+            return None;
+        }
+    }
+    // Below the physical branch the gap is -infinity: Brent needs finite values.
+    let (x, _) = brent_root(|x| gap(x).max(-1e3), lo, hi, 1e-15, 300)?;
+    bottom_up(input, layers, x)
 }
 
 /// Equation `E_0`: `tau_L(kappa) - n/d_L` (= `1 - kappa m_L(kappa) - n/d_L`), zero at the solution.
@@ -122,7 +215,7 @@ pub fn sample_equation(chain: &Chain, ratio: Ratio) -> f64 {
 /// It falls from +infinity to -n/d_L as `u_1` grows, on either side of n = d_L.
 pub fn sample_equation_with_ridge(chain: &Chain, ratio: Ratio, ridge: f64) -> f64 {
     let ridge_term = if ridge == 0.0 { 0.0 } else { ratio.delta * ridge / chain.kappa() };
-    chain.top.tau - ratio.delta + ridge_term
+    chain.top().tau - ratio.delta + ridge_term
 }
 
 /// `kappa m_L(kappa)` at the solution: `1 - n/d_L` (exact from the counts), plus
@@ -148,11 +241,11 @@ fn log_um(layers: &[Layer], w: &[f64], l: usize) -> f64 {
 /// relative to the size of its largest term, so that rounding alone gives ~1e-16
 /// whatever the scale of the shifts.
 pub fn residuals(layers: &[Layer], ratio: Ratio, log_shifts: &[f64]) -> Vec<f64> {
-    residuals_with_ridge(layers, ratio, 0.0, log_shifts)
+    residuals_with(&Input::Isotropic, layers, ratio, 0.0, log_shifts)
 }
 
-/// [`residuals`] with a ridge in `E_0` (see [`sample_equation_with_ridge`]).
-pub fn residuals_with_ridge(layers: &[Layer], ratio: Ratio, ridge: f64, log_shifts: &[f64]) -> Vec<f64> {
+/// [`residuals`] for any input spectrum and with a ridge in `E_0` (see [`sample_equation_with_ridge`]).
+pub fn residuals_with(input: &Input, layers: &[Layer], ratio: Ratio, ridge: f64, log_shifts: &[f64]) -> Vec<f64> {
     let depth = layers.len();
     assert_eq!(log_shifts.len(), depth + 1, "one shift per layer plus kappa");
     // E_0 as kappa m_L(kappa) = 1 - n/d_L = (d_L - n)/d_L, exact from the counts, so the
@@ -163,8 +256,8 @@ pub fn residuals_with_ridge(layers: &[Layer], ratio: Ratio, ridge: f64, log_shif
     for l in 0..depth {
         let (layer, log_u) = (&layers[l], log_shifts[l]);
         // (4.1) as rho2^2/rho1^2 + u_{l+1}/rho1^2 = u_l (gamma - tau_{l-1}(u_l)), tau = 1 - u m,
-        // exact for the input layer (tau_0 = 1/(1+u)).
-        let tau_below = if l == 0 { Trace::input(log_u).tau } else { 1.0 - log_um(layers, log_shifts, l - 1).exp() };
+        // exact for the input layer (tau_0 from its spectrum).
+        let tau_below = if l == 0 { input.trace(log_u).tau } else { 1.0 - log_um(layers, log_shifts, l - 1).exp() };
         let r1 = layer.rho1.powi(2);
         let lhs = log_add((layer.rho2.powi(2) / r1).ln(), log_shifts[l + 1] - r1.ln());
         let rhs = log_u + (layer.aspect - tau_below).ln();
@@ -182,9 +275,9 @@ pub fn residuals_with_ridge(layers: &[Layer], ratio: Ratio, ridge: f64, log_shif
 /// `log u_1` moves `kappa` by far more than one ulp; with each shift its own unknown the
 /// equations are well conditioned. The Jacobian is tridiagonal (`E_l` involves
 /// `u_{l-1}, u_l, u_{l+1}`), so a step costs O(L). Returns the best point seen.
-fn polish(layers: &[Layer], ratio: Ratio, ridge: f64, mut w: Vec<f64>) -> Vec<f64> {
+fn polish(input: &Input, layers: &[Layer], ratio: Ratio, ridge: f64, mut w: Vec<f64>) -> Vec<f64> {
     let depth = layers.len();
-    let worst = |w: &[f64]| residuals_with_ridge(layers, ratio, ridge, w).iter().fold(0.0f64, |m, r| m.max(r.abs()));
+    let worst = |w: &[f64]| residuals_with(input, layers, ratio, ridge, w).iter().fold(0.0f64, |m, r| m.max(r.abs()));
     let mut best = worst(&w);
     for _ in 0..8 {
         if best <= 4.0 * f64::EPSILON {
@@ -197,8 +290,8 @@ fn polish(layers: &[Layer], ratio: Ratio, ridge: f64, mut w: Vec<f64>) -> Vec<f6
             let layer = &layers[l];
             let (r1, r2) = (layer.rho1 * layer.rho1, layer.rho2 * layer.rho2);
             let (tau, dtau_dw, dtau_dw_below) = if l == 0 {
-                let tau = Trace::input(w[0]).tau;
-                (tau, -tau * (1.0 - tau), 0.0)
+                let trace = input.trace(w[0]);
+                (trace.tau, trace.elasticity, 0.0)
             } else {
                 let ratio_below = log_um(layers, &w, l - 1).exp();
                 (1.0 - ratio_below, -ratio_below, ratio_below)
@@ -296,6 +389,7 @@ impl Solution {
 /// constant below the physical branch, where it tends to `1 - n/d_L > 0` anyway:
 /// a monotone function with exactly one sign change.
 struct SampleEquation<'a> {
+    input: &'a Input,
     layers: &'a [Layer],
     ratio: Ratio,
     ridge: f64,
@@ -303,7 +397,7 @@ struct SampleEquation<'a> {
 
 impl SampleEquation<'_> {
     fn at(&self, x: f64) -> f64 {
-        match bottom_up(self.layers, x) {
+        match bottom_up(self.input, self.layers, x) {
             Some(chain) => sample_equation_with_ridge(&chain, self.ratio, self.ridge),
             None => 1.0,
         }
@@ -334,14 +428,15 @@ const BRACKET_LIMIT: f64 = 1e6;
 
 /// Solves `E_0..E_L` for `ratio = n/d_L` in (0, 1) (squared.md §5).
 pub fn solve(layers: &[Layer], ratio: Ratio) -> Result<Solution, SolveError> {
-    solve_with_ridge(layers, ratio, 0.0)
+    solve_with(&Input::Isotropic, layers, ratio, 0.0)
 }
 
-/// [`solve`] with a ridge `lambda > 0` in `E_0` (squared.md §6a; `training.ridge`): any
-/// `n/d_L > 0`, on either side of the interpolation threshold.
-pub fn solve_with_ridge(layers: &[Layer], ratio: Ratio, ridge: f64) -> Result<Solution, SolveError> {
+/// [`solve`] for any input spectrum (equations/teacher.md §1) and with a ridge `lambda >= 0`
+/// in `E_0` (squared.md §6a; `training.ridge`): with `lambda > 0`, any `n/d_L > 0`, on either
+/// side of the interpolation threshold.
+pub fn solve_with(input: &Input, layers: &[Layer], ratio: Ratio, ridge: f64) -> Result<Solution, SolveError> {
     assert!(ridge >= 0.0 && ridge.is_finite(), "ridge must be finite and >= 0");
-    let equation = SampleEquation { layers, ratio, ridge };
+    let equation = SampleEquation { input, layers, ratio, ridge };
     // Bracket in log u_1, widened geometrically: large u_1 gives kappa -> infinity and E_0 -> -n/d_L < 0.
     let mut steps = 0;
     let (mut hi, mut width) = (0.0, 2.0);
@@ -365,7 +460,7 @@ pub fn solve_with_ridge(layers: &[Layer], ratio: Ratio, ridge: f64) -> Result<So
     let (x, brent_iterations) = brent_root(|x| equation.at(x), lo, hi, 1e-15, 300).ok_or(SolveError::NoBracket { ratio: ratio.delta })?;
     let iterations = steps + brent_iterations;
     let no_chain = || SolveError::NoConvergence { iterations, residuals: vec![1.0; layers.len() + 1] };
-    let mut shifts = bottom_up(layers, x).ok_or_else(no_chain)?.log_shifts;
+    let mut shifts = bottom_up(input, layers, x).ok_or_else(no_chain)?.log_shifts;
     // E_0 gives kappa = rho1^2 gamma_L u_L (1 - n/d_L) without the cancellation of the
     // chain's kappa = rho1^2 u_L (gamma_L - tau_{L-1}) - rho2^2 (relative error ~ eps rho2^2/kappa).
     let top = layers.last().expect("at least one layer");
@@ -377,8 +472,8 @@ pub fn solve_with_ridge(layers: &[Layer], ratio: Ratio, ridge: f64) -> Result<So
         let (b, q) = (c * ratio.slack, c * ratio.delta * ridge);
         (0.5 * (b + (b * b + 4.0 * q).sqrt())).ln()
     };
-    let chain = along(layers, polish(layers, ratio, ridge, shifts)).ok_or_else(no_chain)?;
-    let residuals = residuals_with_ridge(layers, ratio, ridge, &chain.log_shifts);
+    let chain = along(input, layers, polish(input, layers, ratio, ridge, shifts)).ok_or_else(no_chain)?;
+    let residuals = residuals_with(input, layers, ratio, ridge, &chain.log_shifts);
     let solution = Solution { chain, residuals, iterations };
     if solution.max_residual() <= MAX_RESIDUAL {
         Ok(solution)
@@ -393,7 +488,7 @@ pub fn solve_with_ridge(layers: &[Layer], ratio: Ratio, ridge: f64) -> Result<So
 /// `bias = r^2 kappa^2 A n/(n - df2) = r^2 kappa tau_L` and
 /// `variance = sigma^2 df2/(n - df2) = sigma^2 (tau_L - kappa A)/(kappa A)`.
 pub fn risk(chain: &Chain, norm2: f64, noise_var: f64) -> (f64, f64) {
-    let (kappa, tau, kappa_a) = (chain.kappa(), chain.top.tau, chain.kappa_a());
+    let (kappa, tau, kappa_a) = (chain.kappa(), chain.top().tau, chain.kappa_a());
     (norm2 * kappa * tau, noise_var * (tau - kappa_a) / kappa_a)
 }
 
@@ -405,9 +500,60 @@ pub fn risk_with_ridge(chain: &Chain, ratio: Ratio, ridge: f64, norm2: f64, nois
     if ridge == 0.0 {
         return risk(chain, norm2, noise_var);
     }
-    let (kappa, tau, kappa_a) = (chain.kappa(), chain.top.tau, chain.kappa_a());
+    let (kappa, tau, kappa_a) = (chain.kappa(), chain.top().tau, chain.kappa_a());
     let room = ratio.delta * ridge / kappa + kappa_a;
     (norm2 * kappa * kappa_a * ratio.delta / room, noise_var * (tau - kappa_a) / room)
+}
+
+/// The teacher as the squared map's risk sees it (equations/teacher.md §2).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Signal {
+    /// The teacher's layer `k`, `0 <= k <= L`.
+    pub depth: usize,
+    /// `r_eff^2 = E||a* - a_0||^2` at `k = L`; `r^2 = E||a*||^2` below, where teacher and
+    /// start share no coordinates.
+    pub norm2: f64,
+    /// `||a_0||^2` for `k < L` (0 at `k = L`, where it is part of `norm2`).
+    pub start_norm2: f64,
+}
+
+impl Signal {
+    /// A last-layer teacher of effective norm `r_eff^2` (today's model).
+    pub fn top(depth: usize, effective_norm2: f64) -> Self {
+        Signal { depth, norm2: effective_norm2, start_norm2: 0.0 }
+    }
+}
+
+/// Bias and variance for a teacher at any layer (equations/teacher.md (T5)): with
+/// `room = (n/p) lambda/kappa + kappa A = (n - df2)/p`,
+/// `bias = (n/p)/room [||a_0||^2 kappa (kappa A) + r^2 unexplained_k]` and
+/// `variance = sigma^2 (tau_L - kappa A)/room`. At `k = L` it is [`risk_with_ridge`].
+pub fn risk_of(chain: &Chain, ratio: Ratio, ridge: f64, signal: Signal, noise_var: f64) -> (f64, f64) {
+    let depth = chain.gains.len();
+    if signal.depth == depth {
+        return risk_with_ridge(chain, ratio, ridge, signal.norm2, noise_var);
+    }
+    let (kappa, tau, kappa_a) = (chain.kappa(), chain.top().tau, chain.kappa_a());
+    let room = if ridge == 0.0 { kappa_a } else { ratio.delta * ridge / kappa + kappa_a };
+    let missed = signal.start_norm2 * kappa * kappa_a + signal.norm2 * chain.unexplained(signal.depth);
+    (ratio.delta * missed / room, noise_var * (tau - kappa_a) / room)
+}
+
+/// A shift far below every eigenvalue of `Sigma_L` that matters: the `kappa -> 0` limit
+/// taken at `kappa = 1e-13 (rho1^2 + rho2^2)` of the top layer, where what it leaves out is
+/// of relative order 1e-13.
+pub fn vanishing_shift(layers: &[Layer]) -> f64 {
+    let top = layers.last().expect("at least one layer");
+    (1e-13 * (top.rho1 * top.rho1 + top.rho2 * top.rho2)).ln()
+}
+
+/// Least squares, `lambda = 0` with `n > p` (equations/teacher.md §4): the `kappa -> 0` branch
+/// of (T5), `room -> n/p - 1`: `bias = n/(n - p) r^2 unexplained_k(0)` (zero at `k = L`, where
+/// the teacher lies in the features) and `variance = sigma^2 p/(n - p)`.
+pub fn least_squares_risk(n: usize, p: usize, signal: Signal, unexplained_at_zero: f64, noise_var: f64) -> (f64, f64) {
+    assert!(n > p, "least squares needs more samples than features");
+    let excess = (n - p) as f64;
+    (n as f64 / excess * signal.norm2 * unexplained_at_zero, noise_var * p as f64 / excess)
 }
 
 #[cfg(test)]

@@ -129,17 +129,101 @@ pub enum Mirror {
     Entropic,
 }
 
-/// A validated model: sizes positive, `samples < d_L` (any `samples` with a ridge), every choice known
-/// (built by `rfrisk::spec`, which checks every field once).
+/// The eigenvalues of the input covariance `Sigma_0` (diagonal), normalised to mean 1
+/// (`data.spectrum`; equations/model.md §1). The mean is fixed so that the GEP
+/// coefficients, which see only `tr Sigma_0 / d_0`, do not change with the shape.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Spectrum {
+    /// `Sigma_0 = I`.
+    Identity,
+    /// `lambda_i` proportional to `i^(-alpha)`, `i = 1..d_0`.
+    Power { alpha: f64 },
+    /// `round(fraction d_0)` eigenvalues `ratio` times larger than the others.
+    Bimodal { ratio: f64, fraction: f64 },
+}
+
+impl Spectrum {
+    pub fn is_identity(&self) -> bool {
+        *self == Spectrum::Identity
+    }
+
+    /// The `d_0` eigenvalues, largest first, with mean 1.
+    pub fn eigenvalues(&self, dim: usize) -> Vec<f64> {
+        let raw: Vec<f64> = match *self {
+            Spectrum::Identity => return vec![1.0; dim],
+            Spectrum::Power { alpha } => (1..=dim).map(|i| (i as f64).powf(-alpha)).collect(),
+            Spectrum::Bimodal { ratio, fraction } => {
+                let large = (fraction * dim as f64).round() as usize;
+                (0..dim).map(|i| if i < large { ratio } else { 1.0 }).collect()
+            }
+        };
+        let mean = raw.iter().sum::<f64>() / dim as f64;
+        raw.iter().map(|l| l / mean).collect()
+    }
+}
+
+impl fmt::Display for Spectrum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Spectrum::Identity => f.write_str("identity"),
+            Spectrum::Power { alpha } => write!(f, "power:{alpha}"),
+            Spectrum::Bimodal { ratio, fraction } => write!(f, "bimodal:{ratio}:{fraction}"),
+        }
+    }
+}
+
+impl FromStr for Spectrum {
+    type Err = String;
+    /// `identity`, `power:ALPHA` (ALPHA >= 0), `bimodal:RATIO:FRACTION` (RATIO > 0, FRACTION in (0, 1)).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let number = |part: &str, what: &str| part.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("`{s}`: {what} `{part}` is not a finite number"));
+        let parts: Vec<&str> = s.split(':').collect();
+        match parts.as_slice() {
+            ["identity"] => Ok(Spectrum::Identity),
+            ["power", alpha] => {
+                let alpha = number(alpha, "ALPHA")?;
+                if alpha < 0.0 {
+                    return Err(format!("`{s}`: ALPHA must be >= 0 (eigenvalues i^-ALPHA)"));
+                }
+                Ok(Spectrum::Power { alpha })
+            }
+            ["bimodal", ratio, fraction] => {
+                let (ratio, fraction) = (number(ratio, "RATIO")?, number(fraction, "FRACTION")?);
+                if !(ratio > 0.0) || !(fraction > 0.0 && fraction < 1.0) {
+                    return Err(format!("`{s}`: RATIO must be > 0 and FRACTION in (0, 1)"));
+                }
+                Ok(Spectrum::Bimodal { ratio, fraction })
+            }
+            _ => Err(format!("unknown value `{s}` (expected identity, power:ALPHA or bimodal:RATIO:FRACTION)")),
+        }
+    }
+}
+
+impl serde::Serialize for Spectrum {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A validated model: sizes positive, every choice known, `samples` allowed for its
+/// mirror map and ridge (built by `rfrisk::spec`, which checks every field once).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Spec {
-    /// Input dimension `d_0`; inputs `x ~ N(0, I)`.
+    /// Input dimension `d_0`; inputs `x ~ N(0, Sigma_0)`.
     pub dim: usize,
+    /// The eigenvalues of `Sigma_0` (diagonal). Left out of the serialized run identity when
+    /// the identity, so that runs written before it resume.
+    #[serde(skip_serializing_if = "Spectrum::is_identity")]
+    pub spectrum: Spectrum,
     /// Hidden widths `d_1..d_L`.
     pub widths: Vec<usize>,
     pub activation: Activation,
     pub weights: WeightLaw,
     pub prior: Prior,
+    /// The teacher's layer `k` (0: the input, `y = x^T a*`); `None` is the last layer `L`,
+    /// and is left out of the serialized run identity, so that runs written before it resume.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teacher_depth: Option<usize>,
     /// `E ||a*||^2`.
     pub norm2: f64,
     pub noise_std: f64,
@@ -168,20 +252,39 @@ impl Spec {
         *self.widths.last().expect("validated: widths is non-empty")
     }
 
+    /// The teacher's layer `k`, `0 <= k <= L`.
+    pub fn teacher_depth(&self) -> usize {
+        self.teacher_depth.unwrap_or(self.depth())
+    }
+
+    /// The width of the teacher's layer, `d_k` (`d_0` = `dim`).
+    pub fn teacher_width(&self) -> usize {
+        match self.teacher_depth() {
+            0 => self.dim,
+            k => self.widths[k - 1],
+        }
+    }
+
     /// `E a*_i` under the prior.
     pub fn prior_mean_entry(&self) -> f64 {
         match self.prior {
             Prior::Gaussian => 0.0,
-            Prior::HalfNormal => (2.0 * self.norm2 / (std::f64::consts::PI * self.last_width() as f64)).sqrt(),
+            Prior::HalfNormal => (2.0 * self.norm2 / (std::f64::consts::PI * self.teacher_width() as f64)).sqrt(),
         }
     }
 
     /// `E ||a* - a_0||^2 = norm2 - 2 c mu d_L + c^2 d_L` with `a_0 = c 1`: the only
-    /// property of teacher and start that the squared map's risk depends on
-    /// (equations/squared.md §2).
+    /// property of a last-layer teacher and start that the squared map's risk depends on
+    /// (equations/squared.md §2). For a teacher below the last layer the two do not share
+    /// coordinates; see [`Spec::start_norm2`].
     pub fn effective_norm2(&self) -> f64 {
         let p = self.last_width() as f64;
         self.norm2 - 2.0 * self.init * self.prior_mean_entry() * p + self.init * self.init * p
+    }
+
+    /// `||a_0||^2 = c^2 d_L`.
+    pub fn start_norm2(&self) -> f64 {
+        self.init * self.init * self.last_width() as f64
     }
 }
 
@@ -203,6 +306,12 @@ impl fmt::Display for Spec {
         )?;
         if self.ridge > 0.0 {
             write!(f, ", ridge {}", self.ridge)?;
+        }
+        if let Some(k) = self.teacher_depth {
+            write!(f, ", teacher at layer {k}")?;
+        }
+        if !self.spectrum.is_identity() {
+            write!(f, ", input spectrum {}", self.spectrum)?;
         }
         Ok(())
     }

@@ -13,8 +13,8 @@ pub enum TrainError {
     NotInterpolating(f64),
     #[error("no positive interpolator exists: the dual of the entropic problem diverges (certificate: lambda with Phi^T lambda <= 0 and lambda^T y = {certificate:.3e} > 0)")]
     NoPositiveInterpolator { certificate: f64 },
-    #[error("--trainer smd runs stochastic mirror descent to an interpolator, which has no ridge; with training.ridge > 0 use --trainer direct")]
-    RidgeWithSmd,
+    #[error("--trainer smd runs stochastic mirror descent to an interpolator; with training.ridge > 0 or samples >= d_L there is none to run to: use --trainer direct")]
+    SmdNeedsInterpolation,
     #[error("{method} did not converge in {iterations} iterations: relative residual {residual:.2e}")]
     NoConvergence { method: &'static str, iterations: usize, residual: f64 },
 }

@@ -19,7 +19,7 @@ pub enum TrialError {
 /// What one trial measured.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrialOutcome {
-    /// `mean over test inputs of (phi^T (a_hat - a*))^2`.
+    /// `mean over test inputs of (phi_L^T a_hat - f*)^2`, `f* = phi_k^T a*` the noiseless target.
     pub excess_risk: f64,
     /// `mean over test inputs of (phi^T a_hat - y)^2`, with fresh label noise.
     pub test_error: f64,
@@ -63,30 +63,58 @@ pub fn run_trial(
         })
         .collect();
     // One forward pass for training and test inputs together: one GEMM per layer.
-    let inputs = draws::stacked_inputs(seed, (Stream::TrainInputs, n), (Stream::TestInputs, n_test), spec.dim);
-    let features = backend.features(inputs, &weights, spec.activation).map_err(TrialError::Backend)?;
+    let mut inputs = draws::stacked_inputs(seed, (Stream::TrainInputs, n), (Stream::TestInputs, n_test), spec.dim);
+    if !spec.spectrum.is_identity() {
+        // x = Sigma_0^{1/2} g with Sigma_0 diagonal.
+        for (j, l) in spec.spectrum.eigenvalues(spec.dim).iter().enumerate() {
+            let scale = l.sqrt() as f32;
+            inputs.col_mut(j).iter_mut().for_each(|x| *x *= scale);
+        }
+    }
+    // The teacher reads layer k (0: the inputs): the forward pass stops there once.
+    let k = spec.teacher_depth();
+    let (teacher_features, features) = if k == spec.depth() {
+        let features = backend.features(inputs, &weights, spec.activation).map_err(TrialError::Backend)?;
+        (None, features)
+    } else {
+        let below = if k == 0 { inputs } else { backend.features(inputs, &weights[..k], spec.activation).map_err(TrialError::Backend)? };
+        let features = backend.features(below.clone(), &weights[k..], spec.activation).map_err(TrialError::Backend)?;
+        (Some(below), features)
+    };
+    let teacher_layer = teacher_features.as_ref().unwrap_or(&features);
 
-    let teacher = draws::teacher(seed, p, spec.prior, spec.norm2);
-    let teacher_col = Mat::<f64>::from_fn(p, 1, |j, _| teacher[j]);
+    let teacher = draws::teacher(seed, spec.teacher_width(), spec.prior, spec.norm2);
+    // f*(x) = phi_k(x)^T a* on the training rows (then the test rows), accumulated in f64.
+    let target = |rows: std::ops::Range<usize>| {
+        let mut out = vec![0.0f64; rows.len()];
+        for (j, &t) in teacher.iter().enumerate() {
+            let column = &teacher_layer.col_as_slice(j)[rows.clone()];
+            out.iter_mut().zip(column).for_each(|(o, &f)| *o += f as f64 * t);
+        }
+        out
+    };
     let phi = Mat::<f64>::from_fn(n, p, |i, j| features[(i, j)] as f64);
     let noise = draws::noise(seed, Stream::TrainNoise, n, spec.noise_std);
-    let clean = &phi * &teacher_col;
-    let y: Vec<f64> = (0..n).map(|i| clean[(i, 0)] + noise[i]).collect();
+    let y: Vec<f64> = target(0..n).iter().zip(&noise).map(|(f, e)| f + e).collect();
     let entropic_map = spec.mirror == Mirror::Entropic;
     let (a_hat, train_residual) = match (trainer, entropic_map) {
-        (Trainer::Direct, false) if spec.ridge > 0.0 => ridge(&phi, &y, spec.init, spec.ridge)?,
+        (Trainer::Direct, false) if spec.ridge > 0.0 || n >= p => ridge(&phi, &y, spec.init, spec.ridge)?,
         (Trainer::Direct, false) => min_distance(&phi, &y, spec.init)?,
         (Trainer::Direct, true) => entropic(&phi, &y, spec.init)?,
-        (Trainer::Smd, _) if spec.ridge > 0.0 => return Err(TrialError::Train(TrainError::RidgeWithSmd)),
+        (Trainer::Smd, _) if spec.ridge > 0.0 || n >= p => return Err(TrialError::Train(TrainError::SmdNeedsInterpolation)),
         (Trainer::Smd, _) => smd(&phi, &y, spec.init, entropic_map, 1e-8, 100_000)?,
     };
 
-    // Risk on fresh inputs through the same weights: phi_test (a_hat - a*), and the
-    // error against noisy test labels.
-    // Accumulated in f64 column by column straight from the f32 features.
-    let mut test_gap = vec![0.0f64; n_test];
+    // Risk on fresh inputs through the same weights: phi_L(x)^T a_hat - f*(x), and the
+    // error against noisy test labels, accumulated in f64 column by column from the f32 features.
+    let mut test_gap = match teacher_features {
+        // A last-layer teacher shares the student's coordinates: phi_L^T (a_hat - a*).
+        None => vec![0.0f64; n_test],
+        Some(_) => target(n..n + n_test).iter().map(|f| -f).collect(),
+    };
+    let shared = teacher_features.is_none();
     for j in 0..p {
-        let (column, delta) = (&features.col_as_slice(j)[n..], a_hat[j] - teacher[j]);
+        let (column, delta) = (&features.col_as_slice(j)[n..], a_hat[j] - if shared { teacher[j] } else { 0.0 });
         test_gap.iter_mut().zip(column).for_each(|(g, &f)| *g += f as f64 * delta);
     }
     let test_noise = draws::noise(seed, Stream::TestNoise, n_test, spec.noise_std);
