@@ -20,6 +20,8 @@ pub fn key_value(spec: &Spec, key: &str) -> String {
     let n_over_d = spec.samples as f64 / spec.last_width() as f64;
     match key {
         "data.dim" => spec.dim.to_string(),
+        "data.spectrum" => spec.spectrum.to_string(),
+        "teacher.depth" => spec.teacher_depth().to_string(),
         "features.widths" => format!("{:?}", spec.widths),
         "features.depth" => spec.depth().to_string(),
         "features.activation" => spec.activation.to_string(),
@@ -66,9 +68,24 @@ pub fn prediction_table(spec: &Spec, p: &Prediction, set: &[&str]) -> String {
     writeln!(out, "excess risk  {:.10}", p.excess_risk).unwrap();
     writeln!(out, "  bias       {:.10}   (the noise-free risk)", p.bias).unwrap();
     writeln!(out, "  variance   {:.10}   (what the label noise adds)", p.variance).unwrap();
+    if spec.teacher_depth() < spec.depth() {
+        writeln!(
+            out,
+            "  approximation error {:.10}   (of the excess: the part of the target no linear function of layer L represents)",
+            p.approximation_error
+        )
+        .unwrap();
+    }
     writeln!(out).unwrap();
     let Some(t) = &p.top else {
-        writeln!(out, "last layer: with a ridge its scalar problem is not derived (equations/squared.md §6a)").unwrap();
+        let why = if spec.ridge > 0.0 {
+            "with a ridge"
+        } else if spec.samples >= spec.last_width() {
+            "for least squares"
+        } else {
+            "for a teacher below the last layer"
+        };
+        writeln!(out, "last layer: {why} its scalar problem is not derived (equations/teacher.md)").unwrap();
         return rest(out, p);
     };
     writeln!(out, "last layer as a scalar denoising problem (equations/entropic.md §6)").unwrap();
@@ -129,10 +146,10 @@ impl SpecFile {
     pub fn of(spec: &Spec) -> SpecFile {
         use serde_json::json;
         SpecFile {
-            data: json!({ "dim": spec.dim }),
+            data: json!({ "dim": spec.dim, "spectrum": spec.spectrum.to_string() }),
             features: json!({ "widths": spec.widths, "activation": spec.activation.to_string(), "weights": spec.weights.to_string() }),
-            teacher: json!({ "prior": spec.prior.name(), "norm2": spec.norm2, "noise_std": spec.noise_std }),
-            training: json!({ "samples": spec.samples, "mirror": spec.mirror.to_string(), "init": spec.init }),
+            teacher: json!({ "prior": spec.prior.name(), "depth": spec.teacher_depth(), "norm2": spec.norm2, "noise_std": spec.noise_std }),
+            training: json!({ "samples": spec.samples, "mirror": spec.mirror.to_string(), "init": spec.init, "ridge": spec.ridge }),
         }
     }
 }

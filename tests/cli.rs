@@ -53,14 +53,28 @@ fn invalid_specs_are_refused_with_the_key_and_the_reason() {
         ("unknown-weights", "[features]\nweights = \"binary\"\n", &["features.weights", "unknown weight law `binary`"]),
         ("unknown-prior", "[teacher]\nprior = \"laplace\"\n", &["teacher.prior", "unknown value `laplace`"]),
         (
-            "samples-at-width",
-            "[features]\nwidths = [600, 800]\n[training]\nsamples = 800\n",
-            &["training.samples", "interpolation regime", "d_L = 800"],
+            "entropic-samples-at-width",
+            "[features]\nwidths = [600, 800]\n[training]\nsamples = 800\nmirror = \"entropic\"\n",
+            &["training.samples", "the entropic map needs an overparameterised last layer", "d_L = 800"],
         ),
         (
             "identity-rank",
             "[data]\ndim = 200\n[features]\nwidths = [600]\nactivation = \"identity\"\n[training]\nsamples = 300\n",
-            &["training.samples", "rank 200", "interpolation regime"],
+            &["training.samples", "rank 200", "no interpolator"],
+        ),
+        ("teacher-above-top", "[features]\nwidths = [600, 800]\n[teacher]\ndepth = 3\n", &["teacher.depth", "must lie in 0..=2", "got 3"]),
+        ("negative-teacher-depth", "[teacher]\ndepth = -1\n", &["teacher.depth", "got -1"]),
+        ("unknown-spectrum", "[data]\nspectrum = \"zipf:1\"\n", &["data.spectrum", "unknown value `zipf:1`", "power:ALPHA"]),
+        ("negative-power", "[data]\nspectrum = \"power:-1\"\n", &["data.spectrum", "ALPHA must be >= 0"]),
+        (
+            "entropic-spectrum",
+            "[data]\nspectrum = \"power:1\"\n[training]\nmirror = \"entropic\"\n",
+            &["data.spectrum", "not derived for the entropic map"],
+        ),
+        (
+            "entropic-teacher-depth",
+            "[teacher]\ndepth = 0\n[training]\nmirror = \"entropic\"\n",
+            &["teacher.depth", "= 0 < L = 2: not derived for the entropic map"],
         ),
         ("not-toml", "[training\nsamples = 3", &["cannot parse spec file", "not-toml"]),
         ("bad-depth", "[features]\nwidths = [600, 800]\ndepth = 3\n", &["features.depth", "not all equal"]),
@@ -81,7 +95,7 @@ fn invalid_overrides_are_refused() {
     assert_refused(&rfrisk(&["predict", p, "--set", "samples=5"]), &["samples=5", "unknown key"]);
     assert_refused(&rfrisk(&["predict", p, "--set", "training.samples"]), &["KEY=VALUE"]);
     assert_refused(&rfrisk(&["predict", p, "--set", "training.samples=0"]), &["training.samples", "must be > 0, got 0"]);
-    assert_refused(&rfrisk(&["predict", p, "--set", "training.samples=900"]), &["training.samples", "interpolation regime"]);
+    assert_refused(&rfrisk(&["predict", p, "--set", "teacher.depth=3"]), &["teacher.depth", "must lie in 0..=2"]);
     assert_refused(
         &rfrisk(&["predict", p, "--set", "training.mirror=entropic", "--set", "training.init=0"]),
         &["training.init", "positive start", "c = 0"],
@@ -189,12 +203,13 @@ fn sweep_marks_failed_points_and_never_writes_a_number_for_them() {
         "--out",
         csv_path.to_str().unwrap(),
     ]);
-    // Exit 5: every point written, two of them failed.
+    // Exit 5: every point written, one of them failed.
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "{stderr}");
     assert!(out.stdout.is_empty());
-    assert!(stderr.contains("training.samples=800") && stderr.contains("training.samples=1000"), "{stderr}");
-    assert!(stderr.contains("error: 2 of 5 points failed; they are written"), "{stderr}");
+    // n = d_L = 800 with label noise and no ridge: infinite risk; 1000 is least squares.
+    assert!(stderr.contains("training.samples=800: error: the risk is infinite"), "{stderr}");
+    assert!(stderr.contains("error: 1 of 5 points failed; they are written"), "{stderr}");
     let mut reader = csv::Reader::from_path(&csv_path).unwrap();
     assert_eq!(
         reader.headers().unwrap(),
@@ -204,12 +219,14 @@ fn sweep_marks_failed_points_and_never_writes_a_number_for_them() {
     assert_eq!(rows.len(), 5);
     for row in &rows {
         let n: usize = row[0].parse().unwrap();
-        if n < 800 {
+        if n != 800 {
             assert_eq!(&row[8], "ok");
             let spec = rfrisk::spec::load(&path, &[format!("training.samples={n}")]).unwrap();
             assert_eq!(row[1].parse::<f64>().unwrap(), rfrisk::predict(&spec).unwrap().excess_risk);
+            // Least squares (n > d_L) has no scalar top problem: eta and s stay empty.
+            assert_eq!(row[5].is_empty(), n > 800, "{row:?}");
         } else {
-            assert!(row[8].starts_with("error: training.samples"), "{row:?}");
+            assert!(row[8].starts_with("error: the risk is infinite"), "{row:?}");
             assert!((1..8).all(|i| row[i].is_empty()), "a failed point carries a number: {row:?}");
         }
     }
@@ -408,9 +425,9 @@ fn ratio_keys_set_the_sample_count() {
     assert_eq!(load(&["features.overparam=3"]).unwrap().samples, 267, "round(800 / 3)");
     assert_eq!(load(&["training.ratio=0.5", "training.samples=100"]).unwrap().samples, 100, "the later key replaces the earlier");
     for (set, needle) in [
-        ("training.ratio=1", "training.ratio: is n/d_L and must lie in (0, 1)"),
+        ("training.ratio=-1", "training.ratio: is n/d_L and must be a finite number > 0"),
         ("training.ratio=0.0001", "gives n = 0 training samples"),
-        ("features.overparam=0.5", "features.overparam: is d_L/n and must be > 1"),
+        ("features.overparam=0", "features.overparam: is d_L/n and must be a finite number > 0"),
     ] {
         let out = rfrisk(&["predict", path.to_str().unwrap(), "--set", set]);
         assert_refused(&out, &[needle]);
@@ -448,7 +465,7 @@ fn malformed_values_are_refused_up_front() {
         assert_refused(&rfrisk(&["sweep", p, "--param", key, "--values", values]), &["--values", needle]);
         assert_refused(&rfrisk(&["gap", p, "--trials", "2", "--scan", key, "--values", values]), &["--values", needle]);
     }
-    let out = rfrisk(&["sweep", p, "--param", "training.samples", "--values", "300,900"]);
+    let out = rfrisk(&["sweep", p, "--param", "training.samples", "--values", "300,800"]);
     assert_eq!(out.status.code(), Some(5));
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 3, "header and one line per point, no line break inside a status: {text}");
@@ -490,7 +507,7 @@ fn defaults_are_shown_and_the_json_spec_reads_back() {
     let p = path.to_str().unwrap();
     let squared = rfrisk(&["predict", p]);
     let table = String::from_utf8(squared.stdout).unwrap();
-    assert!(table.contains("defaults  features.activation = tanh, features.weights = gaussian, teacher.prior = gaussian, teacher.norm2 = 1, teacher.noise_std = 0, training.mirror = squared, training.init = 0, training.ridge = 0\n"), "{table}");
+    assert!(table.contains("defaults  data.spectrum = identity, features.activation = tanh, features.weights = gaussian, teacher.prior = gaussian, teacher.depth = 2, teacher.norm2 = 1, teacher.noise_std = 0, training.mirror = squared, training.init = 0, training.ridge = 0\n"), "{table}");
     assert!(table.contains("ratio     n/d_L = 0.375000 (d_L/n = 2.666667)"), "{table}");
     assert!(String::from_utf8_lossy(&squared.stderr).is_empty());
     let entropic = rfrisk(&["predict", p, "--set", "training.mirror=entropic", "--set", "teacher.prior=half-normal"]);
@@ -555,8 +572,7 @@ fn ridge_is_refused_where_it_is_not_derived_and_answered_on_both_sides() {
     for (sets, needle) in [
         (&["--set", "training.ridge=-0.1"][..], "training.ridge: must be finite and >= 0, got -0.1"),
         (&["--set", "training.ridge=nan"][..], "training.ridge"),
-        (&["--set", "training.ridge=0.1", "--set", "training.mirror=entropic"][..], "training.ridge: = 0.1: a ridge is derived for the squared map only"),
-        (&["--set", "training.samples=900"][..], "or a training.ridge > 0"),
+        (&["--set", "training.ridge=0.1", "--set", "training.mirror=entropic"][..], "training.ridge: = 0.1: not derived for the entropic map"),
     ] {
         let mut args = vec!["predict", p];
         args.extend_from_slice(sets);
@@ -573,5 +589,5 @@ fn ridge_is_refused_where_it_is_not_derived_and_answered_on_both_sides() {
         assert!(json["solver"]["max_residual"].as_f64().unwrap() < 1e-12);
     }
     let out = rfrisk(&["simulate", p, "--set", "training.ridge=0.05", "--trials", "1", "--n-test", "50", "--backend", "cpu", "--trainer", "smd"]);
-    assert_refused(&out, &["with training.ridge > 0 use --trainer direct"]);
+    assert_refused(&out, &["with training.ridge > 0 or samples >= d_L there is none to run to: use --trainer direct"]);
 }

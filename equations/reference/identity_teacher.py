@@ -103,7 +103,8 @@ def exact_ls_finite(n, p, d0, r2, sigma2):
 def excess_risk_mp(alpha, gamma, lam, r2, sigma2, dps=50):
     import mpmath as mp
     mp.mp.dps = dps
-    al, ga, la, r2, s2 = (mp.mpf(str(v)) for v in (alpha, gamma, lam, r2, sigma2))
+    # exact binary values of the float inputs (decimal strings would shift near-threshold points)
+    al, ga, la, r2, s2 = (mp.mpf(float(v)) for v in (alpha, gamma, lam, r2, sigma2))
     if la > 0:
         # F(u) coefficients, highest degree first
         coeffs = [-ga**2, ga * (al + 1 + ga), -(al * (1 + ga) + ga + al * la), al]

@@ -109,10 +109,12 @@ fn opencl_features_match_the_cpu_backend(cl: &OpenCl) {
 fn a_trial_on_opencl_matches_the_cpu_trial(cl: &OpenCl) {
     let spec = validation::model::Spec {
         dim: 120,
+        spectrum: validation::model::Spectrum::Identity,
         widths: vec![200, 260],
         activation: Activation::Tanh,
         weights: WeightLaw::Onebit,
         prior: validation::model::Prior::Gaussian,
+        teacher_depth: None,
         norm2: 1.0,
         noise_std: 0.2,
         samples: 100,
