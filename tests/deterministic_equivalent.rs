@@ -9,7 +9,7 @@
 //! runs the doubling from d_L ~ 2000).
 
 mod common;
-use common::{relative, resized, spec};
+use common::{relative, spec};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rfrisk::det_equiv::deterministic_equivalent;
@@ -111,59 +111,10 @@ fn theory_matches_the_deterministic_equivalent_within_one_percent() {
     common::record("det-equiv", &format!("{lo:.1e} to {hi:.1e}"));
 }
 
-/// The log of the root-mean-square relative gap over `draws` independent weight draws,
-/// with every size scaled by `num/den`, and its standard error (delta method on the
-/// mean of the squared gaps). A single draw's gap fluctuates at the same O(1/d) order
-/// as its mean, so one draw per size cannot show the trend.
-fn log_rms_gap(spec: &Spec, num: usize, den: usize, draws: u64) -> (f64, f64) {
-    let resized = resized(spec, num, den);
-    let squares: Vec<f64> = (0..draws)
-        .map(|seed| {
-            let (theory, de) = both_routes(&resized, 1000 * num as u64 + seed);
-            relative(de, theory).powi(2)
-        })
-        .collect();
-    let m = draws as f64;
-    let mean = squares.iter().sum::<f64>() / m;
-    let sd = (squares.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1.0)).sqrt();
-    (0.5 * mean.ln(), 0.5 * sd / (m.sqrt() * mean))
-}
-
-/// Doubling every size must shrink the gap: the log ratio of the RMS gaps, pooled over
-/// the 8 specs, must exceed `k` of its standard errors, and no spec's gap may grow by
-/// more than 2 of its own. Returns the record: the pooled and per-spec ratios.
-fn assert_gap_shrinks(num: usize, den: usize, draws: u64, k: f64) -> String {
-    let specs = specs();
-    let mut ratios = Vec::new();
-    let (mut sum, mut variance) = (0.0, 0.0);
-    for (name, spec) in &specs {
-        let ((l1, e1), (l2, e2)) = (log_rms_gap(spec, num, den, draws), log_rms_gap(spec, 2 * num, den, draws));
-        let (log_ratio, se) = (l1 - l2, e1.hypot(e2));
-        eprintln!(
-            "{name:32} rms rel.diff at d_L={:>5}: {:.2e}, at d_L={:>5}: {:.2e}, ratio {:.2} (log {log_ratio:.2} ± {se:.2})",
-            spec.last_width() * num / den,
-            l1.exp(),
-            spec.last_width() * 2 * num / den,
-            l2.exp(),
-            log_ratio.exp()
-        );
-        assert!(log_ratio > -2.0 * se, "{name}: the gap grew when sizes doubled: log ratio {log_ratio:.2} ± {se:.2}");
-        ratios.push(log_ratio.exp());
-        sum += log_ratio;
-        variance += se * se;
-    }
-    let s = specs.len() as f64;
-    let (pooled, se) = (sum / s, variance.sqrt() / s);
-    eprintln!("pooled log ratio {pooled:.3} ± {se:.3} (ratio {:.2}, {:.1} s.e. above 0)", pooled.exp(), pooled / se);
-    assert!(pooled > k * se, "the gap did not shrink by {k} s.e. when sizes doubled: log ratio {pooled:.3} ± {se:.3}");
-    let (lo, hi) = ratios.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
-    format!("pooled ratio {:.2} (its log {:.1} s.e. above 0); per spec {lo:.2} to {hi:.2}", pooled.exp(), pooled / se)
-}
-
 /// Every size doubled from d_L ~ 500 to ~ 1000 (6 draws each, CI-sized).
 #[test]
 fn the_gap_shrinks_when_all_sizes_double() {
-    common::record("det-equiv-doubling", &assert_gap_shrinks(1, 4, 6, 3.0));
+    common::record("det-equiv-doubling", &common::assert_gap_shrinks(&specs(), &both_routes, 1, 4, 6, 3.0));
 }
 
 /// The same from d_L ~ 2000 to ~ 4000 (3 draws each; several minutes):
@@ -171,7 +122,7 @@ fn the_gap_shrinks_when_all_sizes_double() {
 #[test]
 #[ignore]
 fn the_gap_shrinks_when_all_sizes_double_from_2000() {
-    common::record("slow-det-equiv-doubling", &assert_gap_shrinks(1, 1, 3, 3.0));
+    common::record("slow-det-equiv-doubling", &common::assert_gap_shrinks(&specs(), &both_routes, 1, 1, 3, 3.0));
 }
 
 /// The ridge deterministic equivalent (`det_equiv::with_ridge`) against a

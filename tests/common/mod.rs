@@ -25,6 +25,54 @@ pub fn relative(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs()
 }
 
+/// The log of the root-mean-square relative gap over `draws` independent weight draws,
+/// with every size scaled by `num/den`, and its standard error (delta method on the
+/// mean of the squared gaps). A single draw's gap fluctuates at the same O(1/d) order
+/// as its mean, so one draw per size cannot show the trend.
+fn log_rms_gap(spec: &Spec, routes: &dyn Fn(&Spec, u64) -> (f64, f64), num: usize, den: usize, draws: u64) -> (f64, f64) {
+    let resized = resized(spec, num, den);
+    let squares: Vec<f64> = (0..draws)
+        .map(|seed| {
+            let (theory, de) = routes(&resized, 1000 * num as u64 + seed);
+            relative(de, theory).powi(2)
+        })
+        .collect();
+    let m = draws as f64;
+    let mean = squares.iter().sum::<f64>() / m;
+    let sd = (squares.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1.0)).sqrt();
+    (0.5 * mean.ln(), 0.5 * sd / (m.sqrt() * mean))
+}
+
+/// Doubling every size must shrink the gap: the log ratio of the RMS gaps, pooled over
+/// the specs, must exceed `k` of its standard errors, and no spec's gap may grow by
+/// more than 2 of its own. Returns the record: the pooled and per-spec ratios.
+pub fn assert_gap_shrinks(specs: &[(&str, Spec)], routes: &dyn Fn(&Spec, u64) -> (f64, f64), num: usize, den: usize, draws: u64, k: f64) -> String {
+    let mut ratios = Vec::new();
+    let (mut sum, mut variance) = (0.0, 0.0);
+    for (name, spec) in specs {
+        let ((l1, e1), (l2, e2)) = (log_rms_gap(spec, routes, num, den, draws), log_rms_gap(spec, routes, 2 * num, den, draws));
+        let (log_ratio, se) = (l1 - l2, e1.hypot(e2));
+        eprintln!(
+            "{name:32} rms rel.diff at d_L={:>5}: {:.2e}, at d_L={:>5}: {:.2e}, ratio {:.2} (log {log_ratio:.2} ± {se:.2})",
+            spec.last_width() * num / den,
+            l1.exp(),
+            spec.last_width() * 2 * num / den,
+            l2.exp(),
+            log_ratio.exp()
+        );
+        assert!(log_ratio > -2.0 * se, "{name}: the gap grew when sizes doubled: log ratio {log_ratio:.2} ± {se:.2}");
+        ratios.push(log_ratio.exp());
+        sum += log_ratio;
+        variance += se * se;
+    }
+    let s = specs.len() as f64;
+    let (pooled, se) = (sum / s, variance.sqrt() / s);
+    eprintln!("pooled log ratio {pooled:.3} ± {se:.3} (ratio {:.2}, {:.1} s.e. above 0)", pooled.exp(), pooled / se);
+    assert!(pooled > k * se, "the gap did not shrink by {k} s.e. when sizes doubled: log ratio {pooled:.3} ± {se:.3}");
+    let (lo, hi) = ratios.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+    format!("pooled ratio {:.2} (its log {:.1} s.e. above 0); per spec {lo:.2} to {hi:.2}", pooled.exp(), pooled / se)
+}
+
 #[path = "record.rs"]
 mod record_impl;
 #[allow(unused_imports)]
