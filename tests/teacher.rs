@@ -158,3 +158,84 @@ fn the_gap_shrinks_when_all_sizes_double() {
 fn the_gap_shrinks_when_all_sizes_double_from_2000() {
     common::record("slow-det-equiv-teacher-doubling", &common::assert_gap_shrinks(&specs(), &excess_routes, 1, 1, 3, 3.0));
 }
+
+/// The general system at k = L, lambda = 0 and the identity spectrum is today's: the input
+/// layer through the spectrum code (d_0 unit eigenvalues, not the isotropic shortcut) and the
+/// bias through the teacher-depth formula (T5) with `unexplained_L`, against `predict` on the
+/// specs of the other suites, to 1e-12 relative.
+#[test]
+fn the_last_layer_teacher_without_ridge_is_todays_system() {
+    use rfrisk::predict::system_layers;
+    use rfrisk::squared::{solve_with, Input, Ratio};
+    let specs = [
+        spec(&["data.dim=1000", "features.widths=[2000]", "training.samples=500"]),
+        spec(&["data.dim=1500", "features.widths=[2000,2000]", "features.activation=erf", "features.weights=onebit", "teacher.noise_std=0.3", "training.samples=1200"]),
+        spec(&["data.dim=3000", "features.widths=[2000]", "features.activation=identity", "teacher.noise_std=0.2", "training.samples=1000"]),
+        spec(&["data.dim=1000", "features.widths=[1500,2500,2000]", "teacher.noise_std=0.5", "training.samples=1900"]),
+        spec(&["features.activation=sign", "features.widths=[1000]", "features.depth=6", "training.samples=300", "training.init=0.01", "teacher.prior=half-normal"]),
+        spec(&["data.dim=500", "features.widths=[1000]", "teacher.noise_std=0.3", "training.samples=400"]),
+    ];
+    let mut worst = 0.0f64;
+    for s in &specs {
+        let today = predict(s).unwrap();
+        let layers = system_layers(s, &today.gep);
+        let input = Input::spectrum(&vec![1.0; s.dim]);
+        let ratio = Ratio::of_counts(s.samples, s.last_width());
+        let chain = solve_with(&input, &layers, ratio, 0.0).unwrap().chain;
+        let kappa_a = chain.kappa_a();
+        let bias = ratio.delta / kappa_a * s.effective_norm2() * chain.unexplained(s.depth());
+        let variance = s.noise_std.powi(2) * (chain.top().tau - kappa_a) / kappa_a;
+        let gap = relative(bias + variance, today.excess_risk);
+        eprintln!("{s}: today {:.15} general {:.15} rel {gap:.1e}", today.excess_risk, bias + variance);
+        assert!(gap < 1e-12, "{s}: {} vs {}", bias + variance, today.excess_risk);
+        worst = worst.max(gap);
+    }
+    common::record("teacher-top-is-today", &format!("{worst:.0e}"));
+}
+
+#[path = "common/identity_teacher.rs"]
+mod identity_teacher;
+
+/// The identity activation, L = 1, a linear teacher (k = 0): the closed forms of
+/// equations/reference/identity_teacher.md (derived by projection, inverse-Wishart moments
+/// and Marchenko–Pastur, not by the layer chain; checked there by Monte Carlo) against
+/// `predict`, ridgeless, ridge and least squares, to 1e-10; the approximation error is
+/// `r^2 max(0, 1 - d_1/d_0)`.
+#[test]
+fn identity_activation_matches_its_closed_forms() {
+    let mut worst = 0.0f64;
+    let cases: [(usize, usize, f64, f64, f64); 10] = [
+        (300, 600, 0.0, 1.0, 0.25),
+        (500, 2000, 0.0, 1.0, 0.25),
+        (500, 2000, 1e-3, 1.0, 0.25),
+        (400, 800, 1e-3, 1.0, 0.25),
+        (1200, 1000, 0.1, 1.0, 0.25),
+        (700, 1500, 1.0, 1.0, 0.25),
+        (3000, 1500, 0.1, 1.0, 0.25),
+        (2000, 500, 0.0, 1.0, 0.25),
+        (1500, 800, 0.0, 2.0, 0.5),
+        (800, 400, 1.0, 2.0, 0.5),
+    ];
+    for (n, p, ridge, r2, noise_var) in cases {
+        let s = spec(&[
+            "data.dim=1000",
+            "features.activation=identity",
+            &format!("features.widths=[{p}]"),
+            &format!("training.samples={n}"),
+            &format!("training.ridge={ridge}"),
+            &format!("teacher.norm2={r2}"),
+            &format!("teacher.noise_std={}", noise_var.sqrt()),
+            "teacher.depth=0",
+        ]);
+        let ours = predict(&s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        let (alpha, gamma) = (n as f64 / 1000.0, p as f64 / 1000.0);
+        let closed = identity_teacher::excess_risk(alpha, gamma, ridge, r2, noise_var);
+        let approximation = identity_teacher::approximation_error(gamma, r2);
+        let gap = relative(ours.excess_risk, closed);
+        eprintln!("n/d0 {alpha} p/d0 {gamma} ridge {ridge}: ours {:.14} closed form {closed:.14} rel {gap:.1e}; approximation {:.12} vs {approximation}", ours.excess_risk, ours.approximation_error);
+        assert!(gap < 1e-10, "n/d0 {alpha} p/d0 {gamma} ridge {ridge}: {} vs {closed}", ours.excess_risk);
+        assert!((ours.approximation_error - approximation).abs() < 1e-10 * r2, "approximation error {} vs {approximation}", ours.approximation_error);
+        worst = worst.max(gap);
+    }
+    common::record("identity-teacher", &format!("{worst:.0e}"));
+}

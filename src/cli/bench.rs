@@ -38,7 +38,10 @@ pub fn sweep(points: usize, depth: usize, repeats: usize) -> Result<String, Fail
          entropic map (half-normal teacher, noise 0.1), same points:\n\
          one prediction     {:>10.3} ms   (median; {:.0} x the squared map's)\n\
          slowest            {:>10.3} ms\n\
-         past the boundary  {:>10}   (refused with exit 3 by predict)\n",
+         past the boundary  {:>10}   (refused with exit 3 by predict)\n\
+         linear teacher (k = 0), spectrum power:0.5, ridge 0.01, n doubled (both sides of d_L):\n\
+         one prediction     {:>10.1} us   (median; {:.1} x the squared map's)\n\
+         slowest            {:>10.1} us\n",
         b.points,
         b.depth,
         b.threads,
@@ -50,7 +53,10 @@ pub fn sweep(points: usize, depth: usize, repeats: usize) -> Result<String, Fail
         b.entropic_prediction_seconds * 1e3,
         b.entropic_prediction_seconds / b.single_prediction_seconds,
         b.entropic_slowest_seconds * 1e3,
-        b.entropic_infeasible_points
+        b.entropic_infeasible_points,
+        b.general_prediction_seconds * 1e6,
+        b.general_prediction_seconds / b.single_prediction_seconds,
+        b.general_slowest_seconds * 1e6
     ))
 }
 

@@ -48,8 +48,9 @@ impl Trace {
 pub enum Input {
     /// `Sigma_0 = I`.
     Isotropic,
-    /// The logarithms of the eigenvalues of a diagonal `Sigma_0` (mean 1).
-    Spectrum { log_eigenvalues: Vec<f64> },
+    /// The distinct eigenvalues of a diagonal `Sigma_0` (mean 1), each with the fraction of
+    /// the spectrum it holds.
+    Spectrum { eigenvalues: Vec<(f64, f64)> },
 }
 
 impl Input {
@@ -57,25 +58,38 @@ impl Input {
         if eigenvalues.iter().all(|&l| l == 1.0) {
             return Input::Isotropic;
         }
-        Input::Spectrum { log_eigenvalues: eigenvalues.iter().map(|l| l.ln()).collect() }
+        Self::spectrum(eigenvalues)
+    }
+
+    /// The spectrum as given, even when it is the identity's (no isotropic shortcut).
+    pub fn spectrum(eigenvalues: &[f64]) -> Self {
+        let mut sorted = eigenvalues.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let share = 1.0 / sorted.len() as f64;
+        let mut grouped: Vec<(f64, f64)> = Vec::new();
+        for l in sorted {
+            match grouped.last_mut() {
+                Some((value, weight)) if *value == l => *weight += share,
+                _ => grouped.push((l, share)),
+            }
+        }
+        Input::Spectrum { eigenvalues: grouped }
     }
 
     /// `tau_0(u) = mean_i lambda_i/(lambda_i + u)` and its elasticity
-    /// `u tau_0'(u) = -mean_i tau_i (1 - tau_i)`, each term a logistic of `log lambda_i - log u`.
+    /// `u tau_0'(u) = -mean_i tau_i (1 - tau_i)`.
     pub fn trace(&self, log_u: f64) -> Trace {
-        match self {
-            Input::Isotropic => Trace::input(log_u),
-            Input::Spectrum { log_eigenvalues } => {
-                let (mut tau, mut elasticity) = (0.0, 0.0);
-                for &log_l in log_eigenvalues {
-                    let t = logistic(log_l - log_u);
-                    tau += t;
-                    elasticity -= t * logistic(log_u - log_l);
-                }
-                let count = log_eigenvalues.len() as f64;
-                Trace { tau: tau / count, elasticity: elasticity / count }
-            }
+        let Input::Spectrum { eigenvalues } = self else { return Trace::input(log_u) };
+        let u = log_u.exp();
+        let (mut tau, mut elasticity) = (0.0, 0.0);
+        for &(l, weight) in eigenvalues {
+            // One division per eigenvalue; past the floating-point range of u (deep sign
+            // networks), the same terms as logistics of log lambda - log u.
+            let t = if u.is_finite() && u > 0.0 { l / (l + u) } else { logistic(l.ln() - log_u) };
+            tau += weight * t;
+            elasticity -= weight * t * (1.0 - t);
         }
+        Trace { tau, elasticity }
     }
 }
 
@@ -539,12 +553,15 @@ pub fn risk_of(chain: &Chain, ratio: Ratio, ridge: f64, signal: Signal, noise_va
     (ratio.delta * missed / room, noise_var * (tau - kappa_a) / room)
 }
 
-/// A shift far below every eigenvalue of `Sigma_L` that matters: the `kappa -> 0` limit
-/// taken at `kappa = 1e-13 (rho1^2 + rho2^2)` of the top layer, where what it leaves out is
-/// of relative order 1e-13.
+/// A shift far below every eigenvalue of `Sigma_L` that matters, for the `kappa -> 0` limit.
+/// With `rho_{L,2} > 0` the spectrum stays above `rho_{L,2}^2`, and `kappa = 1e-13 (rho1^2 + rho2^2)`
+/// leaves out a relative 1e-13. Without (the identity activation) the spectrum may reach 0, where
+/// the limit is approached like `sqrt(kappa)` (at `d_L = d_{L-1}`), so `kappa = 1e-30 rho1^2`:
+/// that chain has no cancellation (`u_{L+1} = rho1^2 u_L (gamma - tau)`).
 pub fn vanishing_shift(layers: &[Layer]) -> f64 {
     let top = layers.last().expect("at least one layer");
-    (1e-13 * (top.rho1 * top.rho1 + top.rho2 * top.rho2)).ln()
+    let (r1, r2) = (top.rho1 * top.rho1, top.rho2 * top.rho2);
+    if r2 > 0.0 { (1e-13 * (r1 + r2)).ln() } else { (1e-30 * r1).ln() }
 }
 
 /// Least squares, `lambda = 0` with `n > p` (equations/teacher.md §4): the `kappa -> 0` branch

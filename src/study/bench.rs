@@ -24,6 +24,11 @@ pub struct SweepBench {
     pub entropic_prediction_seconds: f64,
     pub entropic_slowest_seconds: f64,
     pub entropic_infeasible_points: usize,
+    /// The same points with what issue 14 added, all at once: a linear teacher (k = 0), an
+    /// input spectrum power:0.5, a ridge 0.01 and n doubled (both sides of n = d_L): median
+    /// and slowest time of one prediction.
+    pub general_prediction_seconds: f64,
+    pub general_slowest_seconds: f64,
 }
 
 fn best_of(repeats: usize, mut run: impl FnMut()) -> Duration {
@@ -82,6 +87,22 @@ pub fn sweep_bench(depth: usize, points: usize, repeats: usize) -> SweepBench {
             time_one(&spec)
         })
         .collect();
+    let mut general: Vec<Duration> = specs
+        .iter()
+        .map(|spec| {
+            let spec = crate::spec::Spec {
+                teacher_depth: Some(0),
+                spectrum: crate::spec::Spectrum::Power { alpha: 0.5 },
+                ridge: 0.01,
+                samples: 2 * spec.samples,
+                ..spec.clone()
+            };
+            let (t, ok) = time_one(&spec);
+            assert!(ok, "every general bench point is answered: {spec}");
+            t
+        })
+        .collect();
+    general.sort();
     let mut feasible: Vec<Duration> = entropic.iter().filter(|(_, ok)| *ok).map(|(t, _)| *t).collect();
     feasible.sort();
     SweepBench {
@@ -95,6 +116,8 @@ pub fn sweep_bench(depth: usize, points: usize, repeats: usize) -> SweepBench {
         entropic_prediction_seconds: feasible.get(feasible.len() / 2).map_or(f64::NAN, Duration::as_secs_f64),
         entropic_slowest_seconds: feasible.last().map_or(f64::NAN, Duration::as_secs_f64),
         entropic_infeasible_points: entropic.len() - feasible.len(),
+        general_prediction_seconds: general[general.len() / 2].as_secs_f64(),
+        general_slowest_seconds: general[general.len() - 1].as_secs_f64(),
     }
 }
 
