@@ -266,7 +266,10 @@ pub fn residuals_with(input: &Input, layers: &[Layer], ratio: Ratio, ridge: f64,
     // equation's scale is the complement itself (plus the ridge's term, when there is one).
     let um = log_um(layers, log_shifts, depth - 1).exp();
     let target = unresolved_target(ratio, ridge, log_shifts[depth]);
-    let mut out = vec![(target - um) / target.max(um)];
+    // With a ridge the target is `1 - n/d_L + (n/d_L) lambda/kappa`, whose two terms nearly
+    // cancel for n > d_L and a small ridge: its scale is the larger term, not the sum.
+    let scale = if ridge == 0.0 { target.max(um) } else { ratio.slack.abs().max(target - ratio.slack).max(um) };
+    let mut out = vec![(target - um) / scale];
     for l in 0..depth {
         let (layer, log_u) = (&layers[l], log_shifts[l]);
         // (4.1) as rho2^2/rho1^2 + u_{l+1}/rho1^2 = u_l (gamma - tau_{l-1}(u_l)), tau = 1 - u m,
@@ -483,8 +486,10 @@ pub fn solve_with(input: &Input, layers: &[Layer], ratio: Ratio, ridge: f64) -> 
         shifts[layers.len() - 1] + (top.rho1 * top.rho1 * top.aspect * ratio.slack).ln()
     } else {
         // kappa / c = 1 - n/d_L + (n/d_L) lambda/kappa: the positive root of its quadratic.
+        // For n > d_L, b < 0 and b + sqrt(b^2 + 4q) cancels: take the root as 2q/(sqrt - b).
         let (b, q) = (c * ratio.slack, c * ratio.delta * ridge);
-        (0.5 * (b + (b * b + 4.0 * q).sqrt())).ln()
+        let root = (b * b + 4.0 * q).sqrt();
+        (if b >= 0.0 { 0.5 * (b + root) } else { 2.0 * q / (root - b) }).ln()
     };
     let chain = along(input, layers, polish(input, layers, ratio, ridge, shifts)).ok_or_else(no_chain)?;
     let residuals = residuals_with(input, layers, ratio, ridge, &chain.log_shifts);
