@@ -22,14 +22,14 @@ use std::path::PathBuf;
     long_about = "Asymptotic test error of deep random-features models with Gaussian or one-bit hidden \
 weights, last layer trained by stochastic mirror descent (arXiv 2510.16250).\n\n\
 Exit codes: 0 success, 1 I/O failure, 2 invalid input (spec, key or value), \
-3 outside the theory's scope (a ReLU activation, or no positive interpolator for the entropic map \
-at this d_L/n), 4 the solver did not converge or found no root (the message gives the residuals; \
+3 outside the theory's scope (a ReLU activation, no positive interpolator for the entropic map \
+at this d_L/n, or an infinite risk: n = d_L without a ridge, with noise), 4 the solver did not converge or found no root (the message gives the residuals; \
 a known case is an entropic start far above the teacher's scale), 5 a sweep or validate wrote every point \
 but some failed (marked in the CSV's status column).\n\n\
 The model and its conventions: equations/model.md.",
     after_help = "Spec keys (see README.md): data.dim, features.widths, features.depth, features.width, features.activation, \
 features.weights, teacher.prior, teacher.norm2, teacher.noise_std, training.samples (or training.ratio = n/d_L, or features.overparam = d_L/n), \
-training.mirror, training.init, training.ridge"
+training.mirror, training.init, training.ridge, teacher.depth, data.spectrum"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -126,6 +126,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// The ridge that minimises the predicted test error (a log-grid scan of the theory curve,
+    /// then Brent's minimiser), with the risk there; says when the minimum is at an end of the range.
+    Tune {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The key to tune: training.ridge.
+        #[arg(long)]
+        param: String,
+        /// The range a:b searched (log scale; a = 0 also compares the ridgeless point).
+        #[arg(long, default_value = "1e-6:1e3")]
+        range: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Rebuild a committed figure of figures/ (depth, gap, mirrors): runs or resumes its trials,
     /// then writes NAME.csv, NAME.png and NAME.svg.
     Reproduce {
@@ -185,6 +199,7 @@ pub fn run(cli: Cli) -> Result<String, Failure> {
         Command::Validate { swept, trial, out_dir, resume, series, look } => trials::validate(swept, trial, out_dir, resume, series, look),
         Command::Plot { csv, out, title, labels, look } => figures::plot(csv, out, title, labels, look),
         Command::Gap { spec, trial, test, csv, format } => trials::gap(spec, trial, test, csv, format),
+        Command::Tune { spec, param, range, format } => theory::tune(spec, &param, &range, format),
         Command::Reproduce { name, out_dir, trials, backend, resume } => figures::reproduce(&name, out_dir, trials, backend, resume),
         Command::Bench { kind: BenchKind::Trial, backend, repeats, .. } => bench::trial(backend, repeats),
         Command::Bench { kind: BenchKind::Sweep, points, depth, repeats, .. } => bench::sweep(points, depth, repeats),

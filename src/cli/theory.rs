@@ -71,3 +71,47 @@ pub fn sweep(swept: SweptArgs, out: Option<PathBuf>) -> Result<String, Failure> 
     print!("{stdout}");
     Err(Failure::points_failed(failed.len(), points.len()))
 }
+
+/// `rfrisk tune`.
+pub fn tune(args: SpecArgs, param: &str, range: &str, format: Format) -> Result<String, Failure> {
+    if param != "training.ridge" {
+        return Err(Failure { code: 2, message: format!("--param {param}: tune tunes training.ridge only") });
+    }
+    let bad_range = || Failure { code: 2, message: format!("--range {range}: expected a:b with 0 <= a < b, e.g. 1e-6:1e3") };
+    let (a, b) = range.split_once(':').ok_or_else(bad_range)?;
+    let (lo, hi) = (a.trim().parse::<f64>().map_err(|_| bad_range())?, b.trim().parse::<f64>().map_err(|_| bad_range())?);
+    if !(lo >= 0.0 && hi > lo && hi.is_finite()) {
+        return Err(bad_range());
+    }
+    let spec = rfrisk::spec::load(&args.spec, &args.overrides)?;
+    let tuned = rfrisk::tune::tune_ridge(&spec, lo, hi).map_err(|e| match e {
+        rfrisk::tune::TuneError::NoPrediction(p) => Failure::from(p),
+        other => Failure { code: 2, message: other.to_string() },
+    })?;
+    Ok(match format {
+        Format::Json => json(&serde_json::json!({ "tuned": tuned, "spec": rfrisk::report::SpecFile::of(&spec) })),
+        Format::Table => {
+            // Six significant digits, no trailing zeros: 1, 0.03, 1.2e-5.
+            let readable = |x: f64, _| rfrisk::output::csv_number(format!("{x:.5e}").parse().expect("a formatted number reads back"));
+            let edge = match tuned.at_edge {
+                Some(rfrisk::tune::Edge::Lower) => format!("\nnote      the minimum is at the lower end of the range {range}: widen it below"),
+                Some(rfrisk::tune::Edge::Upper) => format!("\nnote      the minimum is at the upper end of the range {range}: widen it above"),
+                None => String::new(),
+            };
+            let without = tuned.test_error_without_ridge.map_or("infinite (n = d_L with noise)".to_owned(), |e| format!("{e:.10}"));
+            format!(
+                "model     {spec}\nridge     {} minimises the predicted test error over [{}, {}] ({} predictions: a {}-point log grid, then Brent){edge}\n\n\
+                 test error   {:.10}\nexcess risk  {:.10}\n  bias       {:.10}\n  variance   {:.10}\n\nwithout a ridge, the test error is {without}\n",
+                readable(tuned.ridge, 6),
+                readable(lo, 3),
+                readable(hi, 3),
+                tuned.evaluations,
+                rfrisk::tune::GRID_POINTS,
+                tuned.test_error,
+                tuned.excess_risk,
+                tuned.bias,
+                tuned.variance,
+            )
+        }
+    })
+}
