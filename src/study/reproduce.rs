@@ -16,13 +16,35 @@ pub enum Kind {
     Overlay,
     /// The paired gap `|one-bit - Gaussian|` of each trial, averaged.
     Gap,
-    /// Overlays for each (mirror map, noise) of [`MIRROR_VARIANTS`] against `d_L/n`,
-    /// sweeping `training.samples` at fixed widths.
-    Mirrors,
+    /// One overlay per variant (its label and the assignments it adds to the base), all
+    /// against `d_L/n` whichever key is swept.
+    Variants(&'static [Variant]),
 }
 
-/// The curves of the `mirrors` figure: (training.mirror, teacher.noise_std).
-pub const MIRROR_VARIANTS: [(&str, &str); 4] = [("squared", "0"), ("entropic", "0"), ("squared", "0.3"), ("entropic", "0.3")];
+/// One curve of a [`Kind::Variants`] figure.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Variant {
+    pub label: &'static str,
+    pub assignments: &'static [&'static str],
+}
+
+/// The curves of the `mirrors` figure: each mirror map, without and with label noise.
+const MIRROR_VARIANTS: &[Variant] = &[
+    Variant { label: "squared, noise 0", assignments: &["training.mirror=squared", "teacher.noise_std=0"] },
+    Variant { label: "entropic, noise 0", assignments: &["training.mirror=entropic", "teacher.noise_std=0"] },
+    Variant { label: "squared, noise 0.3", assignments: &["training.mirror=squared", "teacher.noise_std=0.3"] },
+    Variant { label: "entropic, noise 0.3", assignments: &["training.mirror=entropic", "teacher.noise_std=0.3"] },
+];
+
+/// The curves of the `double-descent` figure: depth 1 and 3, three ridges.
+const DOUBLE_DESCENT_VARIANTS: &[Variant] = &[
+    Variant { label: "L = 1, ridge 0", assignments: &["features.depth=1", "training.ridge=0"] },
+    Variant { label: "L = 1, ridge 1e-3", assignments: &["features.depth=1", "training.ridge=0.001"] },
+    Variant { label: "L = 1, ridge 0.1", assignments: &["features.depth=1", "training.ridge=0.1"] },
+    Variant { label: "L = 3, ridge 0", assignments: &["features.depth=3", "training.ridge=0"] },
+    Variant { label: "L = 3, ridge 1e-3", assignments: &["features.depth=3", "training.ridge=0.001"] },
+    Variant { label: "L = 3, ridge 0.1", assignments: &["features.depth=3", "training.ridge=0.1"] },
+];
 
 pub struct Figure {
     pub name: &'static str,
@@ -101,7 +123,7 @@ pub const FIGURES: &[Figure] = &[
                   one-bit (open) hidden weights, mean ± s.e. of 10 trials with 2000 test inputs each, and the \
                   theory. With noise the entropic map has no positive interpolator below d_L/n = 1.787 \
                   (equations/entropic.md §8): its curve ends there and its trials are infeasible.",
-        kind: Kind::Mirrors,
+        kind: Kind::Variants(MIRROR_VARIANTS),
         base: &[
             "data.dim=1000",
             "features.widths=[1000,1000]",
@@ -118,7 +140,29 @@ pub const FIGURES: &[Figure] = &[
         log_x: true,
         log_y: true,
     },
+    Figure {
+        name: "double-descent",
+        caption: "Test error against d_L/n through the interpolation threshold (log axes): a linear teacher \
+                  y = x^T a* + noise (teacher.depth = 0), tanh, d0 = n = 200, hidden widths d_L = 20..2000 at every layer, \
+                  noise 0.2, L = 1 and L = 3, ridge 0, 1e-3 and 0.1. Gaussian (filled) and one-bit (open) hidden \
+                  weights, mean ± s.e. of 10 trials with 1000 test inputs each; the theory as a line. Without a \
+                  ridge the risk is infinite at d_L = n, which the grid steps over.",
+        kind: Kind::Variants(DOUBLE_DESCENT_VARIANTS),
+        base: &["data.dim=200", "features.widths=[200]", "features.activation=tanh", "training.samples=200", "teacher.depth=0", "teacher.noise_std=0.2"],
+        key: "features.width",
+        values: &["20", "40", "80", "120", "160", "180", "190", "210", "220", "240", "300", "400", "600", "1000", "2000"],
+        with_value: nothing,
+        trials: 10,
+        n_test: one_thousand,
+        metric: Metric::TestError,
+        log_x: true,
+        log_y: true,
+    },
 ];
+
+fn one_thousand(_: &str) -> usize {
+    1000
+}
 
 pub fn find(name: &str) -> Option<&'static Figure> {
     FIGURES.iter().find(|f| f.name == name)
@@ -165,7 +209,7 @@ impl Figure {
                 .run(&work, resume, self.log_x, progress)?
             }
             Kind::Gap => self.gap(&work, &values, trials, resume, backend, progress)?,
-            Kind::Mirrors => self.mirrors(&work, &values, trials, resume, backend, progress)?,
+            Kind::Variants(variants) => self.variants(variants, &work, &values, trials, resume, backend, progress)?,
         };
         let csv = out_dir.join(format!("{}.csv", self.name));
         curve.write(&csv).map_err(|e| ReproduceError::Output(e.to_string()))?;
@@ -183,10 +227,11 @@ impl Figure {
             title: match self.kind {
                 Kind::Overlay => crate::figures::plot::title(&spec, self.key),
                 Kind::Gap => "one-bit vs Gaussian hidden weights: paired gap against width (tanh, L = 2, d0 = w, n = w/4)".into(),
-                Kind::Mirrors => "squared vs entropic mirror map (tanh, L = 2, d0 = 1000, width 1000, half-normal teacher)".into(),
+                Kind::Variants(_) if self.name == "mirrors" => "squared vs entropic mirror map (tanh, L = 2, d0 = 1000, width 1000, half-normal teacher)".into(),
+                Kind::Variants(_) => "double descent: linear teacher, tanh, d0 = n = 200, noise 0.2".into(),
             },
             y_label: match self.kind {
-                Kind::Overlay | Kind::Mirrors => None,
+                Kind::Overlay | Kind::Variants(_) => None,
                 Kind::Gap => Some("mean |one-bit − Gaussian| excess risk".into()),
             },
             theory_band: false,
@@ -194,11 +239,12 @@ impl Figure {
         draw(&curve, &options, &out_dir.join(self.name)).map_err(|e| ReproduceError::Output(e.to_string()))
     }
 
-    /// One validation per (mirror, noise) in its own work directory; the rows are
-    /// relabelled `MIRROR, noise S/SERIES` (one colour per curve in the plot) and
-    /// placed at `x = d_L/n`.
-    fn mirrors(
+    /// One validation per variant in its own work directory; the rows are relabelled
+    /// `LABEL/SERIES` (one colour per curve in the plot) and placed at `x = d_L/n`.
+    #[allow(clippy::too_many_arguments)]
+    fn variants(
         &self,
+        variants: &[Variant],
         work: &Path,
         values: &[String],
         trials: usize,
@@ -207,13 +253,18 @@ impl Figure {
         progress: &dyn Fn(usize, usize),
     ) -> Result<Curve, ReproduceError> {
         let per_variant = values.len() * 2 * trials;
-        let total = MIRROR_VARIANTS.len() * per_variant;
+        let total = variants.len() * per_variant;
         let mut rows = Vec::new();
-        for (i, (mirror, noise)) in MIRROR_VARIANTS.iter().enumerate() {
+        for (i, variant) in variants.iter().enumerate() {
             let mut doc = self.doc();
-            doc.set(&format!("training.mirror={mirror}")).expect("a known mirror");
-            doc.set(&format!("teacher.noise_std={noise}")).expect("a valid noise");
-            let last_width = doc.to_spec().map_err(|e| ReproduceError::Output(e.to_string()))?.last_width() as f64;
+            variant.assignments.iter().for_each(|a| doc.set(a).expect("figure variants are valid"));
+            // d_L/n at each value (the swept key may be the width or the sample count).
+            let overparam = |x: f64| -> Result<f64, ReproduceError> {
+                let mut at = doc.clone();
+                at.set(&format!("{}={}", self.key, crate::output::csv_number(x))).expect("a figure value");
+                let spec = at.to_spec().map_err(|e| ReproduceError::Output(e.to_string()))?;
+                Ok(spec.last_width() as f64 / spec.samples as f64)
+            };
             let curve = Validation {
                 doc: &doc,
                 key: self.key,
@@ -225,11 +276,23 @@ impl Figure {
                 trainer: validation::Trainer::Direct,
                 backend,
             }
-            .run(&work.join(format!("{mirror}-noise{noise}")), resume, self.log_x, &|d, _| progress(i * per_variant + d, total))?;
-            rows.extend(curve.rows.into_iter().map(|r| Row { series: format!("{mirror}, noise {noise}/{}", r.series), x: last_width / r.x, ..r }));
+            .run(&work.join(self.variant_directory(variant)), resume, self.log_x, &|d, _| progress(i * per_variant + d, total))?;
+            for r in curve.rows {
+                rows.push(Row { series: format!("{}/{}", variant.label, r.series), x: overparam(r.x)?, ..r });
+            }
         }
         rows.sort_by(|a, b| a.series.cmp(&b.series).then(a.x.total_cmp(&b.x)));
         Ok(Curve { key: "d_L/n".to_owned(), rows })
+    }
+
+    /// A variant's work directory: the mirrors figure keeps the names its committed runs have.
+    fn variant_directory(&self, variant: &Variant) -> String {
+        let value = |key: &str| variant.assignments.iter().find_map(|a| a.strip_prefix(key)).unwrap_or("");
+        if self.name == "mirrors" {
+            format!("{}-noise{}", value("training.mirror="), value("teacher.noise_std="))
+        } else {
+            variant.label.replace(", ", "-").replace(" = ", "").replace(' ', "")
+        }
     }
 
     fn gap(
