@@ -168,7 +168,7 @@ fn ridge_deterministic_equivalent_matches_monte_carlo_ridge_regression() {
     common::record("det-equiv-ridge", &format!("{} (200 draws each)", records.join(", ")));
 }
 
-/// The layer chain with a ridge in `E_0` (`squared::solve_with_ridge`) against
+/// The layer chain with a ridge in `E_0` (`squared::solve_with`) against
 /// the ridge deterministic equivalent of a realized covariance, d_L = 2000, on both sides of
 /// the threshold (n/d_L = 0.3, 0.8, 1.5) and ridges 0.01 to 1: under 1%; and ridge 0 is
 /// today's solver exactly.

@@ -62,7 +62,7 @@ fn every_committed_figure_is_rebuilt_from_its_committed_trials() {
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(Path::new(FIGURES), &dir);
     let trials_before = files_under(&dir.join("runs"));
-    for name in ["depth", "gap", "mirrors"] {
+    for name in ["depth", "gap", "mirrors", "double-descent"] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_rfrisk"))
             .args(["reproduce", name, "--resume", "--backend", "cpu", "--out-dir", dir.to_str().unwrap()])
             .output()
@@ -184,6 +184,36 @@ fn the_mirrors_figure_statements() {
     common::record(
         "figure-mirrors",
         &format!("{} points: {} within 2 s.e., {} within 3; outside: {}; entropic with noise: {}", z.len(), within(2.0), within(3.0), outside.join(", "), infeasible.join(", ")),
+    );
+}
+
+#[test]
+fn the_double_descent_figure_statements() {
+    let curve = committed("double-descent");
+    let z = z_values(&curve);
+    assert_eq!(z.len(), 6 * 2 * 15, "6 curves x 2 laws x 15 widths");
+    let within = |k: f64| z.iter().filter(|(_, z)| z.abs() <= k).count();
+    let outside: Vec<String> = z.iter().filter(|(_, z)| z.abs() > 3.0).map(|(r, z)| format!("{} at {:.2}: z = {z:+.2}", r.series, r.x)).collect();
+    // The peak at d_L = n without a ridge, and what a ridge of 0.1 leaves of it.
+    let highest = |series: &str| curve.rows.iter().filter(|r| r.series == series).filter_map(|r| r.test_error).fold(0.0f64, f64::max);
+    let peaks: Vec<String> = ["L = 1", "L = 3"]
+        .iter()
+        .map(|depth| {
+            let (none, ridge) = (highest(&format!("{depth}, ridge 0/theory")), highest(&format!("{depth}, ridge 0.1/theory")));
+            assert!(ridge < 0.1 * none, "{depth}: a ridge of 0.1 removes the peak");
+            format!("{depth}: {none:.1} without a ridge, {ridge:.2} with 0.1")
+        })
+        .collect();
+    common::record(
+        "figure-double-descent",
+        &format!(
+            "{} points: {} within 2 s.e., {} within 3{}; highest theory test error: {}",
+            z.len(),
+            within(2.0),
+            within(3.0),
+            if outside.is_empty() { String::new() } else { format!("; outside: {}", outside.join(", ")) },
+            peaks.join("; ")
+        ),
     );
 }
 
