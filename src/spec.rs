@@ -177,6 +177,9 @@ fn plain_words(key: &str, message: &str) -> String {
 /// the infinite-depth limit in double precision, and small enough that its layer list fits in memory.
 pub const MAX_DEPTH: usize = 100_000;
 
+/// The largest `data.dim` a power-law spectrum may have: the theory holds it eigenvalue by eigenvalue.
+pub const MAX_SPECTRUM_DIM: usize = 10_000_000;
+
 /// Every key a spec may set (`features.depth` repeats a constant width).
 pub const KEYS: &[&str] = &[
     "data.dim",
@@ -338,6 +341,12 @@ impl RawSpec {
         let last = *widths.last().expect("resolved_widths refuses an empty list");
         let samples = self.samples(last)?;
         let spectrum: Spectrum = choice("data.spectrum", &self.data.spectrum)?;
+        if matches!(spectrum, Spectrum::Power { .. }) && dim > MAX_SPECTRUM_DIM {
+            return Err(field_error(
+                "data.spectrum",
+                format!("= {spectrum} lists one eigenvalue per input dimension; data.dim = {dim} is above the {MAX_SPECTRUM_DIM} it holds"),
+            ));
+        }
         let depth = widths.len();
         let teacher_depth = match self.teacher.depth {
             None => None,

@@ -27,7 +27,9 @@ fn the_tuned_ridge_is_the_bayes_optimal_one() {
         assert!(tuned.test_error <= tuned.test_error_without_ridge.unwrap());
         worst = worst.max(gap);
     }
-    common::record("tune-bayes", &format!("{worst:.0e}"));
+    // Brent's last digits move with rounding: recorded as a bound.
+    assert!(worst < 1e-6);
+    common::record("tune-bayes", "below 1e-6");
 }
 
 fn rfrisk(args: &[&str]) -> std::process::Output {

@@ -496,6 +496,8 @@ pub fn axis_label(key: &str) -> String {
         "teacher.noise_std" => "label noise std",
         "teacher.norm2" => "teacher norm E|a*|^2",
         "training.init" => "start a0 entry",
+        "training.ridge" => "ridge lambda",
+        "teacher.depth" => "k, the teacher's layer",
         "d_L/n" => "last-layer width over training samples",
         _ => return key.to_owned(),
     };
@@ -533,6 +535,16 @@ pub fn title_without(spec: &crate::spec::Spec, keys: &[&str]) -> String {
     }
     if !varies("training.mirror") {
         parts.push(format!("{} mirror", spec.mirror));
+    }
+    // The keys of issue 14, only when they leave their defaults (older titles stay as they were).
+    if spec.ridge > 0.0 && !varies("training.ridge") {
+        parts.push(format!("ridge {}", spec.ridge));
+    }
+    if let Some(k) = spec.teacher_depth.filter(|_| !varies("teacher.depth")) {
+        parts.push(format!("teacher at layer {k}"));
+    }
+    if !spec.spectrum.is_identity() && !varies("data.spectrum") {
+        parts.push(format!("inputs {}", spec.spectrum));
     }
     parts.join(", ")
 }

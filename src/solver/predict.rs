@@ -223,7 +223,7 @@ struct SquaredOutcome {
 
 /// The squared map for any teacher layer, input spectrum, ridge and `n` (equations/teacher.md).
 fn predict_squared(spec: &Spec, layers: &[Layer], noise_var: f64) -> Result<SquaredOutcome, PredictError> {
-    let input = Input::of_eigenvalues(&spec.spectrum.eigenvalues(spec.dim));
+    let input = Input::of_levels(spec.spectrum.levels(spec.dim));
     let (n, p) = (spec.samples, spec.last_width());
     let (k, depth) = (spec.teacher_depth(), spec.depth());
     let signal = if k == depth { Signal::top(k, spec.effective_norm2()) } else { Signal { depth: k, norm2: spec.norm2, start_norm2: spec.start_norm2() } };

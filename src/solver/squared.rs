@@ -54,14 +54,16 @@ pub enum Input {
 }
 
 impl Input {
-    pub fn of_eigenvalues(eigenvalues: &[f64]) -> Self {
-        if eigenvalues.iter().all(|&l| l == 1.0) {
+    /// From distinct eigenvalues and the fraction of the spectrum each holds.
+    pub fn of_levels(levels: Vec<(f64, f64)>) -> Self {
+        if levels.iter().all(|&(l, _)| l == 1.0) {
             return Input::Isotropic;
         }
-        Self::spectrum(eigenvalues)
+        Input::Spectrum { eigenvalues: levels }
     }
 
-    /// The spectrum as given, even when it is the identity's (no isotropic shortcut).
+    /// A spectrum listed eigenvalue by eigenvalue, as given, even when it is the identity's
+    /// (no isotropic shortcut).
     pub fn spectrum(eigenvalues: &[f64]) -> Self {
         let mut sorted = eigenvalues.to_vec();
         sorted.sort_by(f64::total_cmp);

@@ -147,6 +147,23 @@ impl Spectrum {
         *self == Spectrum::Identity
     }
 
+    /// The distinct eigenvalues among `d_0` (mean 1), each with the fraction of the spectrum
+    /// it holds, without listing `d_0` numbers when a few distinct ones say the same.
+    pub fn levels(&self, dim: usize) -> Vec<(f64, f64)> {
+        match *self {
+            Spectrum::Identity => vec![(1.0, 1.0)],
+            Spectrum::Bimodal { ratio, fraction } => {
+                let large = (fraction * dim as f64).round() / dim as f64;
+                let mean = large * ratio + (1.0 - large);
+                [(ratio / mean, large), (1.0 / mean, 1.0 - large)].into_iter().filter(|(_, w)| *w > 0.0).collect()
+            }
+            Spectrum::Power { .. } => {
+                let share = 1.0 / dim as f64;
+                self.eigenvalues(dim).into_iter().map(|l| (l, share)).collect()
+            }
+        }
+    }
+
     /// The `d_0` eigenvalues, largest first, with mean 1.
     pub fn eigenvalues(&self, dim: usize) -> Vec<f64> {
         let raw: Vec<f64> = match *self {
