@@ -15,6 +15,28 @@ pub fn gep_table(gep: &[Gep]) -> String {
     out
 }
 
+/// A non-odd activation's layers (equations/nonodd.md (N1)): the offset law each layer's
+/// units see and the coefficients averaged over it.
+pub fn offset_table(laws: &[crate::solver::nonodd::OffsetLaw]) -> String {
+    let mut out = String::from("layer        v_in   offset var   E rho1^2   E rho2^2       v_out   mean^2 out\n");
+    for (i, l) in laws.iter().enumerate() {
+        writeln!(
+            out,
+            "{:>5} {:>11.8} {:>12.8} {:>10.8} {:>10.8} {:>11.8} {:>12.8}",
+            i + 1,
+            l.v_in,
+            l.offset_var,
+            l.mean_r1,
+            l.mean_r2,
+            l.v_out,
+            l.mean_square_out
+        )
+        .unwrap();
+    }
+    out.push_str("(units of layer l see offsets b ~ N(0, offset var): their coefficients rho1(b), rho2(b) vary; equations/nonodd.md)\n");
+    out
+}
+
 /// The value a spec key has in `spec`, as a spec file would write it.
 pub fn key_value(spec: &Spec, key: &str) -> String {
     let n_over_d = spec.samples as f64 / spec.last_width() as f64;
@@ -106,7 +128,10 @@ pub fn prediction_table(spec: &Spec, p: &Prediction, set: &[&str]) -> String {
 fn rest(mut out: String, p: &Prediction) -> String {
     writeln!(out).unwrap();
     writeln!(out, "Gaussian-equivalence coefficients (equations/gep.md)").unwrap();
-    out.push_str(&gep_table(&p.gep));
+    match &p.offsets {
+        Some(laws) => out.push_str(&offset_table(laws)),
+        None => out.push_str(&gep_table(&p.gep)),
+    }
     writeln!(out).unwrap();
     let s = &p.solver;
     writeln!(

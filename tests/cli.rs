@@ -48,7 +48,7 @@ fn invalid_specs_are_refused_with_the_key_and_the_reason() {
         ("inf-norm", "[teacher]\nnorm2 = inf\n", &["teacher.norm2", "finite"]),
         ("negative-noise", "[teacher]\nnoise_std = -0.1\n", &["teacher.noise_std", ">= 0"]),
         ("negative-norm", "[teacher]\nnorm2 = -1.0\n", &["teacher.norm2", ">= 0"]),
-        ("unknown-activation", "[features]\nactivation = \"softplus\"\n", &["features.activation", "unknown value `softplus`"]),
+        ("unknown-activation", "[features]\nactivation = \"swish\"\n", &["features.activation", "unknown value `swish`"]),
         ("unknown-mirror", "[training]\nmirror = \"adam\"\n", &["training.mirror", "unknown value `adam`"]),
         ("unknown-weights", "[features]\nweights = \"binary\"\n", &["features.weights", "unknown weight law `binary`"]),
         ("unknown-prior", "[teacher]\nprior = \"laplace\"\n", &["teacher.prior", "unknown value `laplace`"]),
@@ -125,14 +125,30 @@ fn infeasible_entropic_interpolation_is_outside_the_theory() {
     assert!(json["top"]["eta"].as_f64().unwrap() > 0.0 && json["top"]["feasible_above_ratio"].as_f64() == Some(2.0));
 }
 
+/// ReLU is answered by the mean-corrected theory (equations/nonodd.md) for the squared map
+/// from a centred teacher and start; the entropic map, or a prior or start with a mean, is
+/// refused with exit 3 and the reason.
 #[test]
-fn relu_is_simulated_but_outside_the_theory() {
+fn relu_is_answered_by_the_mean_corrected_theory_where_it_is_derived() {
     let path = spec_file("relu.toml", VALID);
-    let out = rfrisk(&["predict", path.to_str().unwrap(), "--set", "features.activation=relu"]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(out.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("features.activation") && stderr.contains("not odd") && stderr.contains("outside the theory"), "{stderr}");
+    let p = path.to_str().unwrap();
+    let out = rfrisk(&["predict", p, "--set", "features.activation=relu", "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["offsets"].as_array().unwrap().len(), 2, "{json}");
+    assert!(json["offsets"][1]["offset_var"].as_f64().unwrap() > 0.0);
+    for (sets, needle) in [
+        (&["--set", "training.mirror=entropic", "--set", "training.init=0.02"][..], "derived for the squared map only"),
+        (&["--set", "teacher.prior=half-normal"][..], "a teacher prior or a start with a mean"),
+        (&["--set", "training.init=0.01"][..], "a teacher prior or a start with a mean"),
+    ] {
+        let mut args = vec!["predict", p, "--set", "features.activation=relu"];
+        args.extend_from_slice(sets);
+        let out = rfrisk(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{sets:?}: {stderr}");
+        assert!(out.stdout.is_empty() && stderr.contains("features.activation") && stderr.contains("not odd") && stderr.contains(needle), "{stderr}");
+    }
 }
 
 #[test]

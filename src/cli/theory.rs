@@ -3,7 +3,7 @@
 use super::args::{Format, SpecArgs, SweptArgs};
 use super::common::{json, load};
 use super::failure::{io_failure, Failure};
-use rfrisk::{predict as prediction_of, report, sweep as sweep_of, PredictError};
+use rfrisk::{predict as prediction_of, report, sweep as sweep_of};
 use std::path::PathBuf;
 
 /// `rfrisk predict`.
@@ -35,13 +35,12 @@ pub fn warn_if_default_start(comparing_maps: bool, set: &[&str]) {
 /// `rfrisk gep`.
 pub fn gep(spec: SpecArgs, format: Format) -> Result<String, Failure> {
     let spec = load(&spec)?;
-    if !spec.activation.is_odd() {
-        return Err(PredictError::NotOdd(spec.activation).into());
-    }
-    let gep = rfrisk::gep::layer_coefficients(spec.activation, spec.depth());
-    Ok(match format {
-        Format::Table => report::gep_table(&gep),
-        Format::Json => json(&gep),
+    let (_, gep, offsets) = rfrisk::predict::mixed_layers(&spec);
+    Ok(match (format, offsets) {
+        (Format::Table, None) => report::gep_table(&gep),
+        (Format::Table, Some(laws)) => report::offset_table(&laws),
+        (Format::Json, None) => json(&gep),
+        (Format::Json, Some(laws)) => json(&serde_json::json!({ "gep": gep, "offsets": laws })),
     })
 }
 

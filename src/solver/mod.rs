@@ -7,6 +7,7 @@
 //! | `quadrature.rs` | one-dimensional Gaussian expectations, two independent rules | equations/gep.md §6 |
 //! | `gep.rs` | the per-layer coefficients of a deep model, a fold over depth | equations/gep.md §7 |
 //! | `squared.rs` | the squared map (SGD): the L + 1 scalar equations and their solution | equations/squared.md |
+//! | `nonodd.rs` | the mean-corrected chain for non-odd activations: quenched unit offsets, expectations over their law | equations/nonodd.md |
 //! | `mirror.rs` | separable mirror maps as the last layer's CGMT sees them (prox, Bregman divergence) | equations/entropic.md §3 |
 //! | `entropic.rs` | the general-map top problem (eta, s) on the squared layer chain | equations/entropic.md |
 //! | `predict.rs` | from a validated spec to the prediction, with its residuals | equations/model.md |
@@ -15,6 +16,7 @@ pub mod activation;
 pub mod entropic;
 pub mod gep;
 pub mod mirror;
+pub mod nonodd;
 pub mod predict;
 pub mod quadrature;
 pub mod squared;

@@ -4,6 +4,7 @@ use crate::solver::activation::Gep;
 use crate::solver::gep::layer_coefficients;
 use crate::spec::{Mirror, Spec};
 use crate::solver::entropic::{self, Problem, Teacher, TopError};
+use crate::solver::nonodd::{self, MixedLayer, OffsetLaw};
 use crate::solver::squared::{self, Input, Layer, Ratio, Signal, SolveError};
 use serde::Serialize;
 
@@ -20,8 +21,13 @@ pub struct Prediction {
     /// The part of the excess that no linear function of `phi_L` can represent,
     /// `min_b E(f* - phi_L^T b)^2` (0 for a last-layer teacher; equations/teacher.md (T4)).
     pub approximation_error: f64,
-    /// Per-layer Gaussian-equivalence coefficients, layer 1 first.
+    /// Per-layer Gaussian-equivalence coefficients, layer 1 first (for a non-odd activation,
+    /// `rho1^2` and `rho2^2` averaged over the layer's unit law).
     pub gep: Vec<Gep>,
+    /// For a non-odd activation, each layer's law of unit offsets (equations/nonodd.md (N1));
+    /// absent for odd activations, whose features are centred.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offsets: Option<Vec<OffsetLaw>>,
     /// The last layer's scalar problem; `None` (JSON null) where it is not derived: with a
     /// ridge, a teacher below the last layer, or least squares.
     pub top: Option<TopReport>,
@@ -65,8 +71,8 @@ pub struct TopReport {
 /// Why a valid spec has no prediction.
 #[derive(Debug, thiserror::Error)]
 pub enum PredictError {
-    #[error("features.activation: `{0}` is not odd, so the features are not centred: outside the theory (its equations assume E sigma(z) = 0)")]
-    NotOdd(crate::Activation),
+    #[error("features.activation: `{0}` is not odd, so the features are not centred: {1}")]
+    NotOdd(crate::Activation, &'static str),
     #[error("layer {layer}: rho1 = {rho1} carries no signal through the layer; the theory needs rho1 > 0")]
     NoSignal { layer: usize, rho1: f64 },
     #[error("{0}")]
@@ -102,12 +108,43 @@ pub fn top_problem<'a>(spec: &Spec, layers: &'a [Layer], noise_var: f64) -> Prob
     }
 }
 
+/// The layers with their unit laws (equations/nonodd.md): one law per layer for odd
+/// activations (today's coefficients), a law over the quenched offsets from layer 2 on for
+/// the others; with the per-layer coefficients averaged over it and the offset laws.
+pub fn mixed_layers(spec: &Spec) -> (Vec<MixedLayer>, Vec<Gep>, Option<Vec<OffsetLaw>>) {
+    let dims: Vec<usize> = std::iter::once(spec.dim).chain(spec.widths.iter().copied()).collect();
+    let aspects = dims.windows(2).map(|d| d[1] as f64 / d[0] as f64);
+    if spec.activation.is_odd() {
+        let gep = layer_coefficients(spec.activation, spec.depth());
+        let layers = gep
+            .iter()
+            .zip(aspects)
+            .map(|(g, aspect)| MixedLayer { aspect, units: vec![nonodd::Unit { weight: 1.0, r1: g.rho1 * g.rho1, r2: g.rho2 * g.rho2 }] })
+            .collect();
+        return (layers, gep, None);
+    }
+    let fold = nonodd::fold(spec.activation, spec.depth());
+    let gep = fold.iter().map(|(law, _)| Gep { v_in: law.v_in, rho1: law.mean_r1.sqrt(), rho2: law.mean_r2.sqrt(), v_out: law.v_out }).collect();
+    let laws = fold.iter().map(|(law, _)| *law).collect();
+    let layers = fold.into_iter().zip(aspects).map(|((_, units), aspect)| MixedLayer { aspect, units }).collect();
+    (layers, gep, Some(laws))
+}
+
 /// Predicts the asymptotic excess risk and test error of `spec`.
 pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
     if !spec.activation.is_odd() {
-        return Err(PredictError::NotOdd(spec.activation));
+        if spec.mirror == Mirror::Entropic {
+            return Err(PredictError::NotOdd(spec.activation, "the mean-corrected theory is derived for the squared map only (equations/nonodd.md §5)"));
+        }
+        if spec.prior_mean_entry() != 0.0 || spec.init != 0.0 {
+            return Err(PredictError::NotOdd(
+                spec.activation,
+                "a teacher prior or a start with a mean along 1 meets the features' mean direction, which the mean-corrected theory \
+                 does not resolve (equations/nonodd.md §4); use teacher.prior = gaussian and training.init = 0",
+            ));
+        }
     }
-    let gep = layer_coefficients(spec.activation, spec.depth());
+    let (mixed, gep, offsets) = mixed_layers(spec);
     if let Some((i, g)) = gep.iter().enumerate().find(|(_, g)| !(g.rho1 > 0.0)) {
         return Err(PredictError::NoSignal { layer: i + 1, rho1: g.rho1 });
     }
@@ -119,7 +156,7 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
     // difference of two computed numbers); it is then reported as 0.
     let (solution, bias, variance, slop, top, extra_unknowns, extra_residuals, top_iterations) = match spec.mirror {
         Mirror::Squared => {
-            let s = predict_squared(spec, &layers, noise_var)?;
+            let s = predict_squared(spec, &mixed, noise_var)?;
             approximation_error = s.approximation_error;
             (s.solution, s.bias, s.variance, s.slop, s.top, vec![], vec![], 0)
         }
@@ -193,6 +230,7 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
         variance,
         approximation_error,
         gep,
+        offsets,
         top,
         solver: SolverReport {
             equations: match spec.mirror {
@@ -222,14 +260,14 @@ struct SquaredOutcome {
 }
 
 /// The squared map for any teacher layer, input spectrum, ridge and `n` (equations/teacher.md).
-fn predict_squared(spec: &Spec, layers: &[Layer], noise_var: f64) -> Result<SquaredOutcome, PredictError> {
+fn predict_squared(spec: &Spec, layers: &[MixedLayer], noise_var: f64) -> Result<SquaredOutcome, PredictError> {
     let input = Input::of_levels(spec.spectrum.levels(spec.dim));
     let (n, p) = (spec.samples, spec.last_width());
     let (k, depth) = (spec.teacher_depth(), spec.depth());
     let signal = if k == depth { Signal::top(k, spec.effective_norm2()) } else { Signal { depth: k, norm2: spec.norm2, start_norm2: spec.start_norm2() } };
     // kappa -> 0: what a teacher below the top leaves that no linear function of phi_L fits.
     let at_zero = || {
-        squared::chain_at(&input, layers, squared::vanishing_shift(layers))
+        nonodd::chain_at(&input, layers, squared::vanishing_shift(&[average_layer(layers.last().expect("at least one layer"))]))
             .ok_or(PredictError::Solve(SolveError::NoBracket { ratio: 0.0 }))
     };
     let zero_chain = if k < depth { Some(at_zero()?) } else { None };
@@ -255,7 +293,7 @@ fn predict_squared(spec: &Spec, layers: &[Layer], noise_var: f64) -> Result<Squa
         return Ok(SquaredOutcome { solution, bias, variance, slop: 0.0, approximation_error, top: None });
     }
     let ratio = Ratio { delta: n as f64 / p as f64, slack: (p as f64 - n as f64) / p as f64 };
-    let solution = squared::solve_with(&input, layers, ratio, spec.ridge)?;
+    let solution = nonodd::solve(&input, layers, ratio, spec.ridge)?;
     let (bias, variance) = squared::risk_of(&solution.chain, ratio, spec.ridge, signal, noise_var);
     let room = if spec.ridge == 0.0 { 0.0 } else { ratio.delta * spec.ridge / solution.chain.kappa() } + solution.chain.kappa_a();
     // variance = sigma^2 (tau_L - kappa A)/room: the difference carries eps tau_L.
@@ -265,9 +303,18 @@ fn predict_squared(spec: &Spec, layers: &[Layer], noise_var: f64) -> Result<Squa
 }
 
 /// The layer equations `E_1..E_L` at a chain whose top shift was given (no `E_0`).
-fn layer_residuals(input: &Input, layers: &[Layer], chain: &squared::Chain) -> Vec<f64> {
+fn layer_residuals(input: &Input, layers: &[MixedLayer], chain: &squared::Chain) -> Vec<f64> {
     let any_ratio = Ratio::new(0.5);
-    squared::residuals_with(input, layers, any_ratio, 0.0, &chain.log_shifts)[1..].to_vec()
+    match layers.iter().map(MixedLayer::uniform).collect::<Option<Vec<Layer>>>() {
+        Some(uniform) => squared::residuals_with(input, &uniform, any_ratio, 0.0, &chain.log_shifts)[1..].to_vec(),
+        None => nonodd::residuals(input, layers, any_ratio, 0.0, chain)[1..].to_vec(),
+    }
+}
+
+/// A layer with a mixed layer's average coefficients (the scale of its spectrum).
+fn average_layer(layer: &MixedLayer) -> Layer {
+    let (r1, r2) = layer.units.iter().fold((0.0, 0.0), |(a, b), u| (a + u.weight * u.r1, b + u.weight * u.r2));
+    Layer { rho1: r1.sqrt(), rho2: r2.sqrt(), aspect: layer.aspect }
 }
 
 /// The squared map's top problem in closed form (entropic.md §9): `eta = 1/delta - 1`,

@@ -4,21 +4,46 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Elementwise activations. The theory covers the odd ones (features centred);
-/// ReLU is simulated but outside the theory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Elementwise activations. The odd ones give centred features; the others (ReLU and
+/// its kin, sigmoid) have a mean, which the mean-corrected theory carries
+/// (equations/nonodd.md).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Activation {
     Tanh,
     Erf,
     Identity,
     Sign,
     Relu,
+    /// `max(z, slope z)`, `0 <= slope < 1`.
+    LeakyRelu { slope: f64 },
+    /// `z Phi(z)`, the exact (erf) form.
+    Gelu,
+    /// `log(1 + e^z)`.
+    Softplus,
+    /// `1/(1 + e^-z)`.
+    Sigmoid,
 }
 
+/// The default slope of `leaky-relu`.
+pub const LEAKY_SLOPE: f64 = 0.01;
+
 impl Activation {
-    /// Odd activations give centred features, which the theory needs.
+    /// Every activation, with `leaky-relu` at its default slope.
+    pub const CHOICES: &'static [(&'static str, Activation)] = &[
+        ("tanh", Activation::Tanh),
+        ("erf", Activation::Erf),
+        ("identity", Activation::Identity),
+        ("sign", Activation::Sign),
+        ("relu", Activation::Relu),
+        ("leaky-relu", Activation::LeakyRelu { slope: LEAKY_SLOPE }),
+        ("gelu", Activation::Gelu),
+        ("softplus", Activation::Softplus),
+        ("sigmoid", Activation::Sigmoid),
+    ];
+
+    /// Odd activations give centred features (`E sigma(z) = 0`).
     pub fn is_odd(self) -> bool {
-        self != Activation::Relu
+        matches!(self, Self::Tanh | Self::Erf | Self::Identity | Self::Sign)
     }
 
     /// Single precision, for the simulator's feature maps.
@@ -28,6 +53,10 @@ impl Activation {
             Self::Erf => libm::erff(z),
             Self::Identity => z,
             Self::Relu => z.max(0.0),
+            Self::LeakyRelu { slope } => if z >= 0.0 { z } else { slope as f32 * z },
+            Self::Gelu => 0.5 * z * (1.0 + libm::erff(z * std::f32::consts::FRAC_1_SQRT_2)),
+            Self::Softplus => z.max(0.0) + libm::log1pf((-z.abs()).exp()),
+            Self::Sigmoid => 1.0 / (1.0 + (-z).exp()),
             // sign(0) = 0, which keeps the activation odd (signum(0) would be 1).
             Self::Sign => {
                 if z == 0.0 {
@@ -46,6 +75,10 @@ impl Activation {
             Self::Erf => libm::erf(z),
             Self::Identity => z,
             Self::Relu => z.max(0.0),
+            Self::LeakyRelu { slope } => if z >= 0.0 { z } else { slope * z },
+            Self::Gelu => 0.5 * z * (1.0 + libm::erf(z * std::f64::consts::FRAC_1_SQRT_2)),
+            Self::Softplus => z.max(0.0) + (-z.abs()).exp().ln_1p(),
+            Self::Sigmoid => 1.0 / (1.0 + (-z).exp()),
             // sign(0) = 0, which keeps the activation odd (signum(0) would be 1).
             Self::Sign => {
                 if z == 0.0 {
@@ -55,6 +88,42 @@ impl Activation {
                 }
             }
         }
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::CHOICES.iter().find(|(_, a)| std::mem::discriminant(a) == std::mem::discriminant(&self)).expect("every activation is listed").0
+    }
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Activation::LeakyRelu { slope } if *slope != LEAKY_SLOPE => write!(f, "leaky-relu:{slope}"),
+            _ => f.write_str(self.name()),
+        }
+    }
+}
+
+impl FromStr for Activation {
+    type Err = String;
+    /// A name of [`Activation::CHOICES`], or `leaky-relu:SLOPE` with `0 <= SLOPE < 1`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(slope) = s.strip_prefix("leaky-relu:") {
+            return match slope.parse::<f64>() {
+                Ok(slope) if (0.0..1.0).contains(&slope) => Ok(Activation::LeakyRelu { slope }),
+                _ => Err(format!("`{s}`: the leaky-relu slope must be a number in [0, 1)")),
+            };
+        }
+        Self::CHOICES.iter().find(|(name, _)| *name == s).map(|(_, v)| *v).ok_or_else(|| {
+            let names: Vec<&str> = Self::CHOICES.iter().map(|(n, _)| *n).collect();
+            format!("unknown value `{s}` (expected one of {}, or leaky-relu:SLOPE)", names.join(", "))
+        })
+    }
+}
+
+impl serde::Serialize for Activation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -109,7 +178,6 @@ macro_rules! named_choices {
     };
 }
 
-named_choices!(Activation { Tanh = "tanh", Erf = "erf", Identity = "identity", Sign = "sign", Relu = "relu" });
 named_choices!(Prior { Gaussian = "gaussian", HalfNormal = "half-normal" });
 named_choices!(Mirror { Squared = "squared", Entropic = "entropic" });
 

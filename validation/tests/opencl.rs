@@ -81,6 +81,12 @@ fn opencl_features_match_the_cpu_backend(cl: &OpenCl) {
             .collect();
         for &(_, act) in Activation::CHOICES {
             let cpu = Cpu.features(inputs.clone(), &weights, act).unwrap();
+            // The kernel has the activations of the odd theory and ReLU; the others say so.
+            if !matches!(act, Activation::Tanh | Activation::Erf | Activation::Identity | Activation::Sign | Activation::Relu) {
+                let refused = cl.features(inputs.clone(), &weights, act).unwrap_err();
+                assert!(refused.contains("use --backend cpu"), "{act}: {refused}");
+                continue;
+            }
             let gpu = cl.features(inputs.clone(), &weights, act).unwrap();
             assert_eq!((gpu.nrows(), gpu.ncols()), (rows, 97));
             let rel = if act == Activation::Sign {

@@ -139,6 +139,7 @@ impl OpenCl {
             Activation::Identity => 2,
             Activation::Sign => 3,
             Activation::Relu => 4,
+            other => return Err(OpenClError(format!("the OpenCL kernel has no `{other}` activation (tanh, erf, identity, sign and relu); use --backend cpu"))),
         };
         let upload = |data: &[f32]| -> Result<Buffer<cl_float>, OpenClError> {
             // SAFETY: a fresh buffer of data.len() floats, written once, blocking.
