@@ -73,7 +73,8 @@ fn the_planned_trial_count_achieves_the_planned_power() {
     common::record("gap-power", &format!("{n} trials promise power {promised:.3}, achieved {hits}/{experiments} = {rate:.3} (accepted: {lo:.3}–{hi:.3})"));
 }
 
-/// The command: JSON with the promised keys; ReLU is reported outside the theory.
+/// The command: JSON with the promised keys; ReLU is inside the mean-corrected theory, and
+/// outside it with a start of c != 0.
 #[test]
 fn gap_json_reports_the_checklist_and_the_test() {
     let dir = std::env::temp_dir().join(format!("rfrisk-gap-{}", std::process::id()));
@@ -106,9 +107,12 @@ fn gap_json_reports_the_checklist_and_the_test() {
     assert_eq!(scan["slope"]["estimate"].as_f64().unwrap(), fit.estimate);
     assert_eq!(scan["slope"]["ci_low"].as_f64().unwrap(), fit.ci_low);
     let relu = run(&["--set", "features.activation=relu"]);
+    assert_eq!(relu["in_theory"], true, "{relu}");
+    let covered = relu["assumptions"].as_array().unwrap().iter().find(|a| a["name"] == "activation covered").unwrap();
+    assert!(covered["detail"].as_str().unwrap().contains("mean-corrected theory applies"), "{covered}");
+    assert!(relu["theory_excess_risk"].as_f64().is_some(), "{relu}");
+    let relu = run(&["--set", "features.activation=relu", "--set", "training.init=0.01"]);
     assert_eq!(relu["in_theory"], false);
-    let odd = relu["assumptions"].as_array().unwrap().iter().find(|a| a["name"] == "odd activation").unwrap();
-    assert_eq!(odd["holds"], false);
     // Present and null: indexing a missing key would also give null.
     assert!(relu.as_object().unwrap().get("theory_excess_risk").is_some_and(serde_json::Value::is_null), "{relu}");
 }

@@ -23,22 +23,27 @@ pub struct Assumption {
 /// The theory's conditions, checked for one spec and pair of laws.
 pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<Assumption> {
     let odd = spec.activation.is_odd();
+    // A non-odd activation has the mean-corrected theory (equations/nonodd.md) where it is derived.
+    let mean_corrected = !odd && spec.mirror == Mirror::Squared && spec.prior_mean_entry() == 0.0 && spec.init == 0.0;
     let infeasible = rows.iter().any(|r| r.status == "infeasible");
+    let finite_risk = spec.samples != spec.last_width() || spec.ridge > 0.0 || spec.noise_std == 0.0;
     vec![
         Assumption {
-            name: "odd activation",
-            holds: odd,
-            detail: format!("{} is {}", spec.activation, if odd { "odd" } else { "not odd" }),
+            name: "activation covered",
+            holds: odd || mean_corrected,
+            detail: match (odd, mean_corrected) {
+                (true, _) => format!("{} is odd: centred features (equations/gep.md)", spec.activation),
+                (false, true) => format!("{} is not odd: the mean-corrected theory applies (equations/nonodd.md)", spec.activation),
+                (false, false) => format!(
+                    "{} is not odd, and the mean-corrected theory is derived for the squared map from a gaussian prior and training.init = 0 only",
+                    spec.activation
+                ),
+            },
         },
         Assumption {
-            name: "centred features",
-            holds: odd,
-            detail: if odd { "x ~ N(0, I) and an odd activation".into() } else { "an activation that is not odd has E sigma(z) != 0".into() },
-        },
-        Assumption {
-            name: "last layer overparameterised (d_L > n)",
-            holds: spec.samples < spec.last_width(),
-            detail: format!("n = {}, d_L = {}", spec.samples, spec.last_width()),
+            name: "finite risk",
+            holds: finite_risk && (spec.mirror == Mirror::Squared || spec.samples < spec.last_width()),
+            detail: format!("n = {}, d_L = {}, ridge {}", spec.samples, spec.last_width(), spec.ridge),
         },
         Assumption {
             name: "centred i.i.d. weights of variance 1/d",
