@@ -62,7 +62,7 @@ fn every_committed_figure_is_rebuilt_from_its_committed_trials() {
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(Path::new(FIGURES), &dir);
     let trials_before = files_under(&dir.join("runs"));
-    for name in ["depth", "gap", "mirrors", "double-descent"] {
+    for name in ["depth", "gap", "mirrors", "double-descent", "activations"] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_rfrisk"))
             .args(["reproduce", name, "--resume", "--backend", "cpu", "--out-dir", dir.to_str().unwrap()])
             .output()
@@ -215,6 +215,42 @@ fn the_double_descent_figure_statements() {
             peaks.join("; ")
         ),
     );
+}
+
+/// The activation stress test: every point against the theory, and the paired one-bit −
+/// Gaussian gap in excess risk per activation and depth with its 95% interval (paired t).
+#[test]
+fn the_activations_figure_statements() {
+    let curve = committed("activations");
+    let z = z_values(&curve);
+    assert_eq!(z.len(), 5 * 4 * 2, "5 activations x 4 depths x 2 laws");
+    let within = |k: f64| z.iter().filter(|(_, z)| z.abs() <= k).count();
+    let largest = z.iter().fold((0.0f64, String::new()), |(m, s), (r, z)| if z.abs() > m { (z.abs(), format!("{} at L = {}", r.series, r.x)) } else { (m, s) });
+    let mut gaps = Vec::new();
+    let mut covering_zero = 0;
+    for activation in ["tanh", "sigmoid", "relu", "leaky-relu-0.1", "gelu"] {
+        for depth in 1..=4 {
+            let path = Path::new(FIGURES).join(format!("runs/activations/{activation}/trials/features.depth={depth}.csv"));
+            let rows: Vec<rfrisk::simulate::TrialRow> = csv::Reader::from_path(&path).unwrap().deserialize().map(Result::unwrap).collect();
+            let pairs = rfrisk::gap::pairs(&rows, rfrisk::spec::WeightLaw::Gaussian, rfrisk::spec::WeightLaw::Onebit);
+            assert_eq!(pairs.len(), 10, "{activation} L = {depth}");
+            let g = rfrisk::gap::paired_test(&pairs, 0.05);
+            covering_zero += usize::from(g.ci_low <= 0.0 && 0.0 <= g.ci_high);
+            gaps.push(format!("{activation} L={depth} {:+.1e} [{:+.1e}, {:+.1e}]", g.mean, g.ci_low, g.ci_high));
+        }
+    }
+    common::record(
+        "figure-activations",
+        &format!(
+            "{} points: {} within 2 s.e., {} within 3 (largest |z| = {:.2}, {}); the paired one-bit − Gaussian excess-risk gap's 95% interval covers 0 in {covering_zero} of 20",
+            z.len(),
+            within(2.0),
+            within(3.0),
+            largest.0,
+            largest.1
+        ),
+    );
+    common::record("figure-activations-gaps", &gaps.join("; "));
 }
 
 /// What pairing buys, measured on the committed gap trials: the standard deviation of

@@ -170,8 +170,8 @@ impl Axis {
     }
 
     /// Tick positions at round values: 1, 2, 5 x 10^k on a linear axis (or every
-    /// integer when `integer` and few), and at 1, 2, 5 x 10^k (1..9 x 10^k for
-    /// ranges under a decade) of the value on a log axis.
+    /// integer when `integer` and few), and at 1, 2, 5 x 10^k of the value on a log axis
+    /// (1, 2, 3, 5 x 10^k, or 1..9 x 10^k, where that gives too few).
     fn ticks(&self, integer: bool) -> Vec<f64> {
         let (lo, hi) = (self.lo, self.hi);
         if self.log {
@@ -179,8 +179,13 @@ impl Axis {
             let pick = |mantissas: &[f64]| -> Vec<f64> {
                 decades.clone().flat_map(|k| mantissas.iter().map(move |m| (m * 10f64.powi(k)).log10())).filter(|t| (lo..=hi).contains(t)).collect()
             };
+            // 1-2-5 when that gives four ticks or more; else 1-2-3-5; else every mantissa.
             let coarse = pick(&[1.0, 2.0, 5.0]);
-            return if coarse.len() >= 3 { coarse } else { pick(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]) };
+            if coarse.len() >= 4 {
+                return coarse;
+            }
+            let medium = pick(&[1.0, 2.0, 3.0, 5.0]);
+            return if medium.len() >= 3 { medium } else { pick(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]) };
         }
         if integer && hi - lo <= 12.0 {
             return (lo.ceil() as i64..=hi.floor() as i64).map(|v| v as f64).collect();

@@ -16,9 +16,18 @@ pub enum Kind {
     Overlay,
     /// The paired gap `|one-bit - Gaussian|` of each trial, averaged.
     Gap,
-    /// One overlay per variant (its label and the assignments it adds to the base), all
-    /// against `d_L/n` whichever key is swept.
-    Variants(&'static [Variant]),
+    /// One overlay per variant (its label and the assignments it adds to the base), against
+    /// the swept key or against `d_L/n` whichever key is swept.
+    Variants(&'static [Variant], XAxis),
+}
+
+/// What a [`Kind::Variants`] figure puts on its x axis.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum XAxis {
+    /// The swept key's value.
+    Key,
+    /// `d_L/n` at each value.
+    Overparam,
 }
 
 /// One curve of a [`Kind::Variants`] figure.
@@ -34,6 +43,15 @@ const MIRROR_VARIANTS: &[Variant] = &[
     Variant { label: "entropic, noise 0", assignments: &["training.mirror=entropic", "teacher.noise_std=0"] },
     Variant { label: "squared, noise 0.3", assignments: &["training.mirror=squared", "teacher.noise_std=0.3"] },
     Variant { label: "entropic, noise 0.3", assignments: &["training.mirror=entropic", "teacher.noise_std=0.3"] },
+];
+
+/// The curves of the `activations` figure: odd, sigmoid and the ReLU family.
+const ACTIVATION_VARIANTS: &[Variant] = &[
+    Variant { label: "tanh", assignments: &["features.activation=tanh"] },
+    Variant { label: "sigmoid", assignments: &["features.activation=sigmoid"] },
+    Variant { label: "relu", assignments: &["features.activation=relu"] },
+    Variant { label: "leaky-relu:0.1", assignments: &["features.activation=leaky-relu:0.1"] },
+    Variant { label: "gelu", assignments: &["features.activation=gelu"] },
 ];
 
 /// The curves of the `double-descent` figure: depth 1 and 3, three ridges.
@@ -123,7 +141,7 @@ pub const FIGURES: &[Figure] = &[
                   one-bit (open) hidden weights, mean ± s.e. of 10 trials with 2000 test inputs each, and the \
                   theory. With noise the entropic map has no positive interpolator below d_L/n = 1.787 \
                   (equations/entropic.md §8): its curve ends there and its trials are infeasible.",
-        kind: Kind::Variants(MIRROR_VARIANTS),
+        kind: Kind::Variants(MIRROR_VARIANTS, XAxis::Overparam),
         base: &[
             "data.dim=1000",
             "features.widths=[1000,1000]",
@@ -141,13 +159,30 @@ pub const FIGURES: &[Figure] = &[
         log_y: true,
     },
     Figure {
+        name: "activations",
+        caption: "The activation stress test: test error against depth L = 1..4 for tanh, sigmoid, ReLU, leaky ReLU (0.1) \
+                  and GELU; d0 = 500, hidden widths 1000, n = 250, noise 0.1, a gaussian teacher from a0 = 0. The non-odd \
+                  activations by the mean-corrected theory (equations/nonodd.md). Gaussian (filled) and one-bit (open) hidden \
+                  weights, mean ± s.e. of 10 paired trials with 2000 test inputs each; the theory as a line. Log y axis.",
+        kind: Kind::Variants(ACTIVATION_VARIANTS, XAxis::Key),
+        base: &["data.dim=500", "features.widths=[1000]", "training.samples=250", "teacher.noise_std=0.1"],
+        key: "features.depth",
+        values: &["1", "2", "3", "4"],
+        with_value: nothing,
+        trials: 10,
+        n_test: two_thousand_test_inputs,
+        metric: Metric::TestError,
+        log_x: false,
+        log_y: true,
+    },
+    Figure {
         name: "double-descent",
         caption: "Test error against d_L/n through the interpolation threshold (log axes): a linear teacher \
                   y = x^T a* + noise (teacher.depth = 0), tanh, d0 = n = 200, hidden widths d_L = 20..2000 at every layer, \
                   noise 0.2, L = 1 and L = 3, ridge 0, 1e-3 and 0.1. Gaussian (filled) and one-bit (open) hidden \
                   weights, mean ± s.e. of 10 trials with 1000 test inputs each; the theory as a line. Without a \
                   ridge the risk is infinite at d_L = n, which the grid steps over.",
-        kind: Kind::Variants(DOUBLE_DESCENT_VARIANTS),
+        kind: Kind::Variants(DOUBLE_DESCENT_VARIANTS, XAxis::Overparam),
         base: &["data.dim=200", "features.widths=[200]", "features.activation=tanh", "training.samples=200", "teacher.depth=0", "teacher.noise_std=0.2"],
         key: "features.width",
         values: &["20", "40", "80", "120", "160", "180", "190", "210", "220", "240", "300", "400", "600", "1000", "2000"],
@@ -159,6 +194,10 @@ pub const FIGURES: &[Figure] = &[
         log_y: true,
     },
 ];
+
+fn two_thousand_test_inputs(_: &str) -> usize {
+    2000
+}
 
 fn one_thousand(_: &str) -> usize {
     1000
@@ -209,7 +248,7 @@ impl Figure {
                 .run(&work, resume, self.log_x, progress)?
             }
             Kind::Gap => self.gap(&work, &values, trials, resume, backend, progress)?,
-            Kind::Variants(variants) => self.variants(variants, &work, &values, trials, resume, backend, progress)?,
+            Kind::Variants(variants, axis) => self.variants(variants, axis, &work, &values, trials, resume, backend, progress)?,
         };
         let csv = out_dir.join(format!("{}.csv", self.name));
         curve.write(&csv).map_err(|e| ReproduceError::Output(e.to_string()))?;
@@ -227,11 +266,12 @@ impl Figure {
             title: match self.kind {
                 Kind::Overlay => crate::figures::plot::title(&spec, self.key),
                 Kind::Gap => "one-bit vs Gaussian hidden weights: paired gap against width (tanh, L = 2, d0 = w, n = w/4)".into(),
-                Kind::Variants(_) if self.name == "mirrors" => "squared vs entropic mirror map (tanh, L = 2, d0 = 1000, width 1000, half-normal teacher)".into(),
-                Kind::Variants(_) => "double descent: linear teacher, tanh, d0 = n = 200, noise 0.2".into(),
+                Kind::Variants(..) if self.name == "mirrors" => "squared vs entropic mirror map (tanh, L = 2, d0 = 1000, width 1000, half-normal teacher)".into(),
+                Kind::Variants(..) if self.name == "activations" => "activations against depth: d0 = 500, width 1000, n = 250, noise 0.1".into(),
+                Kind::Variants(..) => "double descent: linear teacher, tanh, d0 = n = 200, noise 0.2".into(),
             },
             y_label: match self.kind {
-                Kind::Overlay | Kind::Variants(_) => None,
+                Kind::Overlay | Kind::Variants(..) => None,
                 Kind::Gap => Some("mean |one-bit − Gaussian| excess risk".into()),
             },
             theory_band: false,
@@ -245,6 +285,7 @@ impl Figure {
     fn variants(
         &self,
         variants: &[Variant],
+        axis: XAxis,
         work: &Path,
         values: &[String],
         trials: usize,
@@ -278,11 +319,15 @@ impl Figure {
             }
             .run(&work.join(self.variant_directory(variant)), resume, self.log_x, &|d, _| progress(i * per_variant + d, total))?;
             for r in curve.rows {
-                rows.push(Row { series: format!("{}/{}", variant.label, r.series), x: overparam(r.x)?, ..r });
+                let x = match axis {
+                    XAxis::Key => r.x,
+                    XAxis::Overparam => overparam(r.x)?,
+                };
+                rows.push(Row { series: format!("{}/{}", variant.label, r.series), x, ..r });
             }
         }
         rows.sort_by(|a, b| a.series.cmp(&b.series).then(a.x.total_cmp(&b.x)));
-        Ok(Curve { key: "d_L/n".to_owned(), rows })
+        Ok(Curve { key: if axis == XAxis::Key { self.key.to_owned() } else { "d_L/n".to_owned() }, rows })
     }
 
     /// A variant's work directory: the mirrors figure keeps the names its committed runs have.
@@ -291,7 +336,7 @@ impl Figure {
         if self.name == "mirrors" {
             format!("{}-noise{}", value("training.mirror="), value("teacher.noise_std="))
         } else {
-            variant.label.replace(", ", "-").replace(" = ", "").replace(' ', "")
+            variant.label.replace(", ", "-").replace(" = ", "").replace(' ', "").replace(':', "-")
         }
     }
 
