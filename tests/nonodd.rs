@@ -112,8 +112,6 @@ fn the_realized_gap_shrinks_when_all_sizes_double() {
 /// one-bit weights; within the 3σ band (t).
 #[test]
 fn the_real_model_matches_the_mean_corrected_theory() {
-    use rfrisk::simulate::{summarize, Run, Theory};
-    use rfrisk::spec::WeightLaw;
     let trials = 16;
     let cases: [(&str, &str, usize, &str); 8] = [
         ("relu L=1", "relu", 1, "0.1"),
@@ -135,18 +133,8 @@ fn the_real_model_matches_the_mean_corrected_theory() {
             "training.samples=400",
             &format!("teacher.noise_std={noise}"),
         ]);
-        let run = Run { spec: &s, laws: vec![WeightLaw::Gaussian, WeightLaw::Onebit], trials, n_test: 2000, seed: 700 + i as u64, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
-        let summary = summarize(&s, &run.execute(None, false, &|_, _| {}).unwrap());
-        let Theory::Prediction { excess_risk, .. } = summary.theory else { panic!("{name}: no theory") };
-        let mut row = Vec::new();
-        for (law, law_summary) in &summary.laws {
-            let e = law_summary.excess_risk.unwrap();
-            let z = (e.mean - excess_risk) / e.stderr;
-            eprintln!("{name} {law}: theory {excess_risk:.5}, simulation {:.5} ± {:.5}, z = {z:+.2}", e.mean, e.stderr);
-            assert!(z.abs() < common::band(trials), "{name} {law}: z = {z:.2}");
-            row.push(format!("{law} {z:+.2}"));
-        }
-        records.push(format!("{name} ({})", row.join(", ")));
+        let row = common::laws_against_theory(name, &s, trials, 2000, 700 + i as u64);
+        records.push(format!("{name} ({row})"));
     }
     common::record("simulate-nonodd", &format!("z: {}; {trials} trials per law", records.join("; ")));
 }

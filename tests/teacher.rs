@@ -88,25 +88,11 @@ fn one_layer_linear_teacher_is_the_mei_montanari_formula() {
 /// within the 3σ band (t quantile, [`common::band`]).
 #[test]
 fn the_real_model_matches_the_theory_for_teachers_below_the_top_and_anisotropic_inputs() {
-    use rfrisk::simulate::{summarize, Run, Theory};
-    use rfrisk::spec::WeightLaw;
     let trials = 12;
     let mut records = Vec::new();
     for (i, (name, assignments)) in simulated_specs().into_iter().enumerate() {
-        let s = spec(&assignments);
-        let run = Run { spec: &s, laws: vec![WeightLaw::Gaussian, WeightLaw::Onebit], trials, n_test: 2000, seed: 300 + i as u64, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
-        let t0 = std::time::Instant::now();
-        let summary = summarize(&s, &run.execute(None, false, &|_, _| {}).unwrap());
-        let Theory::Prediction { excess_risk, .. } = summary.theory else { panic!("{name}: no theory") };
-        let mut row = Vec::new();
-        for (law, law_summary) in &summary.laws {
-            let e = law_summary.excess_risk.unwrap();
-            let z = (e.mean - excess_risk) / e.stderr;
-            eprintln!("{name} {law}: theory {excess_risk:.5}, simulation {:.5} ± {:.5}, z = {z:+.2} ({:.0}s)", e.mean, e.stderr, t0.elapsed().as_secs_f64());
-            assert!(z.abs() < common::band(trials), "{name} {law}: z = {z:.2}");
-            row.push(format!("{law} {z:+.2}"));
-        }
-        records.push(format!("{name} ({})", row.join(", ")));
+        let row = common::laws_against_theory(name, &spec(&assignments), trials, 2000, 300 + i as u64);
+        records.push(format!("{name} ({row})"));
     }
     common::record("simulate-teacher", &format!("z: {}; {trials} trials per law", records.join("; ")));
 }

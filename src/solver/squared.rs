@@ -423,17 +423,20 @@ impl SampleEquation<'_> {
     }
 }
 
+/// A function of one real variable as argmin's solvers take it (roots here, minima in `tune`).
+pub struct Scalar<F>(pub F);
+
+impl<F: Fn(f64) -> f64> CostFunction for Scalar<F> {
+    type Param = f64;
+    type Output = f64;
+    fn cost(&self, x: &f64) -> Result<f64, argmin::core::Error> {
+        Ok((self.0)(*x))
+    }
+}
+
 /// A scalar root by argmin's Brent method on `[lo, hi]` (the bracket must change
 /// sign): the point and the iterations it took. Shared by both solvers.
 pub fn brent_root(f: impl Fn(f64) -> f64, lo: f64, hi: f64, tol: f64, max_iters: u64) -> Option<(f64, u64)> {
-    struct Scalar<F>(F);
-    impl<F: Fn(f64) -> f64> CostFunction for Scalar<F> {
-        type Param = f64;
-        type Output = f64;
-        fn cost(&self, x: &f64) -> Result<f64, argmin::core::Error> {
-            Ok((self.0)(*x))
-        }
-    }
     let result = Executor::new(Scalar(f), BrentRoot::new(lo, hi, tol))
         .configure(|state| state.param(0.5 * (lo + hi)).max_iters(max_iters))
         .run()

@@ -6,7 +6,7 @@
 
 use crate::solver::predict::{predict, PredictError};
 use crate::spec::{Mirror, Spec};
-use argmin::core::{CostFunction, Executor};
+use argmin::core::Executor;
 use argmin::solver::brent::BrentOpt;
 
 /// Grid points over the range, before the Brent refinement.
@@ -72,16 +72,8 @@ pub fn tune_ridge(spec: &Spec, lo: f64, hi: f64) -> Result<Tuned, TuneError> {
     let log_ridge = if best == 0 || best == GRID_POINTS - 1 {
         log_at(best)
     } else {
-        struct Curve<F>(F);
-        impl<F: Fn(f64) -> f64> CostFunction for Curve<F> {
-            type Param = f64;
-            type Output = f64;
-            fn cost(&self, x: &f64) -> Result<f64, argmin::core::Error> {
-                Ok((self.0)(*x))
-            }
-        }
         // A failed point inside the bracket counts as +infinity: Brent moves away from it.
-        let curve = Curve(|x: f64| error_at(x).unwrap_or(f64::INFINITY));
+        let curve = crate::solver::squared::Scalar(|x: f64| error_at(x).unwrap_or(f64::INFINITY));
         let solver = BrentOpt::new(log_at(best - 1), log_at(best + 1)).set_tolerance(f64::EPSILON.sqrt(), 1e-10);
         let result = Executor::new(curve, solver).configure(|s| s.max_iters(200)).run().ok();
         evaluations += result.as_ref().map_or(0, |r| r.state.iter as usize);

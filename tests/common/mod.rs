@@ -73,6 +73,25 @@ pub fn assert_gap_shrinks(specs: &[(&str, Spec)], routes: &dyn Fn(&Spec, u64) ->
     format!("pooled ratio {:.2} (its log {:.1} s.e. above 0); per spec {lo:.2} to {hi:.2}", pooled.exp(), pooled / se)
 }
 
+/// The real model (both weight laws, `trials` paired trials) against `rfrisk predict`: each
+/// law's z within [`band`]; returns the record's part, `gaussian +0.99, onebit +1.08`.
+pub fn laws_against_theory(name: &str, spec: &Spec, trials: usize, n_test: usize, seed: u64) -> String {
+    use rfrisk::simulate::{summarize, Run, Theory};
+    use rfrisk::spec::WeightLaw;
+    let run = Run { spec, laws: vec![WeightLaw::Gaussian, WeightLaw::Onebit], trials, n_test, seed, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
+    let summary = summarize(spec, &run.execute(None, false, &|_, _| {}).unwrap());
+    let Theory::Prediction { excess_risk, .. } = summary.theory else { panic!("{name}: no theory") };
+    let mut row = Vec::new();
+    for (law, law_summary) in &summary.laws {
+        let e = law_summary.excess_risk.unwrap_or_else(|| panic!("{name} {law}: no trial"));
+        let z = (e.mean - excess_risk) / e.stderr;
+        eprintln!("{name} {law}: theory {excess_risk:.5}, simulation {:.5} ± {:.5}, z = {z:+.2}", e.mean, e.stderr);
+        assert!(z.abs() < band(trials), "{name} {law}: z = {z:.2}");
+        row.push(format!("{law} {z:+.2}"));
+    }
+    row.join(", ")
+}
+
 #[path = "record.rs"]
 mod record_impl;
 #[allow(unused_imports)]
