@@ -264,13 +264,15 @@ fn polish(input: &Input, layers: &[MixedLayer], ratio: Ratio, ridge: f64, shot: 
         }
         (x, r, best) = (trial, r_trial, n);
     }
-    // The traces and gains along the polished shifts, each layer from its own shift pair.
+    // The traces and gains along the polished shifts, each layer from its own shift pair; each
+    // trace is the polished unknown itself (recomputing it from the shifts would bring back the
+    // precision lost through a bottleneck), its elasticity and gain from the local derivatives.
     let mut traces = vec![input.trace(x[0])];
     let mut gains = Vec::with_capacity(depth);
     for (l, layer) in layers.iter().enumerate() {
         match along_one(layer, x[l], x[l + 1], *traces.last().unwrap()) {
             Some((t, g)) => {
-                traces.push(t);
+                traces.push(Trace { tau: x[depth + 1 + l], ..t });
                 gains.push(g);
             }
             None => return shot,

@@ -136,6 +136,12 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
         if spec.mirror == Mirror::Entropic {
             return Err(PredictError::NotOdd(spec.activation, "the mean-corrected theory is derived for the squared map only (equations/nonodd.md §5)"));
         }
+        if spec.depth() > nonodd::MAX_POLISHED_DEPTH {
+            return Err(PredictError::NotOdd(
+                spec.activation,
+                "the mean-corrected solver takes at most 40 layers (its variance shrinks geometrically with depth, and its Newton polish is dense; equations/nonodd.md §4)",
+            ));
+        }
         if spec.prior_mean_entry() != 0.0 || spec.init != 0.0 {
             return Err(PredictError::NotOdd(
                 spec.activation,
