@@ -54,8 +54,8 @@ pub fn choose_backend(choice: BackendChoice) -> Result<Box<dyn validation::Backe
         }
         BackendChoice::Auto => match validation::OpenCl::new() {
             Ok(cl) if cl.is_gpu() => {
-                note(format!("using the OpenCL GPU {}", cl.device()));
-                Ok(Box::new(cl))
+                note(format!("using the OpenCL GPU {} (the cpu backend for activations its kernel lacks)", cl.device()));
+                Ok(Box::new(validation::backend::GpuOrCpu(cl)))
             }
             Ok(cl) => {
                 note(format!("the only OpenCL device is a CPU ({}); using the faster cpu backend", cl.device()));

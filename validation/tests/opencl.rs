@@ -82,9 +82,12 @@ fn opencl_features_match_the_cpu_backend(cl: &OpenCl) {
         for &(_, act) in Activation::CHOICES {
             let cpu = Cpu.features(inputs.clone(), &weights, act).unwrap();
             // The kernel has the activations of the odd theory and ReLU; the others say so.
-            if !matches!(act, Activation::Tanh | Activation::Erf | Activation::Identity | Activation::Sign | Activation::Relu) {
+            if !validation::OpenCl::has_kernel_for(act) {
                 let refused = cl.features(inputs.clone(), &weights, act).unwrap_err();
-                assert!(refused.contains("use --backend cpu"), "{act}: {refused}");
+                assert!(refused.contains("use --backend cpu or auto"), "{act}: {refused}");
+                // `--backend auto` on a GPU hands these to the CPU.
+                let auto = validation::backend::GpuOrCpu(validation::OpenCl::new().unwrap());
+                assert_eq!(auto.features(inputs.clone(), &weights, act).unwrap(), cpu, "{act}");
                 continue;
             }
             let gpu = cl.features(inputs.clone(), &weights, act).unwrap();

@@ -102,6 +102,11 @@ fn cl<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, OpenClE
 
 impl OpenCl {
     /// The first GPU, else the first OpenCL device of any type.
+    /// Whether the kernel computes `activation` (the others are refused by `features`).
+    pub fn has_kernel_for(activation: Activation) -> bool {
+        matches!(activation, Activation::Tanh | Activation::Erf | Activation::Identity | Activation::Sign | Activation::Relu)
+    }
+
     pub fn new() -> Result<OpenCl, OpenClError> {
         // Some ICD loaders (seen with PoCL) report no device to a second thread that
         // enumerates while the first is still initialising: enumerate one at a time.
@@ -139,7 +144,7 @@ impl OpenCl {
             Activation::Identity => 2,
             Activation::Sign => 3,
             Activation::Relu => 4,
-            other => return Err(OpenClError(format!("the OpenCL kernel has no `{other}` activation (tanh, erf, identity, sign and relu); use --backend cpu"))),
+            other => return Err(OpenClError(format!("the OpenCL kernel has no `{other}` activation (tanh, erf, identity, sign and relu); use --backend cpu or auto"))),
         };
         let upload = |data: &[f32]| -> Result<Buffer<cl_float>, OpenClError> {
             // SAFETY: a fresh buffer of data.len() floats, written once, blocking.
