@@ -117,6 +117,16 @@ fn z_values(curve: &Curve) -> Vec<(&Row, f64)> {
         .collect()
 }
 
+/// How many points lie within `k` standard errors of the theory.
+fn within(z: &[(&Row, f64)], k: f64) -> usize {
+    z.iter().filter(|(_, z)| z.abs() <= k).count()
+}
+
+/// The points more than 3 standard errors from the theory, as `SERIES at X: z = Z`.
+fn outside_three(z: &[(&Row, f64)]) -> Vec<String> {
+    z.iter().filter(|(_, z)| z.abs() > 3.0).map(|(r, z)| format!("{} at {:.2}: z = {z:+.2}", r.series, r.x)).collect()
+}
+
 fn at<'a>(curve: &'a Curve, series: &str, x: f64) -> &'a Row {
     curve.rows.iter().find(|r| r.series == series && r.x == x).unwrap_or_else(|| panic!("no {series} at {x}"))
 }
@@ -162,8 +172,8 @@ fn the_gap_figure_statements() {
 fn the_mirrors_figure_statements() {
     let curve = committed("mirrors");
     let z = z_values(&curve);
-    let within = |k: f64| z.iter().filter(|(_, z)| z.abs() <= k).count();
-    let outside: Vec<String> = z.iter().filter(|(_, z)| z.abs() > 3.0).map(|(r, z)| format!("{} at {:.2}: z = {z:+.2}", r.series, r.x)).collect();
+    let within = |k: f64| within(&z, k);
+    let outside = outside_three(&z);
     // The entropic map with noise: trials without a positive interpolator, both laws together.
     let infeasible: Vec<String> = [1.6666666666666667, 1.4285714285714286]
         .iter()
@@ -192,8 +202,8 @@ fn the_double_descent_figure_statements() {
     let curve = committed("double-descent");
     let z = z_values(&curve);
     assert_eq!(z.len(), 6 * 2 * 15, "6 curves x 2 laws x 15 widths");
-    let within = |k: f64| z.iter().filter(|(_, z)| z.abs() <= k).count();
-    let outside: Vec<String> = z.iter().filter(|(_, z)| z.abs() > 3.0).map(|(r, z)| format!("{} at {:.2}: z = {z:+.2}", r.series, r.x)).collect();
+    let within = |k: f64| within(&z, k);
+    let outside = outside_three(&z);
     // The peak at d_L = n without a ridge, and what a ridge of 0.1 leaves of it.
     let highest = |series: &str| curve.rows.iter().filter(|r| r.series == series).filter_map(|r| r.test_error).fold(0.0f64, f64::max);
     let peaks: Vec<String> = ["L = 1", "L = 3"]
@@ -224,7 +234,7 @@ fn the_activations_figure_statements() {
     let curve = committed("activations");
     let z = z_values(&curve);
     assert_eq!(z.len(), 5 * 4 * 2, "5 activations x 4 depths x 2 laws");
-    let within = |k: f64| z.iter().filter(|(_, z)| z.abs() <= k).count();
+    let within = |k: f64| within(&z, k);
     let largest = z.iter().fold((0.0f64, String::new()), |(m, s), (r, z)| if z.abs() > m { (z.abs(), format!("{} at L = {}", r.series, r.x)) } else { (m, s) });
     let mut gaps = Vec::new();
     let mut covering_zero = 0;
