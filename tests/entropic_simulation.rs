@@ -11,7 +11,7 @@ use rfrisk::spec::{Spec, WeightLaw};
 
 fn trials(spec: &Spec, count: usize, seed: u64) -> Vec<TrialRow> {
     let laws = vec![WeightLaw::Gaussian, WeightLaw::Onebit];
-    let run = Run { spec, laws, trials: count, n_test: 2000, seed, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
+    let run = Run { spec, laws, trials: count, n_test: 2000, seed, trainer: validation::Trainer::Direct, backend: &validation::Cpu, kernel: validation::KernelChoice::Auto };
     run.execute(None, false, &|_, _| {}).unwrap()
 }
 

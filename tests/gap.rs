@@ -14,7 +14,7 @@ fn tiny() -> Spec {
 
 /// Per-trial (a, b) excess risks of `trials` paired trials with run seed `seed`.
 fn experiment(spec: &Spec, a: WeightLaw, b: WeightLaw, trials: usize, seed: u64) -> Vec<(f64, f64)> {
-    let run = Run { spec, laws: vec![a, b], trials, n_test: 200, seed, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
+    let run = Run { spec, laws: vec![a, b], trials, n_test: 200, seed, trainer: validation::Trainer::Direct, backend: &validation::Cpu, kernel: validation::KernelChoice::Auto };
     pairs(&run.execute(None, false, &|_, _| {}).unwrap(), a, b)
 }
 
@@ -160,7 +160,7 @@ fn gap_row(activation: &str, depth: usize, law: &str, label: &str, trials: usize
     let assignments = ["data.dim=500".to_owned(), "features.width=1000".into(), format!("features.depth={depth}"), format!("features.activation={activation}"), "teacher.noise_std=0.2".into(), "training.samples=400".into()];
     let s = spec(&assignments.iter().map(String::as_str).collect::<Vec<_>>());
     let laws = [WeightLaw::Gaussian, law.parse().unwrap()];
-    let run = Run { spec: &s, laws: laws.to_vec(), trials, n_test: 2000, seed: 0, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
+    let run = Run { spec: &s, laws: laws.to_vec(), trials, n_test: 2000, seed: 0, trainer: validation::Trainer::Direct, backend: &validation::Cpu, kernel: validation::KernelChoice::Auto };
     let rows = run.execute(None, false, &|_, _| {}).unwrap();
     let r = rfrisk::gap::report(&s, &laws, &rows, 0.01, 0.05, 0.8).unwrap();
     let g = &r.gap;
@@ -181,7 +181,7 @@ fn gap_row(activation: &str, depth: usize, law: &str, label: &str, trials: usize
 fn the_readme_example_gap_of_gaussian_1_3_is_found() {
     let s = spec(&["data.dim=500", "features.widths=[1000]", "teacher.noise_std=0.2", "training.samples=400"]);
     let laws = [WeightLaw::Gaussian, "gaussian:1.3".parse().unwrap()];
-    let run = Run { spec: &s, laws: laws.to_vec(), trials: 10, n_test: 2000, seed: 0, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
+    let run = Run { spec: &s, laws: laws.to_vec(), trials: 10, n_test: 2000, seed: 0, trainer: validation::Trainer::Direct, backend: &validation::Cpu, kernel: validation::KernelChoice::Auto };
     let r = rfrisk::gap::report(&s, &laws, &run.execute(None, false, &|_, _| {}).unwrap(), 0.01, 0.05, 0.8).unwrap();
     assert!(!r.in_theory, "gaussian:1.3 breaks the unit variance");
     assert!(r.gap.p_value < 0.05 && r.gap.ci_low > 0.0, "{:?}", r.gap);

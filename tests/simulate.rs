@@ -12,7 +12,7 @@ fn run(spec: &Spec, trials: usize, seed: u64) -> Vec<TrialRow> {
 }
 
 fn run_laws(spec: &Spec, laws: Vec<WeightLaw>, trials: usize, seed: u64) -> Vec<TrialRow> {
-    let run = Run { spec, laws, trials, n_test: 1500, seed, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
+    let run = Run { spec, laws, trials, n_test: 1500, seed, trainer: validation::Trainer::Direct, backend: &validation::Cpu, kernel: validation::KernelChoice::Auto };
     run.execute(None, false, &|_, _| {}).unwrap()
 }
 
@@ -213,7 +213,7 @@ fn files_without_the_status_column_resume() {
     let dir = temp_dir("old-layout");
     let csv = dir.join("trials.csv");
     let s = spec(&["data.dim=200", "features.widths=[300]", "teacher.noise_std=0.5", "training.samples=150"]);
-    let at = |trials| Run { spec: &s, laws: vec![WeightLaw::Gaussian], trials, n_test: 300, seed: 4, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
+    let at = |trials| Run { spec: &s, laws: vec![WeightLaw::Gaussian], trials, n_test: 300, seed: 4, trainer: validation::Trainer::Direct, backend: &validation::Cpu, kernel: validation::KernelChoice::Auto };
     let first = at(2).execute(Some(&csv), false, &|_, _| {}).unwrap();
     // Strip the status column, as an older rfrisk wrote it.
     let old: String = std::fs::read_to_string(&csv).unwrap().lines().map(|l| format!("{}\n", l.rsplit_once(',').unwrap().0)).collect();

@@ -22,6 +22,7 @@ pub enum TrainerChoice {
 pub enum BenchKind {
     Sweep,
     Trial,
+    Inference,
 }
 
 /// `--metric`: which number a figure shows.
@@ -105,12 +106,34 @@ pub struct TrialArgs {
     /// real stochastic mirror descent (one sample per step; slow, to show it lands there).
     #[arg(long, value_enum, default_value_t = TrainerChoice::Direct)]
     pub trainer: TrainerChoice,
+    /// How one-bit layers are multiplied: as packed bits (lookup-table kernels) or as f32
+    /// matrices; auto packs them where the packed kernel is the faster (fan-in >= 512 on a
+    /// CPU with AVX2 or AVX-512). The risks agree to 1e-5.
+    #[arg(long, value_enum, default_value_t = KernelArg::Auto)]
+    pub kernel: KernelArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KernelArg {
+    Auto,
+    Packed,
+    Dense,
+}
+
+impl From<KernelArg> for validation::KernelChoice {
+    fn from(k: KernelArg) -> Self {
+        match k {
+            KernelArg::Auto => validation::KernelChoice::Auto,
+            KernelArg::Packed => validation::KernelChoice::Packed,
+            KernelArg::Dense => validation::KernelChoice::Dense,
+        }
+    }
 }
 
 impl TrialArgs {
     /// The trials these arguments ask for, of `laws` on `spec`.
     pub fn run<'a>(&self, spec: &'a rfrisk::Spec, laws: Vec<rfrisk::spec::WeightLaw>, backend: &'a dyn validation::Backend) -> rfrisk::simulate::Run<'a> {
-        rfrisk::simulate::Run { spec, laws, trials: self.trials, n_test: self.n_test, seed: self.seed, trainer: self.trainer.into(), backend }
+        rfrisk::simulate::Run { spec, laws, trials: self.trials, n_test: self.n_test, seed: self.seed, trainer: self.trainer.into(), backend, kernel: self.kernel.into() }
     }
 
     /// The weight laws and the backend, checked.

@@ -1,7 +1,8 @@
 //! `rfrisk bench`: the sweep benchmark and one simulation trial against NumPy.
 
 use super::args::BackendChoice;
-use super::common::choose_backend;
+use super::args::Format;
+use super::common::{choose_backend, json, progress_bar, report_to};
 use super::failure::Failure;
 use std::path::Path;
 
@@ -10,16 +11,74 @@ pub fn trial(backend: BackendChoice, repeats: usize) -> Result<String, Failure> 
     let backend = choose_backend(backend)?;
     let b = rfrisk::bench::trial_bench(backend.as_ref(), repeats.max(1)).map_err(|e| Failure { code: 4, message: e.to_string() })?;
     let mut out = format!(
-        "one trial: d0 = 2048, widths 2048 x 2, tanh, n = 1000, n_test = 2000, squared ({:.1} GFLOP)\n\
-         rfrisk {:<8} gaussian {:>7.3} s   onebit {:>7.3} s   {:>6.1} GFLOP/s\n",
+        "one trial: d0 = 2048, widths 2048 x 2, tanh, n = 1000, n_test = 2000, squared ({:.1} GFLOP), median of {}\n\
+         rfrisk {:<8} gaussian {:>7.3} s   onebit {:>7.3} s   {:>6.1} GFLOP/s (gaussian)\n\
+         rfrisk one-bit layers as f32 matrices (--kernel dense): {:.3} s\n\
+         time ratio gaussian / onebit (packed): {:.2}x; onebit dense / packed: {:.2}x\n",
         b.flops / 1e9,
+        repeats.max(1),
         b.backend,
         b.gaussian_seconds,
         b.onebit_seconds,
-        b.flops / b.gaussian_seconds / 1e9
+        b.flops / b.gaussian_seconds / 1e9,
+        b.onebit_dense_seconds,
+        b.gaussian_seconds / b.onebit_seconds,
+        b.onebit_dense_seconds / b.onebit_seconds
     );
     out += &numpy_baseline(&b, repeats.max(1));
     Ok(out)
+}
+
+/// `rfrisk bench inference`: the paper's Figure 5 on this machine.
+pub fn inference(backend: BackendChoice, repeats: usize, format: Format) -> Result<String, Failure> {
+    if repeats < 5 {
+        return Err(Failure { code: 2, message: "bench inference needs --repeats >= 5 (the median of alternated repeats)".into() });
+    }
+    let kernel = validation::packed::Kernel::from_env().map_err(|message| Failure { code: 2, message: format!("RFRISK_PACKED_KERNEL: {message}") })?;
+    let backend = match backend {
+        BackendChoice::Auto => return Err(Failure { code: 2, message: "bench inference: choose --backend cpu or opencl".into() }),
+        b => choose_backend(b)?,
+    };
+    let bar = progress_bar();
+    bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sizes, {elapsed} elapsed").expect("a valid template"));
+    let points = rfrisk::bench::inference_bench(backend.as_ref(), kernel, &rfrisk::bench::INFERENCE_DIMS, &rfrisk::bench::INFERENCE_BATCHES, repeats, &report_to(&bar))
+        .map_err(|message| Failure { code: 4, message })?;
+    bar.finish_and_clear();
+    Ok(match format {
+        Format::Json => json(&points),
+        Format::Table => inference_table(&points, backend.name(), kernel, repeats),
+    })
+}
+
+fn inference_table(points: &[rfrisk::bench::InferencePoint], backend: &str, kernel: validation::packed::Kernel, repeats: usize) -> String {
+    let mut out = format!(
+        "inference, one hidden layer d0 = d1 = d, tanh: f32 Gaussian weights against packed one-bit weights\n\
+         backend {backend}, packed kernel {kernel}, {} threads, median of {repeats} alternated repeats\n\
+         {:>5} {:>6} {:>12} {:>12} {:>8} {:>12} {:>12} {:>7}\n",
+        rayon::current_num_threads(),
+        "d",
+        "batch",
+        "dense",
+        "packed",
+        "speedup",
+        "dense bytes",
+        "packed bytes",
+        "ratio"
+    );
+    for p in points {
+        out += &format!(
+            "{:>5} {:>6} {:>10.1}us {:>10.1}us {:>7.2}x {:>12} {:>12} {:>7}\n",
+            p.d,
+            p.batch,
+            p.dense_s * 1e6,
+            p.packed_s * 1e6,
+            p.speedup,
+            p.dense_bytes,
+            p.packed_bytes,
+            format!("1/{:.0}", p.dense_bytes as f64 / p.packed_bytes as f64)
+        );
+    }
+    out
 }
 
 /// `rfrisk bench sweep`.

@@ -158,13 +158,19 @@ pub enum Command {
     },
     /// Benchmarks. `sweep`: a 200-point training.samples sweep at depth 5 against the same
     /// sweep on one thread. `trial`: one simulation trial (d0 = 2048, widths 2048 x 2,
-    /// n = 1000, n_test = 2000) against the NumPy baseline validation/bench/numpy_trial.py.
+    /// n = 1000, n_test = 2000), Gaussian and one-bit (packed and dense), against the NumPy
+    /// baseline validation/bench/numpy_trial.py. `inference`: the paper's Figure 5, one layer
+    /// d0 = d1 = d in 256..4096, batch 1 and 1000, f32 Gaussian against packed one-bit weights
+    /// (RFRISK_PACKED_KERNEL=avx512|avx2|portable forces a kernel).
     Bench {
         #[arg(value_enum, default_value_t = BenchKind::Sweep)]
         kind: BenchKind,
-        /// Backend for `trial`.
+        /// Backend for `trial` and `inference`.
         #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
         backend: BackendChoice,
+        /// Table or JSON (`inference`).
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
         #[arg(long, default_value_t = 200)]
         points: usize,
         #[arg(long, default_value_t = 5)]
@@ -202,6 +208,7 @@ pub fn run(cli: Cli) -> Result<String, Failure> {
         Command::Tune { spec, param, range, format } => theory::tune(spec, &param, &range, format),
         Command::Reproduce { name, out_dir, trials, backend, resume } => figures::reproduce(&name, out_dir, trials, backend, resume),
         Command::Bench { kind: BenchKind::Trial, backend, repeats, .. } => bench::trial(backend, repeats),
+        Command::Bench { kind: BenchKind::Inference, backend, repeats, format, .. } => bench::inference(backend, repeats, format),
         Command::Bench { kind: BenchKind::Sweep, points, depth, repeats, .. } => bench::sweep(points, depth, repeats),
     }
 }

@@ -68,6 +68,7 @@ pub fn validate(swept: SweptArgs, trial: TrialArgs, out_dir: PathBuf, resume: bo
             seed: trial.seed,
             trainer: trial.trainer.into(),
             backend: backend.as_ref(),
+            kernel: trial.kernel.into(),
         };
         let dir = if name.is_empty() { out_dir.clone() } else { out_dir.join("series").join(name) };
         let bar = progress_bar();

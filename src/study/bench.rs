@@ -143,31 +143,105 @@ pub fn trial_flops(spec: &crate::spec::Spec, n_test: usize) -> f64 {
     forward + 2.0 * n * n * p + n * n * n / 3.0 + 4.0 * n * p
 }
 
-/// Median seconds of `repeats` trials for each weight law.
+/// Median seconds of `repeats` trials: Gaussian weights, one-bit weights through the packed
+/// kernels, and one-bit weights as f32 matrices (the three alternate, trial by trial).
 #[derive(Debug, serde::Serialize)]
 pub struct TrialBench {
     pub backend: String,
     pub gaussian_seconds: f64,
     pub onebit_seconds: f64,
+    pub onebit_dense_seconds: f64,
     pub flops: f64,
 }
 
 pub fn trial_bench(backend: &dyn validation::Backend, repeats: usize) -> Result<TrialBench, validation::TrialError> {
     use crate::spec::WeightLaw;
+    use validation::KernelChoice;
     let spec = bench_trial_spec();
+    let run = |law, seed, kernel| validation::run_trial(&spec, law, seed, BENCH_N_TEST, validation::Trainer::Direct, backend, kernel).map(|o| o.seconds);
     // One warm-up trial: thread pools and page faults are not the trial's cost.
-    validation::run_trial(&spec, WeightLaw::Gaussian, 0, BENCH_N_TEST, validation::Trainer::Direct, backend)?;
-    let median = |law| -> Result<f64, validation::TrialError> {
-        let mut times = (0..repeats)
-            .map(|k| validation::run_trial(&spec, law, 1 + k as u64, BENCH_N_TEST, validation::Trainer::Direct, backend).map(|o| o.seconds))
-            .collect::<Result<Vec<f64>, _>>()?;
-        times.sort_by(f64::total_cmp);
-        Ok(times[times.len() / 2])
+    run(WeightLaw::Gaussian, 0, KernelChoice::Dense)?;
+    let cases = [(WeightLaw::Gaussian, KernelChoice::Dense), (WeightLaw::Onebit, KernelChoice::Packed), (WeightLaw::Onebit, KernelChoice::Dense)];
+    let mut times = vec![Vec::new(); cases.len()];
+    for k in 0..repeats {
+        for (t, &(law, kernel)) in times.iter_mut().zip(&cases) {
+            t.push(run(law, 1 + k as u64, kernel)?);
+        }
+    }
+    let median = |t: &mut Vec<f64>| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
     };
     Ok(TrialBench {
         backend: backend.name().to_owned(),
-        gaussian_seconds: median(WeightLaw::Gaussian)?,
-        onebit_seconds: median(WeightLaw::Onebit)?,
+        gaussian_seconds: median(&mut times[0]),
+        onebit_seconds: median(&mut times[1]),
+        onebit_dense_seconds: median(&mut times[2]),
         flops: trial_flops(&spec, BENCH_N_TEST),
     })
+}
+
+/// One point of the inference benchmark (the paper's Figure 5): one hidden layer, d0 = d1 =
+/// `d`, tanh, `batch` inputs; median seconds of one forward pass with f32 Gaussian weights
+/// (faer's GEMM, or the OpenCL SGEMM) and with packed one-bit weights, and the weight bytes.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct InferencePoint {
+    pub d: usize,
+    pub batch: usize,
+    pub dense_s: f64,
+    pub packed_s: f64,
+    pub speedup: f64,
+    pub dense_bytes: usize,
+    pub packed_bytes: usize,
+}
+
+pub const INFERENCE_DIMS: [usize; 5] = [256, 512, 1024, 2048, 4096];
+pub const INFERENCE_BATCHES: [usize; 2] = [1, 1000];
+
+/// Every (d, batch) of `dims x batches`. Dense and packed passes alternate, `repeats` times
+/// each; a timed sample repeats the pass until it lasts about 20 ms (batch 1 at d = 256
+/// takes microseconds), and the median sample over the pass count is reported.
+pub fn inference_bench(
+    backend: &dyn validation::Backend,
+    kernel: validation::packed::Kernel,
+    dims: &[usize],
+    batches: &[usize],
+    repeats: usize,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Vec<InferencePoint>, String> {
+    use validation::model::{Activation, WeightLaw};
+    use validation::packed::PackedLayer;
+    use validation::Layer;
+    let total = dims.len() * batches.len();
+    let mut points = Vec::new();
+    for &d in dims {
+        let dense = Layer::Dense(validation::draws::layer_weights(1, 1, d, d, WeightLaw::Gaussian));
+        let onebit = validation::draws::layer_weights(1, 1, d, d, WeightLaw::Onebit);
+        let packed = Layer::Packed(PackedLayer::pack(onebit.as_ref(), kernel));
+        for &batch in batches {
+            let inputs = faer::Mat::<f32>::from_fn(batch, d, |i, j| (((i * 7919 + j * 104_729) % 1000) as f32 / 500.0) - 1.0);
+            let pass = |layer: &Layer| -> Result<f64, String> {
+                let start = Instant::now();
+                std::hint::black_box(backend.features(inputs.clone(), std::slice::from_ref(layer), Activation::Tanh)?);
+                Ok(start.elapsed().as_secs_f64())
+            };
+            // Warm-up and calibration: passes per timed sample.
+            let first = pass(&dense)?.min(pass(&packed)?);
+            let reps = ((0.02 / first.max(1e-7)).ceil() as usize).clamp(1, 100_000);
+            let sample = |layer: &Layer| -> Result<f64, String> { Ok((0..reps).map(|_| pass(layer)).sum::<Result<f64, String>>()? / reps as f64) };
+            let (mut dense_t, mut packed_t) = (Vec::new(), Vec::new());
+            for _ in 0..repeats.max(1) {
+                dense_t.push(sample(&dense)?);
+                packed_t.push(sample(&packed)?);
+            }
+            let median = |mut t: Vec<f64>| {
+                t.sort_by(f64::total_cmp);
+                t[t.len() / 2]
+            };
+            let (dense_s, packed_s) = (median(dense_t), median(packed_t));
+            points.push(InferencePoint { d, batch, dense_s, packed_s, speedup: dense_s / packed_s, dense_bytes: dense.bytes(), packed_bytes: packed.bytes() });
+            progress(points.len(), total);
+        }
+    }
+    Ok(points)
 }

@@ -244,6 +244,7 @@ impl Figure {
                     seed: 0,
                     trainer: validation::Trainer::Direct,
                     backend,
+                    kernel: validation::KernelChoice::Auto,
                 }
                 .run(&work, resume, self.log_x, progress)?
             }
@@ -316,6 +317,7 @@ impl Figure {
                 seed: 0,
                 trainer: validation::Trainer::Direct,
                 backend,
+                kernel: validation::KernelChoice::Auto,
             }
             .run(&work.join(self.variant_directory(variant)), resume, self.log_x, &|d, _| progress(i * per_variant + d, total))?;
             for r in curve.rows {
@@ -365,6 +367,7 @@ impl Figure {
                 seed: 0,
                 trainer: validation::Trainer::Direct,
                 backend,
+                kernel: validation::KernelChoice::Auto,
             };
             let done = run_value(&run, work, self.key, value, resume, (i * 2 * trials, total), progress)?;
             let gaps: Vec<f64> =

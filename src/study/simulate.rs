@@ -75,6 +75,13 @@ pub struct RunIdentity {
     pub seed: u64,
     pub backend: String,
     pub trainer: String,
+    /// How one-bit layers were multiplied (`--kernel`); runs written before it existed were dense.
+    #[serde(default = "dense_kernel")]
+    pub kernel: validation::KernelChoice,
+}
+
+fn dense_kernel() -> validation::KernelChoice {
+    validation::KernelChoice::Dense
 }
 
 pub struct Run<'a> {
@@ -85,6 +92,7 @@ pub struct Run<'a> {
     pub seed: u64,
     pub trainer: validation::Trainer,
     pub backend: &'a dyn Backend,
+    pub kernel: validation::KernelChoice,
 }
 
 impl Run<'_> {
@@ -95,6 +103,7 @@ impl Run<'_> {
             seed: self.seed,
             backend: self.backend.name().to_owned(),
             trainer: format!("{:?}", self.trainer).to_lowercase(),
+            kernel: self.kernel,
         }
     }
 
@@ -114,7 +123,7 @@ impl Run<'_> {
         for (law, k) in todo {
             let seed = trial_seed(self.seed, k);
             let started = std::time::Instant::now();
-            let row = match run_trial(self.spec, law, seed, self.n_test, self.trainer, self.backend) {
+            let row = match run_trial(self.spec, law, seed, self.n_test, self.trainer, self.backend, self.kernel) {
                 Ok(TrialOutcome { excess_risk, test_error, train_residual, seconds }) => TrialRow {
                     weights: law.to_string(),
                     trial: k,
@@ -176,6 +185,7 @@ impl Run<'_> {
             ("seed", found.seed == mine.seed),
             ("backend", found.backend == mine.backend),
             ("trainer", found.trainer == mine.trainer),
+            ("kernel", found.kernel == mine.kernel),
         ] {
             if !same {
                 return Err(SimulateError::Mismatch { path: path.to_owned(), reason: format!("its {what} differs") });

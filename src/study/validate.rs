@@ -17,6 +17,7 @@ pub struct Validation<'a> {
     pub seed: u64,
     pub trainer: validation::Trainer,
     pub backend: &'a dyn validation::Backend,
+    pub kernel: validation::KernelChoice,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +119,7 @@ impl Validation<'_> {
                 seed: self.seed,
                 trainer: self.trainer,
                 backend: self.backend,
+                kernel: self.kernel,
             };
             let before = i * self.laws.len() * self.trials;
             let done = run_value(&run, out_dir, self.key, value, resume, (before, total), progress);

@@ -79,7 +79,7 @@ pub fn assert_gap_shrinks(specs: &[(&str, Spec)], routes: &dyn Fn(&Spec, u64) ->
 pub fn law_z_values(name: &str, spec: &Spec, trials: usize, n_test: usize, seed: u64) -> (f64, Vec<(String, f64, f64)>) {
     use rfrisk::simulate::{summarize, Run, Theory};
     use rfrisk::spec::WeightLaw;
-    let run = Run { spec, laws: vec![WeightLaw::Gaussian, WeightLaw::Onebit], trials, n_test, seed, trainer: validation::Trainer::Direct, backend: &validation::Cpu };
+    let run = Run { spec, laws: vec![WeightLaw::Gaussian, WeightLaw::Onebit], trials, n_test, seed, trainer: validation::Trainer::Direct, backend: &validation::Cpu, kernel: validation::KernelChoice::Auto };
     let summary = summarize(spec, &run.execute(None, false, &|_, _| {}).unwrap());
     let Theory::Prediction { excess_risk, .. } = summary.theory else { panic!("{name}: no theory") };
     let mut out = Vec::new();

@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod draws;
 pub mod model;
+pub mod packed;
 pub mod train;
 pub mod trial;
 pub mod weights;
@@ -17,6 +18,6 @@ pub mod weights;
 #[path = "../../tests/common/record.rs"]
 mod record;
 
-pub use backend::{opencl, Backend, Cpu, OpenCl};
+pub use backend::{opencl, Backend, Cpu, KernelChoice, Layer, OpenCl};
 pub use train::{TrainError, Trainer};
 pub use trial::{run_trial, TrialError, TrialOutcome};

@@ -1,6 +1,6 @@
 //! One trial of the real finite-size model, from its seed to its risks.
 
-use crate::backend::Backend;
+use crate::backend::{Backend, KernelChoice, Layer};
 use crate::draws::{self, Stream};
 use crate::model::{Mirror, Spec, WeightLaw};
 use crate::train::{entropic, min_distance, ridge, smd, TrainError, Trainer};
@@ -39,7 +39,8 @@ fn fix_reduction_order() {
 }
 
 /// Draws the weights (law `law`), data, teacher and noise of trial `seed`,
-/// trains the last layer and measures its risk on `n_test` fresh inputs.
+/// trains the last layer and measures its risk on `n_test` fresh inputs. `kernel` says
+/// whether one-bit layers are multiplied as bits or as f32 matrices.
 pub fn run_trial(
     spec: &Spec,
     law: WeightLaw,
@@ -47,21 +48,22 @@ pub fn run_trial(
     n_test: usize,
     trainer: Trainer,
     backend: &dyn Backend,
+    kernel: KernelChoice,
 ) -> Result<TrialOutcome, TrialError> {
     let start = Instant::now();
     fix_reduction_order();
     let (n, p) = (spec.samples, spec.last_width());
     let mut fan_in = spec.dim;
-    let weights: Vec<Mat<f32>> = spec
+    let weights: Vec<Layer> = spec
         .widths
         .iter()
         .enumerate()
         .map(|(l, &width)| {
             let w = draws::layer_weights(seed, l + 1, width, fan_in, law);
             fan_in = width;
-            w
+            kernel.layer(w, law == WeightLaw::Onebit).map_err(TrialError::Backend)
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     // One forward pass for training and test inputs together: one GEMM per layer.
     let mut inputs = draws::stacked_inputs(seed, (Stream::TrainInputs, n), (Stream::TestInputs, n_test), spec.dim);
     if !spec.spectrum.is_identity() {

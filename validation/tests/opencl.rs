@@ -8,7 +8,8 @@
 use faer::Mat;
 use validation::draws::{self, Stream};
 use validation::model::{Activation, WeightLaw};
-use validation::{Backend, Cpu, OpenCl};
+use validation::packed::{Kernel, PackedLayer};
+use validation::{Backend, Cpu, KernelChoice, Layer, OpenCl};
 
 #[path = "../../tests/common/record.rs"]
 mod record;
@@ -16,8 +17,11 @@ mod record;
 /// A named check on the device.
 type Check = (&'static str, fn(&OpenCl));
 
-const CHECKS: &[Check] =
-    &[("opencl_features_match_the_cpu_backend", opencl_features_match_the_cpu_backend), ("a_trial_on_opencl_matches_the_cpu_trial", a_trial_on_opencl_matches_the_cpu_trial)];
+const CHECKS: &[Check] = &[
+    ("opencl_features_match_the_cpu_backend", opencl_features_match_the_cpu_backend),
+    ("the_opencl_packed_kernel_matches_the_cpu_kernels", the_opencl_packed_kernel_matches_the_cpu_kernels),
+    ("a_trial_on_opencl_matches_the_cpu_trial", a_trial_on_opencl_matches_the_cpu_trial),
+];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -70,13 +74,13 @@ fn opencl_features_match_the_cpu_backend(cl: &OpenCl) {
     for law in [WeightLaw::Gaussian, WeightLaw::Onebit] {
         let inputs = draws::stacked_inputs(3, (Stream::TrainInputs, rows), (Stream::TestInputs, 0), dim);
         let mut fan_in = dim;
-        let weights: Vec<Mat<f32>> = widths
+        let weights: Vec<Layer> = widths
             .iter()
             .enumerate()
             .map(|(l, &w)| {
                 let m = draws::layer_weights(3, l + 1, w, fan_in, law);
                 fan_in = w;
-                m
+                Layer::Dense(m)
             })
             .collect();
         for &(_, act) in Activation::CHOICES {
@@ -115,6 +119,34 @@ fn opencl_features_match_the_cpu_backend(cl: &OpenCl) {
     record::record("opencl-features", &format!("{worst:.0e} worst"));
 }
 
+/// Packed one-bit layers (sizes that are not multiples of 32, two layers) through the OpenCL
+/// packed kernel against every CPU kernel and the f32 dense product on the same signs.
+fn the_opencl_packed_kernel_matches_the_cpu_kernels(cl: &OpenCl) {
+    let (rows, dim, widths) = (203, 150, [170, 97]);
+    let inputs = draws::stacked_inputs(4, (Stream::TrainInputs, rows), (Stream::TestInputs, 0), dim);
+    let dense: Vec<Layer> = [(dim, widths[0]), (widths[0], widths[1])]
+        .iter()
+        .enumerate()
+        .map(|(l, &(fan_in, w))| Layer::Dense(draws::layer_weights(4, l + 1, w, fan_in, WeightLaw::Onebit)))
+        .collect();
+    let packed = |kernel| -> Vec<Layer> {
+        dense.iter().map(|l| match l { Layer::Dense(w) => Layer::Packed(PackedLayer::pack(w.as_ref(), kernel)), p => p.clone() }).collect()
+    };
+    let mut worst = 0.0f64;
+    for act in [Activation::Tanh, Activation::Erf, Activation::Identity, Activation::Relu] {
+        let reference = Cpu.features(inputs.clone(), &dense, act).unwrap();
+        for kernel in Kernel::available() {
+            let cpu = Cpu.features(inputs.clone(), &packed(kernel), act).unwrap();
+            let gpu = cl.features(inputs.clone(), &packed(kernel), act).unwrap();
+            let (rel_gpu, rel_cpu) = (max_relative(&reference, &gpu), max_relative(&reference, &cpu));
+            eprintln!("packed {kernel} {act}: OpenCL {rel_gpu:.1e}, CPU {rel_cpu:.1e} from the dense product");
+            assert!(rel_gpu < 1e-5 && rel_cpu < 1e-5, "{kernel} {act}: {rel_gpu:e} {rel_cpu:e}");
+            worst = worst.max(rel_gpu);
+        }
+    }
+    record::record("opencl-packed", &format!("{worst:.0e} worst"));
+}
+
 fn a_trial_on_opencl_matches_the_cpu_trial(cl: &OpenCl) {
     let spec = validation::model::Spec {
         dim: 120,
@@ -131,8 +163,9 @@ fn a_trial_on_opencl_matches_the_cpu_trial(cl: &OpenCl) {
         init: 0.0,
         ridge: 0.0,
     };
-    let run = |backend: &dyn Backend| validation::run_trial(&spec, WeightLaw::Onebit, 11, 300, validation::Trainer::Direct, backend).unwrap();
-    let (a, b) = (run(&Cpu), run(cl));
+    let run = |backend: &dyn Backend, kernel| validation::run_trial(&spec, WeightLaw::Onebit, 11, 300, validation::Trainer::Direct, backend, kernel).unwrap();
+    // The CPU's f32 product against the OpenCL packed kernel.
+    let (a, b) = (run(&Cpu, KernelChoice::Dense), run(cl, KernelChoice::Packed));
     let rel = (a.excess_risk - b.excess_risk).abs() / a.excess_risk;
     eprintln!("excess risk cpu {} opencl {} (relative {rel:.1e})", a.excess_risk, b.excess_risk);
     // Measured 2e-7: the f32 features differ in the last bits, the f64 trainer does not amplify them.

@@ -7,7 +7,7 @@
 //! with 4 x 4 register blocks per work-item and the activation fused into the store. Activations use
 //! the same formulas as the CPU backend (`fast_tanh`, `erf`, identity, sign).
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Layer};
 use crate::model::Activation;
 use faer::{Mat, MatRef};
 use opencl3::command_queue::CommandQueue;
@@ -16,7 +16,7 @@ use opencl3::device::{get_all_devices, Device, CL_DEVICE_TYPE_ALL, CL_DEVICE_TYP
 use opencl3::kernel::{ExecuteKernel, Kernel};
 use opencl3::memory::{Buffer, CL_MEM_READ_WRITE};
 use opencl3::program::Program;
-use opencl3::types::{cl_float, cl_int, CL_BLOCKING};
+use opencl3::types::{cl_float, cl_int, cl_uint, CL_BLOCKING};
 use std::sync::Mutex;
 
 /// Rows, columns and the inner dimension are zero-padded to multiples of this.
@@ -72,6 +72,30 @@ __kernel void layer(const int cols, const int inner, __global const float4* h,
     STORE(1, 0, c10); STORE(1, 1, c11); STORE(1, 2, c12); STORE(1, 3, c13);
     STORE(2, 0, c20); STORE(2, 1, c21); STORE(2, 2, c22); STORE(2, 3, c23);
     STORE(3, 0, c30); STORE(3, 1, c31); STORE(3, 2, c32); STORE(3, 3, c33);
+}
+
+/* A packed one-bit layer: out[i][j] = activate(scale * sum_k (bit k of row j ? h[i][k] : -h[i][k]))
+   for k < inner, one output per work-item. w holds `words` uints per output row, bit k % 32 of
+   word k / 32; h is row-major with row stride `stride`; outputs past `cols` are 0 (padding). */
+__kernel void packed_layer(const int cols, const int stride_out, const int inner, const int stride,
+                           __global const float* h, __global const uint* w, const int words,
+                           __global float* out, const float scale, const int kind) {
+    const int i = get_global_id(0);
+    const int j = get_global_id(1);
+    float acc = 0.0f;
+    if (j < cols) {
+        __global const float* hi = h + i * stride;
+        __global const uint* wj = w + j * words;
+        for (int q = 0; q < words; q++) {
+            const uint bits = wj[q];
+            const int n = min(32, inner - 32 * q);
+            for (int k = 0; k < n; k++) {
+                const float x = hi[32 * q + k];
+                acc += ((bits >> k) & 1u) ? x : -x;
+            }
+        }
+    }
+    out[i * stride_out + j] = j < cols ? activate(scale * acc, kind) : 0.0f;
 }
 "#;
 
@@ -134,9 +158,10 @@ impl OpenCl {
         self.is_gpu
     }
 
-    fn run(&self, inputs: Mat<f32>, weights: &[Mat<f32>], activation: Activation) -> Result<Mat<f32>, OpenClError> {
+    fn run(&self, inputs: Mat<f32>, layers: &[Layer], activation: Activation) -> Result<Mat<f32>, OpenClError> {
         let state = self.state.lock().expect("no panic while holding the OpenCL state");
         let kernel = cl("creating the kernel", Kernel::create(&state.program, "layer"))?;
+        let packed_kernel = cl("creating the kernel", Kernel::create(&state.program, "packed_layer"))?;
         let rows = inputs.nrows();
         let kind: cl_int = match activation {
             Activation::Tanh => 0,
@@ -157,28 +182,68 @@ impl OpenCl {
         let rows_p = rows.next_multiple_of(BLOCK);
         let mut h = upload(&padded_row_major(inputs.as_ref(), rows_p))?;
         let mut inner = inputs.ncols();
-        for w in weights {
-            let (cols, inner_p, cols_p) = (w.nrows(), inner.next_multiple_of(BLOCK), w.nrows().next_multiple_of(BLOCK));
-            let w_buf = upload(&padded_row_major(w.as_ref(), cols_p))?;
-            // SAFETY: h holds rows_p x inner_p floats, w_buf cols_p x inner_p, out rows_p x cols_p;
-            // the arguments match the kernel's signature.
-            let out = unsafe {
-                let out = cl("allocating", Buffer::<cl_float>::create(&state.context, CL_MEM_READ_WRITE, rows_p * cols_p, std::ptr::null_mut()))?;
-                let (c, k) = (cols_p as cl_int, inner_p as cl_int);
-                let event = cl(
-                    "running the layer kernel",
-                    ExecuteKernel::new(&kernel)
-                        .set_arg(&c)
-                        .set_arg(&k)
-                        .set_arg(&h)
-                        .set_arg(&w_buf)
-                        .set_arg(&out)
-                        .set_arg(&kind)
-                        .set_global_work_sizes(&[rows_p / BLOCK, cols_p / BLOCK])
-                        .enqueue_nd_range(&state.queue),
-                )?;
-                cl("waiting for the kernel", event.wait())?;
-                out
+        for layer in layers {
+            let cols = match layer {
+                Layer::Dense(w) => w.nrows(),
+                Layer::Packed(p) => p.rows(),
+            };
+            let (inner_p, cols_p) = (inner.next_multiple_of(BLOCK), cols.next_multiple_of(BLOCK));
+            let out = match layer {
+                Layer::Dense(w) => {
+                    let w_buf = upload(&padded_row_major(w.as_ref(), cols_p))?;
+                    // SAFETY: h holds rows_p x inner_p floats, w_buf cols_p x inner_p, out rows_p x cols_p;
+                    // the arguments match the kernel's signature.
+                    unsafe {
+                        let out = cl("allocating", Buffer::<cl_float>::create(&state.context, CL_MEM_READ_WRITE, rows_p * cols_p, std::ptr::null_mut()))?;
+                        let (c, k) = (cols_p as cl_int, inner_p as cl_int);
+                        let event = cl(
+                            "running the layer kernel",
+                            ExecuteKernel::new(&kernel)
+                                .set_arg(&c)
+                                .set_arg(&k)
+                                .set_arg(&h)
+                                .set_arg(&w_buf)
+                                .set_arg(&out)
+                                .set_arg(&kind)
+                                .set_global_work_sizes(&[rows_p / BLOCK, cols_p / BLOCK])
+                                .enqueue_nd_range(&state.queue),
+                        )?;
+                        cl("waiting for the kernel", event.wait())?;
+                        out
+                    }
+                }
+                Layer::Packed(p) => {
+                    let words = p.row_words();
+                    // SAFETY: a fresh buffer of words.len() uints, written once, blocking; h holds
+                    // rows_p x inner_p floats, w_buf cols x inner.div_ceil(32) uints, out rows_p x cols_p.
+                    unsafe {
+                        let mut w_buf = cl("allocating", Buffer::<cl_uint>::create(&state.context, CL_MEM_READ_WRITE, words.len().max(1), std::ptr::null_mut()))?;
+                        if !words.is_empty() {
+                            cl("uploading", state.queue.enqueue_write_buffer(&mut w_buf, CL_BLOCKING, 0, &words, &[]))?;
+                        }
+                        let out = cl("allocating", Buffer::<cl_float>::create(&state.context, CL_MEM_READ_WRITE, rows_p * cols_p, std::ptr::null_mut()))?;
+                        let (c, c_p, k, k_p, nw) = (cols as cl_int, cols_p as cl_int, inner as cl_int, inner_p as cl_int, inner.div_ceil(32) as cl_int);
+                        let scale: cl_float = p.scale();
+                        let event = cl(
+                            "running the packed layer kernel",
+                            ExecuteKernel::new(&packed_kernel)
+                                .set_arg(&c)
+                                .set_arg(&c_p)
+                                .set_arg(&k)
+                                .set_arg(&k_p)
+                                .set_arg(&h)
+                                .set_arg(&w_buf)
+                                .set_arg(&nw)
+                                .set_arg(&out)
+                                .set_arg(&scale)
+                                .set_arg(&kind)
+                                .set_global_work_sizes(&[rows_p, cols_p])
+                                .enqueue_nd_range(&state.queue),
+                        )?;
+                        cl("waiting for the kernel", event.wait())?;
+                        out
+                    }
+                }
             };
             h = out;
             inner = cols;
@@ -211,7 +276,7 @@ impl Backend for OpenCl {
         "opencl"
     }
 
-    fn features(&self, inputs: Mat<f32>, weights: &[Mat<f32>], activation: Activation) -> Result<Mat<f32>, String> {
-        self.run(inputs, weights, activation).map_err(|e| format!("{} ({}): {e}", self.name(), self.device))
+    fn features(&self, inputs: Mat<f32>, layers: &[Layer], activation: Activation) -> Result<Mat<f32>, String> {
+        self.run(inputs, layers, activation).map_err(|e| format!("{} ({}): {e}", self.name(), self.device))
     }
 }

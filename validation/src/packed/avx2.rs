@@ -1,0 +1,110 @@
+//! The AVX2 lookup-table product: 8-entry f32 tables (groups of 3 inputs) in one register,
+//! `vpermps` looks up 8 output rows per instruction (layout in `mod.rs`).
+
+use super::Layout;
+use std::arch::x86_64::*;
+use std::ops::Range;
+
+/// Samples per tile: `TILE x 2` accumulators, two index registers and a table fit in the
+/// 16 vector registers.
+pub const TILE: usize = 6;
+
+/// `tables[(g * slots + b) * 8 + n] = sum_k (bit k of n ? x_k : -x_k)` over the 3 inputs of
+/// group `g` of sample `b` (inputs past `cols` are 0).
+///
+/// # Safety
+/// The CPU must have AVX2; `tables` must hold `groups * slots * 8` floats.
+#[target_feature(enable = "avx2")]
+pub unsafe fn tables(xt: &[f32], cols: usize, slots: usize, tables: &mut [f32]) {
+    let n = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let sign = |k: i32| {
+        let bit = _mm256_and_si256(_mm256_srlv_epi32(n, _mm256_set1_epi32(k)), _mm256_set1_epi32(1));
+        _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_add_epi32(bit, bit), _mm256_set1_epi32(1)))
+    };
+    let s = [sign(0), sign(1), sign(2)];
+    for (b, x) in xt.chunks(cols).enumerate() {
+        for (g, triple) in x.chunks(3).enumerate() {
+            let mut t = _mm256_setzero_ps();
+            for (k, &v) in triple.iter().enumerate() {
+                t = _mm256_add_ps(t, _mm256_mul_ps(_mm256_set1_ps(v), s[k]));
+            }
+            let at = (g * slots + b) * 8;
+            assert!(at + 8 <= tables.len());
+            // SAFETY: in bounds, checked above.
+            unsafe { _mm256_storeu_ps(tables.as_mut_ptr().add(at), t) };
+        }
+    }
+}
+
+/// See `mod.rs`'s `PackedLayer::product`.
+///
+/// # Safety
+/// The CPU must have AVX2; `slots` is 1 or `TILE`; `rows.start` is a multiple of 8; `out`
+/// holds `samples` rows of stride `stride` covering `rows`.
+#[target_feature(enable = "avx2")]
+pub unsafe fn product(layout: &Layout, tables: &[f32], slots: usize, samples: usize, out: &mut [f32], stride: usize, rows: Range<usize>) {
+    assert!(rows.start % 8 == 0 && samples <= slots && tables.len() >= layout.groups * slots * 8);
+    assert!(out.len() >= (samples - 1) * stride + rows.len());
+    // The last 24-bit group is read as 32 bits: the one byte of slack.
+    assert!(layout.bits.len() > rows.end.div_ceil(8) * layout.groups * 3);
+    let (mut block, end) = (rows.start / 8, rows.end.div_ceil(8));
+    // SAFETY (every pass): the asserts above bound every read and write.
+    if slots == TILE {
+        while block + 2 <= end {
+            unsafe { pass::<TILE, 2>(layout, tables, block, samples, out, stride, &rows) };
+            block += 2;
+        }
+        if block < end {
+            unsafe { pass::<TILE, 1>(layout, tables, block, samples, out, stride, &rows) };
+        }
+    } else {
+        assert_eq!(slots, 1);
+        while block + 4 <= end {
+            unsafe { pass::<1, 4>(layout, tables, block, samples, out, stride, &rows) };
+            block += 4;
+        }
+        while block < end {
+            unsafe { pass::<1, 1>(layout, tables, block, samples, out, stride, &rows) };
+            block += 1;
+        }
+    }
+}
+
+/// Row blocks `block .. block + NB` for `BT` tabled samples: per group, one index register per
+/// block (a 32-bit broadcast and a variable shift put row `r`'s 3 bits in lane `r`; `vpermps`
+/// reads only those), then one `vpermps` and one add per sample and block.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn pass<const BT: usize, const NB: usize>(layout: &Layout, tables: &[f32], block: usize, samples: usize, out: &mut [f32], stride: usize, rows: &Range<usize>) {
+    let shifts = _mm256_setr_epi32(0, 3, 6, 9, 12, 15, 18, 21);
+    let mut acc = [[_mm256_setzero_ps(); NB]; BT];
+    let bits = layout.bits.as_ptr();
+    let groups = layout.groups;
+    for g in 0..groups {
+        let mut idx = [_mm256_setzero_si256(); NB];
+        for (k, idx) in idx.iter_mut().enumerate() {
+            // SAFETY: block + k < the packed blocks, plus the byte of slack (caller).
+            let word = unsafe { (bits.add(((block + k) * groups + g) * 3) as *const i32).read_unaligned() };
+            *idx = _mm256_srlv_epi32(_mm256_set1_epi32(word), shifts);
+        }
+        let table = unsafe { tables.as_ptr().add(g * BT * 8) };
+        for (b, acc) in acc.iter_mut().enumerate() {
+            let t = unsafe { _mm256_loadu_ps(table.add(b * 8)) };
+            for k in 0..NB {
+                acc[k] = _mm256_add_ps(acc[k], _mm256_permutevar8x32_ps(t, idx[k]));
+            }
+        }
+    }
+    let scale = _mm256_set1_ps(layout.scale);
+    let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (b, acc) in acc.iter().enumerate().take(samples) {
+        for (k, &a) in acc.iter().enumerate() {
+            let row = (block + k) * 8;
+            if row >= rows.end {
+                break;
+            }
+            let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((rows.end - row).min(8) as i32), lane);
+            unsafe { _mm256_maskstore_ps(out.as_mut_ptr().add(b * stride + row - rows.start), mask, _mm256_mul_ps(a, scale)) };
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! One-bit hidden layers stored as bits, and the products that multiply real-valued (f32)
+//! activations by them.
+//!
+//! A one-bit layer is `W = s S` with `S` in `{-1, +1}^(rows x cols)` and `s = 1/sqrt(fan_in)`:
+//! one bit per weight and one scale per layer, 1/32 of the f32 matrix. The activations stay
+//! f32, so XNOR-popcount does not apply; the kernels are lookup tables (as in T-MAC and
+//! bitnet.cpp). For each sample and each group of `G` consecutive inputs the `2^G` signed
+//! sums `sum_k +-x_k` are computed once; each output row's `G` sign bits then pick one entry.
+//! With AVX-512 a 16-entry f32 table (`G = 4`) sits in one register and one `vpermps` looks
+//! it up for 16 output rows at once; with AVX2 the table has 8 entries (`G = 3`, 8 rows).
+//! The sums are exact f32 sums of `+-x`, in a different order than a dense product: the
+//! result agrees with the f32 product on the same signs up to rounding.
+//!
+//! Layouts (bits are 1 where the weight is `+s`):
+//! - `Avx512` and `Portable`, 16 rows x 4 inputs per 64-bit word, word `block * groups + g`:
+//!   row `r` of the block, input `k` of group `g` is bit `32 (r % 2) + 4 (r / 2) + k`, so that a
+//!   64-bit broadcast and one variable shift put row `r`'s nibble in lane `r`.
+//! - `Avx2`, 8 rows x 3 inputs per 24 bits, at byte `3 (block * groups + g)`: row `r`, input
+//!   `k` is bit `3 r + k` (read as an unaligned 32-bit word; the buffer has one byte of slack).
+//!
+//! `RFRISK_PACKED_KERNEL=avx512|avx2|portable` forces a kernel (tests force each in turn).
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+mod portable;
+
+use crate::model::Activation;
+use faer::{Mat, MatRef};
+use rayon::prelude::*;
+use std::fmt;
+
+/// Which product a packed layer is laid out for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    Avx512,
+    Avx2,
+    Portable,
+}
+
+impl Kernel {
+    /// Every kernel this CPU runs, fastest first.
+    pub fn available() -> Vec<Kernel> {
+        [Kernel::Avx512, Kernel::Avx2, Kernel::Portable].into_iter().filter(|k| k.is_supported()).collect()
+    }
+
+    /// `RFRISK_PACKED_KERNEL` if set (an error if this CPU lacks it), else the fastest.
+    pub fn from_env() -> Result<Kernel, String> {
+        match std::env::var("RFRISK_PACKED_KERNEL") {
+            Ok(name) => name.parse::<Kernel>().and_then(Kernel::checked),
+            Err(_) => Ok(Kernel::available()[0]),
+        }
+    }
+
+    /// `self` if this CPU has the instructions it needs.
+    pub fn checked(self) -> Result<Kernel, String> {
+        if self.is_supported() {
+            Ok(self)
+        } else {
+            Err(format!("the {self} packed kernel needs CPU features this machine lacks"))
+        }
+    }
+
+    fn is_supported(self) -> bool {
+        match self {
+            Kernel::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => is_x86_feature_detected!("avx512f"),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => is_x86_feature_detected!("avx2"),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
+    /// (rows per block, inputs per group, bytes per block and group).
+    fn shape(self) -> (usize, usize, usize) {
+        match self {
+            Kernel::Avx512 | Kernel::Portable => (16, 4, 8),
+            Kernel::Avx2 => (8, 3, 3),
+        }
+    }
+}
+
+impl fmt::Display for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kernel::Avx512 => "avx512",
+            Kernel::Avx2 => "avx2",
+            Kernel::Portable => "portable",
+        })
+    }
+}
+
+impl std::str::FromStr for Kernel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "avx512" => Ok(Kernel::Avx512),
+            "avx2" => Ok(Kernel::Avx2),
+            "portable" => Ok(Kernel::Portable),
+            _ => Err(format!("unknown packed kernel `{s}` (avx512, avx2 or portable)")),
+        }
+    }
+}
+
+/// A one-bit layer `W = scale * S`, `rows x cols`, its signs packed for `kernel`.
+#[derive(Clone)]
+pub struct PackedLayer {
+    rows: usize,
+    cols: usize,
+    scale: f32,
+    kernel: Kernel,
+    bits: Vec<u8>,
+}
+
+impl PackedLayer {
+    /// Packs the signs of `w` (a one-bit layer, every entry `+-scale`) for `kernel`.
+    pub fn pack(w: MatRef<'_, f32>, kernel: Kernel) -> PackedLayer {
+        let (rows, cols) = (w.nrows(), w.ncols());
+        let scale = (0..rows).flat_map(|i| (0..cols).map(move |j| (i, j))).map(|(i, j)| w[(i, j)].abs()).next().unwrap_or(0.0);
+        let (block_rows, group, bytes) = kernel.shape();
+        let (blocks, groups) = (rows.div_ceil(block_rows), cols.div_ceil(group));
+        // One byte of slack: the AVX2 kernel reads its 24 bits as a 32-bit word.
+        let mut bits = vec![0u8; blocks * groups * bytes + 1];
+        bits[..blocks * groups * bytes].par_chunks_mut(groups * bytes).enumerate().for_each(|(block, chunk)| {
+            for r in 0..block_rows.min(rows - block * block_rows) {
+                let i = block * block_rows + r;
+                for j in (0..cols).filter(|&j| w[(i, j)] > 0.0) {
+                    let (g, k) = (j / group, j % group);
+                    let bit = match kernel {
+                        Kernel::Avx512 | Kernel::Portable => 32 * (r % 2) + 4 * (r / 2) + k,
+                        Kernel::Avx2 => 3 * r + k,
+                    };
+                    chunk[g * bytes + bit / 8] |= 1 << (bit % 8);
+                }
+            }
+        });
+        PackedLayer { rows, cols, scale, kernel, bits }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
+    }
+
+    /// The scale `s` of `W = s S`.
+    pub fn scale(&self) -> f32 {
+        self.scale
+    }
+
+    /// The signs row by row, `cols.div_ceil(32)` words per row, bit `j % 32` of word `j / 32`
+    /// set where weight `(i, j)` is `+scale` (the OpenCL kernel's layout).
+    pub fn row_words(&self) -> Vec<u32> {
+        let words = self.cols.div_ceil(32);
+        let mut out = vec![0u32; self.rows * words];
+        out.par_chunks_mut(words.max(1)).enumerate().for_each(|(i, row)| {
+            for j in (0..self.cols).filter(|&j| self.sign(i, j)) {
+                row[j / 32] |= 1 << (j % 32);
+            }
+        });
+        out
+    }
+
+    /// Bytes held for the weights: the packed signs and the scale.
+    pub fn bytes(&self) -> usize {
+        self.bits.len() + std::mem::size_of::<f32>()
+    }
+
+    /// The dense f32 matrix these bits stand for (tests and the OpenCL upload).
+    pub fn to_dense(&self) -> Mat<f32> {
+        Mat::from_fn(self.rows, self.cols, |i, j| if self.sign(i, j) { self.scale } else { -self.scale })
+    }
+
+    /// Whether weight `(i, j)` is `+scale`.
+    pub fn sign(&self, i: usize, j: usize) -> bool {
+        let (block_rows, group, bytes) = self.kernel.shape();
+        let (r, g, k) = (i % block_rows, j / group, j % group);
+        let bit = match self.kernel {
+            Kernel::Avx512 | Kernel::Portable => 32 * (r % 2) + 4 * (r / 2) + k,
+            Kernel::Avx2 => 3 * r + k,
+        };
+        let at = ((i / block_rows) * self.cols.div_ceil(group) + g) * bytes + bit / 8;
+        self.bits[at] >> (bit % 8) & 1 == 1
+    }
+
+    /// `activation(x W^T)` for `batch` samples, `x` and the result row-major
+    /// (`batch x cols` in, `batch x rows` out).
+    pub fn forward(&self, x: &[f32], batch: usize, activation: Activation) -> Vec<f32> {
+        assert_eq!(x.len(), batch * self.cols, "x must be batch x cols, row-major");
+        let mut out = vec![0.0f32; batch * self.rows];
+        if batch == 0 || self.rows == 0 {
+            return out;
+        }
+        let tile = self.tile();
+        if batch >= 2 * tile * rayon::current_num_threads() {
+            // Many samples: each thread takes whole tiles of samples, one table per tile,
+            // and every output row (the bits stream through once per tile).
+            out.par_chunks_mut(tile * self.rows).zip(x.par_chunks(tile * self.cols)).for_each(|(o, xt)| {
+                let tables = self.tables(xt, tile);
+                self.product(&tables, tile, xt.len() / self.cols, o, self.rows, 0..self.rows);
+            });
+        } else {
+            // Few samples (batch 1): one table per sample, the output rows split across threads.
+            let block_rows = self.kernel.shape().0;
+            let chunk = (32 * block_rows).min(self.rows.next_multiple_of(block_rows));
+            for (o, xs) in out.chunks_mut(self.rows).zip(x.chunks(self.cols)) {
+                let tables = self.tables(xs, 1);
+                o.par_chunks_mut(chunk).enumerate().for_each(|(c, oc)| {
+                    let len = oc.len();
+                    self.product(&tables, 1, 1, oc, len, c * chunk..c * chunk + len);
+                });
+            }
+        }
+        out.par_chunks_mut(4096).for_each(|o| o.iter_mut().for_each(|v| *v = activation.eval_f32(*v)));
+        out
+    }
+
+    /// Samples per tile in the many-sample product (the kernel keeps one accumulator per
+    /// sample and row block in registers).
+    fn tile(&self) -> usize {
+        match self.kernel {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => avx512::TILE,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => avx2::TILE,
+            _ => portable::TILE,
+        }
+    }
+
+    /// The signed-sum tables of the samples in `xt` (row-major, `cols` each), laid out
+    /// `[group][slot][entry]` for `slots` samples (slots past the last sample are zero).
+    fn tables(&self, xt: &[f32], slots: usize) -> Vec<f32> {
+        let (_, group, _) = self.kernel.shape();
+        let mut tables = vec![0.0f32; self.cols.div_ceil(group) * slots << group];
+        match self.kernel {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a layer is packed for `Avx512` only after `Kernel::checked` saw the feature.
+            Kernel::Avx512 => unsafe { avx512::tables(xt, self.cols, slots, &mut tables) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above, for AVX2.
+            Kernel::Avx2 => unsafe { avx2::tables(xt, self.cols, slots, &mut tables) },
+            _ => portable::tables(xt, self.cols, slots, &mut tables),
+        }
+        tables
+    }
+
+    /// `scale * (S x)` for output rows `rows` (starting on a block) of the first `samples` of
+    /// `slots` tabled samples, into `out`: row `i` of sample `b` at `b * stride + i - rows.start`.
+    fn product(&self, tables: &[f32], slots: usize, samples: usize, out: &mut [f32], stride: usize, rows: std::ops::Range<usize>) {
+        let layout = Layout { bits: &self.bits, groups: self.cols.div_ceil(self.kernel.shape().1), scale: self.scale };
+        match self.kernel {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as in `tables`.
+            Kernel::Avx512 => unsafe { avx512::product(&layout, tables, slots, samples, out, stride, rows) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as in `tables`.
+            Kernel::Avx2 => unsafe { avx2::product(&layout, tables, slots, samples, out, stride, rows) },
+            _ => portable::product(&layout, tables, slots, samples, out, stride, rows),
+        }
+    }
+}
+
+/// What a kernel reads of a packed layer.
+struct Layout<'a> {
+    bits: &'a [u8],
+    groups: usize,
+    scale: f32,
+}
+
+#[cfg(test)]
+mod tests;
