@@ -107,7 +107,7 @@ pub struct TrialArgs {
     #[arg(long, value_enum, default_value_t = TrainerChoice::Direct)]
     pub trainer: TrainerChoice,
     /// How one-bit layers are multiplied: as packed bits (lookup-table kernels) or as f32
-    /// matrices; auto packs them where the packed kernel is the faster (fan-in >= 512 on a
+    /// matrices; auto packs them where the packed kernel is the faster (fan-in >= 1024 on a
     /// CPU with AVX2 or AVX-512). The risks agree to 1e-5.
     #[arg(long, value_enum, default_value_t = KernelArg::Auto)]
     pub kernel: KernelArg,

@@ -109,7 +109,11 @@ fn differing_field(csv: &[PathBuf]) -> Option<Vec<String>> {
 
 /// `rfrisk reproduce`.
 pub fn reproduce(name: &str, out_dir: PathBuf, trials: Option<usize>, backend: BackendChoice, resume: bool) -> Result<String, Failure> {
-    let names: Vec<&str> = rfrisk::reproduce::FIGURES.iter().map(|f| f.name).collect();
+    if name == "inference" {
+        return inference(out_dir, backend);
+    }
+    let mut names: Vec<&str> = rfrisk::reproduce::FIGURES.iter().map(|f| f.name).collect();
+    names.push("inference");
     let figure = rfrisk::reproduce::find(name)
         .ok_or_else(|| Failure { code: 2, message: format!("unknown figure `{name}` (expected one of {})", names.join(", ")) })?;
     if trials == Some(0) {
@@ -127,5 +131,56 @@ pub fn reproduce(name: &str, out_dir: PathBuf, trials: Option<usize>, backend: B
         })?;
     bar.finish_and_clear();
     eprintln!("wrote {0}/{1}.csv, {0}/{1}.png and {0}/{1}.svg", out_dir.display(), figure.name);
+    Ok(String::new())
+}
+
+/// `rfrisk reproduce inference`: the paper's Figure 5 on this machine (`rfrisk bench
+/// inference`'s measurements): the packed one-bit pass's speed-up over the f32 pass against d,
+/// one line per batch size; the timings in inference.csv.
+fn inference(out_dir: PathBuf, backend: BackendChoice) -> Result<String, Failure> {
+    use rfrisk::figures::curve::{Curve, Metric, Row};
+    let kernel = validation::packed::Kernel::from_env().map_err(|message| Failure { code: 2, message: format!("RFRISK_PACKED_KERNEL: {message}") })?;
+    let backend = match backend {
+        // A CPU OpenCL device is not what the figure is about: auto means the CPU unless a GPU answers.
+        BackendChoice::Auto => match validation::OpenCl::new() {
+            Ok(cl) if cl.is_gpu() => Box::new(cl) as Box<dyn validation::Backend>,
+            _ => Box::new(validation::Cpu),
+        },
+        b => choose_backend(b)?,
+    };
+    std::fs::create_dir_all(&out_dir).map_err(|e| io_failure(&out_dir, e))?;
+    let bar = progress_bar();
+    bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sizes, {elapsed} elapsed").expect("a valid template"));
+    let points = rfrisk::bench::inference_bench(backend.as_ref(), kernel, &rfrisk::bench::INFERENCE_DIMS, &rfrisk::bench::INFERENCE_BATCHES, 7, &report_to(&bar))
+        .map_err(|message| Failure { code: 4, message })?;
+    bar.finish_and_clear();
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    points.iter().try_for_each(|p| csv.serialize(p)).expect("points serialize");
+    let csv_path = out_dir.join("inference.csv");
+    rfrisk::output::write_atomic(&csv_path, &csv.into_inner().expect("in-memory write")).map_err(|e| io_failure(&csv_path, e))?;
+    let rows = points
+        .iter()
+        .map(|p| Row {
+            series: format!("batch {}, median of 7", p.batch),
+            x: p.d as f64,
+            excess_risk: Some(p.speedup),
+            excess_stderr: None,
+            test_error: None,
+            test_stderr: None,
+            trials: None,
+            status: "ok".into(),
+        })
+        .collect();
+    let options = rfrisk::figures::plot::PlotOptions {
+        metric: Metric::ExcessRisk,
+        log_x: true,
+        log_y: true,
+        title: format!("one-bit inference: packed bits against f32 weights ({}, {kernel} kernel)", backend.name()),
+        y_label: Some("speed-up of the packed one-bit pass (x)".into()),
+        theory_band: false,
+    };
+    let stem = out_dir.join("inference");
+    rfrisk::figures::plot::draw(&Curve { key: "d".into(), rows }, &options, &stem).map_err(|e| Failure { code: 1, message: e.to_string() })?;
+    eprintln!("wrote {0}/inference.csv, {0}/inference.png and {0}/inference.svg", out_dir.display());
     Ok(String::new())
 }

@@ -424,9 +424,11 @@ where
                 if hollow { Circle::new((u, v), radius, c.stroke_width(stroke)) } else { Circle::new((u, v), radius, c.filled()) }
             };
             let offset = px(12) as i32;
+            // Measurements without standard errors (benchmark medians) say nothing of a mean.
+            let with_errors = rows.iter().any(|r| r.excess_stderr.is_some() || r.test_stderr.is_some());
             chart
                 .draw_series(ok.iter().map(|&(u, _, v, _)| marker((u, v))))?
-                .label(format!("{label} (mean ± s.e.)"))
+                .label(if with_errors { format!("{label} (mean ± s.e.)") } else { label.to_string() })
                 .legend(move |(x, y)| {
                     if hollow { Circle::new((x + offset, y), radius, c.stroke_width(stroke)) } else { Circle::new((x + offset, y), radius, c.filled()) }
                 });

@@ -2,40 +2,12 @@
 
 use super::{Backend, Layer};
 use crate::model::Activation;
-use faer::{Mat, MatRef};
+use faer::Mat;
 use rayon::prelude::*;
 
 /// faer's multithreaded f32 GEMM and a rayon elementwise pass for dense layers; the
 /// lookup-table kernels of `crate::packed` for packed one-bit layers.
 pub struct Cpu;
-
-/// The activations between layers: faer's column-major matrix for the GEMM, row-major
-/// samples for the packed kernels (converted only where the kind of layer changes).
-enum Batch {
-    Columns(Mat<f32>),
-    Rows { data: Vec<f32>, samples: usize, width: usize },
-}
-
-impl Batch {
-    fn into_columns(self) -> Mat<f32> {
-        match self {
-            Batch::Columns(m) => m,
-            // Row-major samples x width is column-major width x samples.
-            Batch::Rows { data, samples, width } => MatRef::from_column_major_slice(&data, width, samples).transpose().to_owned(),
-        }
-    }
-
-    fn into_rows(self) -> (Vec<f32>, usize) {
-        match self {
-            Batch::Rows { data, samples, .. } => (data, samples),
-            Batch::Columns(m) => {
-                let t = m.transpose().to_owned();
-                let data = (0..t.ncols()).flat_map(|j| t.col_as_slice(j).iter().copied()).collect();
-                (data, m.nrows())
-            }
-        }
-    }
-}
 
 impl Backend for Cpu {
     fn name(&self) -> &'static str {
@@ -43,22 +15,22 @@ impl Backend for Cpu {
     }
 
     fn features(&self, inputs: Mat<f32>, layers: &[Layer], activation: Activation) -> Result<Mat<f32>, String> {
-        let mut h = Batch::Columns(inputs);
+        let mut h = inputs;
         for layer in layers {
             h = match layer {
-                Layer::Dense(w) => Batch::Columns(dense_layer(h.into_columns(), w, activation)),
-                Layer::Packed(p) => {
-                    let (x, samples) = h.into_rows();
-                    Batch::Rows { data: p.forward(&x, samples, activation), samples, width: p.rows() }
-                }
+                Layer::Dense(w) => dense_layer(h, w, activation),
+                Layer::Packed(p) => p.forward(h.as_ref(), activation),
             };
         }
-        Ok(h.into_columns())
+        Ok(h)
     }
 }
 
 fn dense_layer(h: Mat<f32>, w: &Mat<f32>, activation: Activation) -> Mat<f32> {
-    let mut z = &h * w.transpose();
+    // A few samples: `(W H^T)^T`, matrix-vector products down W's contiguous columns (faer's
+    // `H W^T` with one row ran 5-10x slower at d >= 1024). A simulation's thousands of rows
+    // keep the GEMM, so its trials are unchanged bit for bit.
+    let mut z = if h.nrows() <= 16 { (w * h.transpose()).transpose().to_owned() } else { &h * w.transpose() };
     // Contiguous column slices, so that the activation vectorizes.
     z.as_mut().par_col_chunks_mut(64).for_each(|mut chunk| {
         for j in 0..chunk.ncols() {

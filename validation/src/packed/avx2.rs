@@ -3,6 +3,7 @@
 
 use super::Layout;
 use std::arch::x86_64::*;
+use faer::{MatMut, MatRef};
 use std::ops::Range;
 
 /// Samples per tile: `TILE x 2` accumulators, two index registers and a table fit in the
@@ -15,18 +16,19 @@ pub const TILE: usize = 6;
 /// # Safety
 /// The CPU must have AVX2; `tables` must hold `groups * slots * 8` floats.
 #[target_feature(enable = "avx2")]
-pub unsafe fn tables(xt: &[f32], cols: usize, slots: usize, tables: &mut [f32]) {
+pub unsafe fn tables(xt: MatRef<'_, f32>, slots: usize, tables: &mut [f32]) {
     let n = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     let sign = |k: i32| {
         let bit = _mm256_and_si256(_mm256_srlv_epi32(n, _mm256_set1_epi32(k)), _mm256_set1_epi32(1));
         _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_add_epi32(bit, bit), _mm256_set1_epi32(1)))
     };
     let s = [sign(0), sign(1), sign(2)];
-    for (b, x) in xt.chunks(cols).enumerate() {
-        for (g, triple) in x.chunks(3).enumerate() {
+    let cols = xt.ncols();
+    for b in 0..xt.nrows() {
+        for g in 0..cols.div_ceil(3) {
             let mut t = _mm256_setzero_ps();
-            for (k, &v) in triple.iter().enumerate() {
-                t = _mm256_add_ps(t, _mm256_mul_ps(_mm256_set1_ps(v), s[k]));
+            for (k, j) in (3 * g..(3 * g + 3).min(cols)).enumerate() {
+                t = _mm256_add_ps(t, _mm256_mul_ps(_mm256_set1_ps(xt[(b, j)]), s[k]));
             }
             let at = (g * slots + b) * 8;
             assert!(at + 8 <= tables.len());
@@ -39,32 +41,31 @@ pub unsafe fn tables(xt: &[f32], cols: usize, slots: usize, tables: &mut [f32]) 
 /// See `mod.rs`'s `PackedLayer::product`.
 ///
 /// # Safety
-/// The CPU must have AVX2; `slots` is 1 or `TILE`; `rows.start` is a multiple of 8; `out`
-/// holds `samples` rows of stride `stride` covering `rows`.
+/// The CPU must have AVX2; `slots` is 1 or `TILE`; `first` is a multiple of 8.
 #[target_feature(enable = "avx2")]
-pub unsafe fn product(layout: &Layout, tables: &[f32], slots: usize, samples: usize, out: &mut [f32], stride: usize, rows: Range<usize>) {
-    assert!(rows.start % 8 == 0 && samples <= slots && tables.len() >= layout.groups * slots * 8);
-    assert!(out.len() >= (samples - 1) * stride + rows.len());
+pub unsafe fn product(layout: &Layout, tables: &[f32], slots: usize, mut out: MatMut<'_, f32>, first: usize) {
+    let (samples, rows) = (out.nrows(), first..first + out.ncols());
+    assert!(first % 8 == 0 && samples <= slots && tables.len() >= layout.groups * slots * 8);
     // The last 24-bit group is read as 32 bits: the one byte of slack.
     assert!(layout.bits.len() > rows.end.div_ceil(8) * layout.groups * 3);
     let (mut block, end) = (rows.start / 8, rows.end.div_ceil(8));
-    // SAFETY (every pass): the asserts above bound every read and write.
+    // SAFETY (every pass): the asserts above bound every read; writes go through `out`.
     if slots == TILE {
         while block + 2 <= end {
-            unsafe { pass::<TILE, 2>(layout, tables, block, samples, out, stride, &rows) };
+            unsafe { pass::<TILE, 2>(layout, tables, block, out.as_mut(), &rows) };
             block += 2;
         }
         if block < end {
-            unsafe { pass::<TILE, 1>(layout, tables, block, samples, out, stride, &rows) };
+            unsafe { pass::<TILE, 1>(layout, tables, block, out.as_mut(), &rows) };
         }
     } else {
         assert_eq!(slots, 1);
         while block + 4 <= end {
-            unsafe { pass::<1, 4>(layout, tables, block, samples, out, stride, &rows) };
+            unsafe { pass::<1, 4>(layout, tables, block, out.as_mut(), &rows) };
             block += 4;
         }
         while block < end {
-            unsafe { pass::<1, 1>(layout, tables, block, samples, out, stride, &rows) };
+            unsafe { pass::<1, 1>(layout, tables, block, out.as_mut(), &rows) };
             block += 1;
         }
     }
@@ -75,7 +76,7 @@ pub unsafe fn product(layout: &Layout, tables: &[f32], slots: usize, samples: us
 /// reads only those), then one `vpermps` and one add per sample and block.
 #[inline]
 #[target_feature(enable = "avx2")]
-unsafe fn pass<const BT: usize, const NB: usize>(layout: &Layout, tables: &[f32], block: usize, samples: usize, out: &mut [f32], stride: usize, rows: &Range<usize>) {
+unsafe fn pass<const BT: usize, const NB: usize>(layout: &Layout, tables: &[f32], block: usize, mut out: MatMut<'_, f32>, rows: &Range<usize>) {
     let shifts = _mm256_setr_epi32(0, 3, 6, 9, 12, 15, 18, 21);
     let mut acc = [[_mm256_setzero_ps(); NB]; BT];
     let bits = layout.bits.as_ptr();
@@ -95,16 +96,18 @@ unsafe fn pass<const BT: usize, const NB: usize>(layout: &Layout, tables: &[f32]
             }
         }
     }
-    let scale = _mm256_set1_ps(layout.scale);
-    let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    for (b, acc) in acc.iter().enumerate().take(samples) {
+    // Scale and activation in the store, element by element (out is column-major).
+    let mut lanes = [0.0f32; 8];
+    for (b, acc) in acc.iter().enumerate().take(out.nrows()) {
         for (k, &a) in acc.iter().enumerate() {
             let row = (block + k) * 8;
             if row >= rows.end {
                 break;
             }
-            let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((rows.end - row).min(8) as i32), lane);
-            unsafe { _mm256_maskstore_ps(out.as_mut_ptr().add(b * stride + row - rows.start), mask, _mm256_mul_ps(a, scale)) };
+            unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), a) };
+            for (r, &v) in lanes.iter().enumerate().take(rows.end - row) {
+                out[(b, row + r - rows.start)] = layout.activation.eval_f32(layout.scale * v);
+            }
         }
     }
 }

@@ -27,7 +27,7 @@ mod avx512;
 mod portable;
 
 use crate::model::Activation;
-use faer::{Mat, MatRef};
+use faer::{Mat, MatMut, MatRef};
 use rayon::prelude::*;
 use std::fmt;
 
@@ -74,6 +74,14 @@ impl Kernel {
         }
     }
 
+    /// The bit of row `r` of a block and input `k` of a group in the block and group's bytes.
+    fn bit(self, r: usize, k: usize) -> usize {
+        match self {
+            Kernel::Avx512 | Kernel::Portable => 32 * (r % 2) + 4 * (r / 2) + k,
+            Kernel::Avx2 => 3 * r + k,
+        }
+    }
+
     /// (rows per block, inputs per group, bytes per block and group).
     fn shape(self) -> (usize, usize, usize) {
         match self {
@@ -116,24 +124,29 @@ pub struct PackedLayer {
 }
 
 impl PackedLayer {
-    /// Packs the signs of `w` (a one-bit layer, every entry `+-scale`) for `kernel`.
+    /// Packs the signs of `w` (a one-bit layer: every entry `+-scale`, else a panic) for `kernel`.
     pub fn pack(w: MatRef<'_, f32>, kernel: Kernel) -> PackedLayer {
         let (rows, cols) = (w.nrows(), w.ncols());
-        let scale = (0..rows).flat_map(|i| (0..cols).map(move |j| (i, j))).map(|(i, j)| w[(i, j)].abs()).next().unwrap_or(0.0);
+        let scale = if rows * cols > 0 { w[(0, 0)].abs() } else { 0.0 };
         let (block_rows, group, bytes) = kernel.shape();
         let (blocks, groups) = (rows.div_ceil(block_rows), cols.div_ceil(group));
         // One byte of slack: the AVX2 kernel reads its 24 bits as a 32-bit word.
         let mut bits = vec![0u8; blocks * groups * bytes + 1];
+        // Block by block, column by column: a block's rows are contiguous in each column of
+        // the column-major `w`, so the matrix is read once, in order.
         bits[..blocks * groups * bytes].par_chunks_mut(groups * bytes).enumerate().for_each(|(block, chunk)| {
-            for r in 0..block_rows.min(rows - block * block_rows) {
-                let i = block * block_rows + r;
-                for j in (0..cols).filter(|&j| w[(i, j)] > 0.0) {
-                    let (g, k) = (j / group, j % group);
-                    let bit = match kernel {
-                        Kernel::Avx512 | Kernel::Portable => 32 * (r % 2) + 4 * (r / 2) + k,
-                        Kernel::Avx2 => 3 * r + k,
-                    };
-                    chunk[g * bytes + bit / 8] |= 1 << (bit % 8);
+            let first = block * block_rows;
+            let count = block_rows.min(rows - first);
+            for j in 0..cols {
+                let column = w.col(j);
+                let (g, k) = (j / group, j % group);
+                for r in 0..count {
+                    let v = column[first + r];
+                    assert!(v.abs() == scale, "a packed layer's weights are all +-{scale}, not {v}");
+                    if v > 0.0 {
+                        let bit = kernel.bit(r, k);
+                        chunk[g * bytes + bit / 8] |= 1 << (bit % 8);
+                    }
                 }
             }
         });
@@ -184,19 +197,17 @@ impl PackedLayer {
     pub fn sign(&self, i: usize, j: usize) -> bool {
         let (block_rows, group, bytes) = self.kernel.shape();
         let (r, g, k) = (i % block_rows, j / group, j % group);
-        let bit = match self.kernel {
-            Kernel::Avx512 | Kernel::Portable => 32 * (r % 2) + 4 * (r / 2) + k,
-            Kernel::Avx2 => 3 * r + k,
-        };
+        let bit = self.kernel.bit(r, k);
         let at = ((i / block_rows) * self.cols.div_ceil(group) + g) * bytes + bit / 8;
         self.bits[at] >> (bit % 8) & 1 == 1
     }
 
-    /// `activation(x W^T)` for `batch` samples, `x` and the result row-major
-    /// (`batch x cols` in, `batch x rows` out).
-    pub fn forward(&self, x: &[f32], batch: usize, activation: Activation) -> Vec<f32> {
-        assert_eq!(x.len(), batch * self.cols, "x must be batch x cols, row-major");
-        let mut out = vec![0.0f32; batch * self.rows];
+    /// `activation(x W^T)`: one row per sample, in faer's column-major layout (as the GEMM
+    /// path), the scale and the activation fused into the store.
+    pub fn forward(&self, x: MatRef<'_, f32>, activation: Activation) -> Mat<f32> {
+        assert_eq!(x.ncols(), self.cols, "x must have one column per input");
+        let batch = x.nrows();
+        let mut out = Mat::<f32>::zeros(batch, self.rows);
         if batch == 0 || self.rows == 0 {
             return out;
         }
@@ -204,23 +215,19 @@ impl PackedLayer {
         if batch >= 2 * tile * rayon::current_num_threads() {
             // Many samples: each thread takes whole tiles of samples, one table per tile,
             // and every output row (the bits stream through once per tile).
-            out.par_chunks_mut(tile * self.rows).zip(x.par_chunks(tile * self.cols)).for_each(|(o, xt)| {
+            out.as_mut().par_row_chunks_mut(tile).zip(x.par_row_chunks(tile)).for_each(|(o, xt)| {
                 let tables = self.tables(xt, tile);
-                self.product(&tables, tile, xt.len() / self.cols, o, self.rows, 0..self.rows);
+                self.product(&tables, tile, o, 0, activation);
             });
         } else {
             // Few samples (batch 1): one table per sample, the output rows split across threads.
             let block_rows = self.kernel.shape().0;
             let chunk = (32 * block_rows).min(self.rows.next_multiple_of(block_rows));
-            for (o, xs) in out.chunks_mut(self.rows).zip(x.chunks(self.cols)) {
-                let tables = self.tables(xs, 1);
-                o.par_chunks_mut(chunk).enumerate().for_each(|(c, oc)| {
-                    let len = oc.len();
-                    self.product(&tables, 1, 1, oc, len, c * chunk..c * chunk + len);
-                });
+            for s in 0..batch {
+                let tables = self.tables(x.subrows(s, 1), 1);
+                out.as_mut().subrows_mut(s, 1).par_col_chunks_mut(chunk).enumerate().for_each(|(c, o)| self.product(&tables, 1, o, c * chunk, activation));
             }
         }
-        out.par_chunks_mut(4096).for_each(|o| o.iter_mut().for_each(|v| *v = activation.eval_f32(*v)));
         out
     }
 
@@ -236,35 +243,36 @@ impl PackedLayer {
         }
     }
 
-    /// The signed-sum tables of the samples in `xt` (row-major, `cols` each), laid out
-    /// `[group][slot][entry]` for `slots` samples (slots past the last sample are zero).
-    fn tables(&self, xt: &[f32], slots: usize) -> Vec<f32> {
+    /// The signed-sum tables of the samples (rows) of `xt`, laid out `[group][slot][entry]`
+    /// for `slots` samples (slots past the last sample are zero).
+    fn tables(&self, xt: MatRef<'_, f32>, slots: usize) -> Vec<f32> {
         let (_, group, _) = self.kernel.shape();
         let mut tables = vec![0.0f32; self.cols.div_ceil(group) * slots << group];
         match self.kernel {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: a layer is packed for `Avx512` only after `Kernel::checked` saw the feature.
-            Kernel::Avx512 => unsafe { avx512::tables(xt, self.cols, slots, &mut tables) },
+            Kernel::Avx512 => unsafe { avx512::tables(xt, slots, &mut tables) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above, for AVX2.
-            Kernel::Avx2 => unsafe { avx2::tables(xt, self.cols, slots, &mut tables) },
-            _ => portable::tables(xt, self.cols, slots, &mut tables),
+            Kernel::Avx2 => unsafe { avx2::tables(xt, slots, &mut tables) },
+            _ => portable::tables(xt, slots, &mut tables),
         }
         tables
     }
 
-    /// `scale * (S x)` for output rows `rows` (starting on a block) of the first `samples` of
-    /// `slots` tabled samples, into `out`: row `i` of sample `b` at `b * stride + i - rows.start`.
-    fn product(&self, tables: &[f32], slots: usize, samples: usize, out: &mut [f32], stride: usize, rows: std::ops::Range<usize>) {
-        let layout = Layout { bits: &self.bits, groups: self.cols.div_ceil(self.kernel.shape().1), scale: self.scale };
+    /// `out[(b, i - first)] = activation(scale * (S x_b)_i)` for the output rows `i` from `first`
+    /// (a block's first row) over `out`'s columns, for `out`'s rows `b` (the first of `slots`
+    /// tabled samples).
+    fn product(&self, tables: &[f32], slots: usize, out: MatMut<'_, f32>, first: usize, activation: Activation) {
+        let layout = Layout { bits: &self.bits, groups: self.cols.div_ceil(self.kernel.shape().1), scale: self.scale, activation };
         match self.kernel {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as in `tables`.
-            Kernel::Avx512 => unsafe { avx512::product(&layout, tables, slots, samples, out, stride, rows) },
+            Kernel::Avx512 => unsafe { avx512::product(&layout, tables, slots, out, first) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as in `tables`.
-            Kernel::Avx2 => unsafe { avx2::product(&layout, tables, slots, samples, out, stride, rows) },
-            _ => portable::product(&layout, tables, slots, samples, out, stride, rows),
+            Kernel::Avx2 => unsafe { avx2::product(&layout, tables, slots, out, first) },
+            _ => portable::product(&layout, tables, slots, out, first),
         }
     }
 }
@@ -274,6 +282,7 @@ struct Layout<'a> {
     bits: &'a [u8],
     groups: usize,
     scale: f32,
+    activation: Activation,
 }
 
 #[cfg(test)]

@@ -3,15 +3,18 @@
 //! group and sample.
 
 use super::Layout;
+use faer::{MatMut, MatRef};
 
 /// One sample per table.
 pub const TILE: usize = 1;
 
 /// `tables[(g * slots + b) * 16 + n] = sum_k (bit k of n ? x_k : -x_k)` over the 4 inputs
-/// of group `g` of sample `b` (inputs past `cols` are 0).
-pub fn tables(xt: &[f32], cols: usize, slots: usize, tables: &mut [f32]) {
-    for (b, x) in xt.chunks(cols).enumerate() {
-        for (g, quad) in x.chunks(4).enumerate() {
+/// of group `g` of sample `b` (row `b` of `xt`; inputs past its columns are 0).
+pub fn tables(xt: MatRef<'_, f32>, slots: usize, tables: &mut [f32]) {
+    let cols = xt.ncols();
+    for b in 0..xt.nrows() {
+        for g in 0..cols.div_ceil(4) {
+            let quad: Vec<f32> = (4 * g..(4 * g + 4).min(cols)).map(|j| xt[(b, j)]).collect();
             let entry = &mut tables[(g * slots + b) * 16..][..16];
             for (n, e) in entry.iter_mut().enumerate() {
                 *e = quad.iter().enumerate().map(|(k, &v)| if n >> k & 1 == 1 { v } else { -v }).sum();
@@ -20,12 +23,13 @@ pub fn tables(xt: &[f32], cols: usize, slots: usize, tables: &mut [f32]) {
     }
 }
 
-pub fn product(layout: &Layout, tables: &[f32], slots: usize, samples: usize, out: &mut [f32], stride: usize, rows: std::ops::Range<usize>) {
-    for i in rows.clone() {
+pub fn product(layout: &Layout, tables: &[f32], slots: usize, mut out: MatMut<'_, f32>, first: usize) {
+    for c in 0..out.ncols() {
+        let i = first + c;
         let (block, r) = (i / 16, i % 16);
         let shift = 32 * (r % 2) + 4 * (r / 2);
         let words = &layout.bits[block * layout.groups * 8..][..layout.groups * 8];
-        for b in 0..samples {
+        for b in 0..out.nrows() {
             let sum: f32 = words
                 .chunks_exact(8)
                 .enumerate()
@@ -34,7 +38,7 @@ pub fn product(layout: &Layout, tables: &[f32], slots: usize, samples: usize, ou
                     tables[(g * slots + b) * 16 + nibble]
                 })
                 .sum();
-            out[b * stride + i - rows.start] = layout.scale * sum;
+            out[(b, c)] = layout.activation.eval_f32(layout.scale * sum);
         }
     }
 }

@@ -12,21 +12,27 @@ fn signs(rows: usize, cols: usize, seed: u64) -> Mat<f32> {
     Mat::from_fn(rows, cols, |_, _| if rng.random::<bool>() { scale } else { -scale })
 }
 
-fn inputs(batch: usize, cols: usize, seed: u64) -> Vec<f32> {
+fn inputs(batch: usize, cols: usize, seed: u64) -> Mat<f32> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..batch * cols).map(|_| rng.random_range(-2.0f32..2.0)).collect()
+    Mat::from_fn(batch, cols, |_, _| rng.random_range(-2.0f32..2.0))
 }
 
-/// `activation(x W^T)` by faer's f32 GEMM, row-major.
-fn dense(w: &Mat<f32>, x: &[f32], batch: usize, activation: Activation) -> Vec<f32> {
-    let xm = Mat::from_fn(batch, w.ncols(), |b, j| x[b * w.ncols() + j]);
-    let z = &xm * w.transpose();
-    (0..batch * w.nrows()).map(|k| activation.eval_f32(z[(k / w.nrows(), k % w.nrows())])).collect()
+/// `activation(x W^T)` by faer's f32 GEMM.
+fn dense(w: &Mat<f32>, x: &Mat<f32>, activation: Activation) -> Mat<f32> {
+    let z = x * w.transpose();
+    Mat::from_fn(z.nrows(), z.ncols(), |i, j| activation.eval_f32(z[(i, j)]))
 }
 
-fn relative(a: &[f32], b: &[f32]) -> f64 {
-    let diff: f64 = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum();
-    let norm: f64 = b.iter().map(|y| (*y as f64).powi(2)).sum();
+/// Relative Frobenius difference, in f64.
+fn relative(a: &Mat<f32>, b: &Mat<f32>) -> f64 {
+    assert_eq!((a.nrows(), a.ncols()), (b.nrows(), b.ncols()));
+    let (mut diff, mut norm) = (0.0f64, 0.0f64);
+    for j in 0..a.ncols() {
+        for i in 0..a.nrows() {
+            diff += (a[(i, j)] as f64 - b[(i, j)] as f64).powi(2);
+            norm += (b[(i, j)] as f64).powi(2);
+        }
+    }
     (diff / norm).sqrt()
 }
 
@@ -56,8 +62,8 @@ fn every_kernel_matches_the_dense_product_on_the_same_signs() {
             for (k, batch) in [1usize, 5, 13, 200].into_iter().enumerate() {
                 let activation = ACTIVATIONS[(case * 4 + k) % ACTIVATIONS.len()];
                 let x = inputs(batch, cols, 100 + k as u64);
-                let got = packed.forward(&x, batch, activation);
-                let rel = relative(&got, &dense(&w, &x, batch, activation));
+                let got = packed.forward(x.as_ref(), activation);
+                let rel = relative(&got, &dense(&w, &x, activation));
                 assert!(rel <= 1e-5, "{kernel} {rows}x{cols} batch {batch} {activation:?}: relative difference {rel:e}");
                 worst = worst.max(rel);
             }
@@ -75,7 +81,7 @@ fn every_activation_through_every_kernel() {
         for activation in ACTIVATIONS {
             for batch in [1, 40] {
                 let x = inputs(batch, 301, 9);
-                let rel = relative(&packed.forward(&x, batch, activation), &dense(&w, &x, batch, activation));
+                let rel = relative(&packed.forward(x.as_ref(), activation), &dense(&w, &x, activation));
                 assert!(rel <= 1e-5, "{kernel} {activation:?} batch {batch}: {rel:e}");
             }
         }
