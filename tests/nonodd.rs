@@ -9,7 +9,7 @@
 //! 2. The real nonlinear model (the simulator), both weight laws.
 
 mod common;
-use common::{relative, spec};
+use common::spec;
 use faer::Mat;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -69,47 +69,49 @@ fn both_routes(spec: &Spec, seed: u64) -> (f64, f64) {
     (theory.excess_risk, de.excess_risk())
 }
 
-/// ReLU, leaky ReLU and sigmoid at L = 1, 2, 3 and GELU at L = 3 at d ~ 2000: under 1.5%. The
-/// gap is a finite-size effect of order 1/d (it halves when the sizes double, below), about 1%
-/// at d ~ 2000 for L >= 2; the doubled sizes (d ~ 4000, `--ignored`) must be under 1%.
-fn assert_realized_agrees(num: usize, den: usize, tolerance: f64, id: &str) {
-    let mut gaps = Vec::new();
-    let mut open = Vec::new();
+/// ReLU, leaky ReLU and sigmoid at L = 1, 2, 3 and GELU at L = 3: the mean over `draws` weight
+/// draws of the realized route's signed relative gap is under 1%. A single draw's gap is not
+/// the test: from L = 2 on it fluctuates like d^(-1/2) about zero (the empirical law of the
+/// per-unit offsets is an average of d terms), with a standard deviation of 1.5e-2 for ReLU
+/// L = 3 at d_L = 2000 (16 draws), while the mean stays within 1.3 s.e. of 0 at d_L = 1000,
+/// 2000 and 4000 (equations/nonodd.md §7).
+fn assert_realized_agrees(num: usize, den: usize, draws: usize, id: &str) {
+    let mut worst = (0.0f64, 0.0f64, "");
     for (i, (name, s)) in specs().iter().enumerate() {
         let s = common::resized(s, num, den);
-        let (theory, de) = both_routes(&s, 500 + i as u64);
-        let gap = relative(de, theory);
-        eprintln!("{name:16} d_L {:>5} theory {theory:.6} realized per-unit DE {de:.6} rel {gap:.2e}", s.last_width());
-        // L = 3 keeps a gap of about 1% that does not shrink with size (equations/nonodd.md §7):
-        // recorded, not asserted below 1%, until it is understood.
-        if s.depth() >= 3 && tolerance < 0.015 {
-            open.push(format!("{name} {gap:.1e}"));
-            continue;
+        let gaps: Vec<f64> = (0..draws)
+            .map(|k| {
+                let (theory, de) = both_routes(&s, 500 + (i * draws + k) as u64);
+                de / theory - 1.0
+            })
+            .collect();
+        let mean = gaps.iter().sum::<f64>() / draws as f64;
+        let se = (gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / (draws as f64 - 1.0) / draws as f64).sqrt();
+        eprintln!("{name:16} d_L {:>5} mean signed gap {mean:+.2e} ± {se:.1e} over {draws} draws", s.last_width());
+        assert!(mean.abs() < 0.01, "{name}: the realized route is {mean:+e} ± {se:e} from the theory");
+        if mean.abs() > worst.0.abs() {
+            worst = (mean, se, name);
         }
-        assert!(gap < tolerance, "{name}: theory {theory} vs {de}");
-        gaps.push(gap);
     }
-    let (lo, hi) = gaps.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &g| (lo.min(g), hi.max(g)));
-    let open = if open.is_empty() { String::new() } else { format!("; L = 3, open: {}", open.join(", ")) };
-    common::record(id, &format!("{lo:.1e} to {hi:.1e}{open}"));
+    common::record(id, &format!("worst mean {:+.1e} ± {:.0e} ({})", worst.0, worst.1, worst.2));
 }
 
 #[test]
 fn theory_matches_the_realized_per_unit_equivalence_at_2000() {
-    assert_realized_agrees(1, 1, 0.015, "nonodd-realized");
+    assert_realized_agrees(1, 1, 8, "nonodd-realized");
 }
 
 /// Every size doubled, d ~ 4000 (several minutes): `cargo test --release --test nonodd -- --ignored`.
-/// Under 1% for L = 1, 2; the L = 3 specs are recorded (their gap does not shrink).
 #[test]
 #[ignore]
-fn theory_matches_the_realized_per_unit_equivalence_within_one_percent_at_4000() {
-    assert_realized_agrees(2, 1, 0.01, "slow-nonodd-realized");
+fn theory_matches_the_realized_per_unit_equivalence_at_4000() {
+    assert_realized_agrees(2, 1, 4, "slow-nonodd-realized");
 }
 
-/// Halving every size grows the gap: d ~ 500 vs ~ 1000, 4 draws each. Sigmoid at L = 3 is left
-/// out and reported: its gap stays at a few 1e-3 (2.3e-3, 4.7e-3, 2.2e-3 at d ~ 500, 1000, 2000),
-/// a small bias of the theory there that this check does not resolve (equations/nonodd.md §7).
+/// Halving every size grows the gap: d ~ 500 vs ~ 1000, 4 draws each (the RMS over draws).
+/// Sigmoid at L = 3 is left out: its gap is already below 1e-3 on average (16 draws: mean
+/// -6e-4 ± 6e-4, -8e-4 ± 4e-4, -2e-4 ± 2e-4 at d_L = 1000, 2000, 4000), where 4 draws cannot
+/// rank two sizes.
 #[test]
 fn the_realized_gap_shrinks_when_all_sizes_double() {
     let specs: Vec<(&str, Spec)> = specs().into_iter().filter(|(name, _)| *name != "sigmoid L=3").collect();

@@ -75,13 +75,11 @@ pub struct RunIdentity {
     pub seed: u64,
     pub backend: String,
     pub trainer: String,
-    /// How one-bit layers were multiplied (`--kernel`); runs written before it existed were dense.
-    #[serde(default = "dense_kernel")]
-    pub kernel: validation::KernelChoice,
-}
-
-fn dense_kernel() -> validation::KernelChoice {
-    validation::KernelChoice::Dense
+    /// How one-bit layers were multiplied (`--kernel`). Absent in runs written before it
+    /// existed (their one-bit layers were f32): those resume under any choice, since the
+    /// kernels agree to 1e-5 (validation/tests/packed_trial.rs).
+    #[serde(default)]
+    pub kernel: Option<validation::KernelChoice>,
 }
 
 pub struct Run<'a> {
@@ -103,7 +101,7 @@ impl Run<'_> {
             seed: self.seed,
             backend: self.backend.name().to_owned(),
             trainer: format!("{:?}", self.trainer).to_lowercase(),
-            kernel: self.kernel,
+            kernel: Some(self.kernel),
         }
     }
 
@@ -185,7 +183,7 @@ impl Run<'_> {
             ("seed", found.seed == mine.seed),
             ("backend", found.backend == mine.backend),
             ("trainer", found.trainer == mine.trainer),
-            ("kernel", found.kernel == mine.kernel),
+            ("kernel", found.kernel.is_none() || found.kernel == mine.kernel),
         ] {
             if !same {
                 return Err(SimulateError::Mismatch { path: path.to_owned(), reason: format!("its {what} differs") });
