@@ -43,6 +43,7 @@ pub fn key_value(spec: &Spec, key: &str) -> String {
     match key {
         "data.dim" => spec.dim.to_string(),
         "data.spectrum" => spec.spectrum.to_string(),
+        "data.source" => spec.source.to_string(),
         "teacher.depth" => spec.teacher_depth().to_string(),
         "features.widths" => format!("{:?}", spec.widths),
         "features.depth" => spec.depth().to_string(),
@@ -171,7 +172,7 @@ impl SpecFile {
     pub fn of(spec: &Spec) -> SpecFile {
         use serde_json::json;
         SpecFile {
-            data: json!({ "dim": spec.dim, "spectrum": spec.spectrum.to_string() }),
+            data: json!({ "dim": spec.dim, "spectrum": spec.spectrum.to_string(), "source": spec.source.to_string() }),
             features: json!({ "widths": spec.widths, "activation": spec.activation.to_string(), "weights": spec.weights.to_string() }),
             teacher: json!({ "prior": spec.prior.name(), "depth": spec.teacher_depth(), "norm2": spec.norm2, "noise_std": spec.noise_std }),
             training: json!({ "samples": spec.samples, "mirror": spec.mirror.to_string(), "init": spec.init, "ridge": spec.ridge }),

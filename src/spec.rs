@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-pub use validation::model::{Activation, Mirror, Prior, Spec, Spectrum, WeightLaw};
+pub use validation::model::{Activation, InputSource, Mirror, Prior, Spec, Spectrum, WeightLaw};
 
 /// Why a spec was refused. Every variant names the file or the key.
 #[derive(Debug, thiserror::Error)]
@@ -184,6 +184,7 @@ pub const MAX_SPECTRUM_DIM: usize = 10_000_000;
 pub const KEYS: &[&str] = &[
     "data.dim",
     "data.spectrum",
+    "data.source",
     "features.widths",
     "features.depth",
     "features.width",
@@ -223,6 +224,7 @@ pub fn check_value(key: &str, value: &str) -> Result<(), String> {
         "features.weights" => value.parse::<WeightLaw>().map(|_| ()),
         "teacher.prior" => value.parse::<Prior>().map(|_| ()),
         "data.spectrum" => value.parse::<Spectrum>().map(|_| ()),
+        "data.source" => value.parse::<InputSource>().map(|_| ()),
         "training.mirror" => value.parse::<Mirror>().map(|_| ()),
         "features.widths" => toml::from_str::<toml::Table>(&format!("v = {value}"))
             .ok()
@@ -252,6 +254,7 @@ struct RawSpec {
 struct RawData {
     dim: i64,
     spectrum: String,
+    source: String,
 }
 
 #[derive(Deserialize)]
@@ -286,7 +289,7 @@ struct RawTraining {
 
 impl Default for RawData {
     fn default() -> Self {
-        RawData { dim: 1000, spectrum: "identity".into() }
+        RawData { dim: 1000, spectrum: "identity".into(), source: "gaussian".into() }
     }
 }
 
@@ -341,6 +344,7 @@ impl RawSpec {
         let last = *widths.last().expect("resolved_widths refuses an empty list");
         let samples = self.samples(last)?;
         let spectrum: Spectrum = choice("data.spectrum", &self.data.spectrum)?;
+        let source: InputSource = choice("data.source", &self.data.source)?;
         if matches!(spectrum, Spectrum::Power { .. }) && dim > MAX_SPECTRUM_DIM {
             return Err(field_error(
                 "data.spectrum",
@@ -411,6 +415,7 @@ impl RawSpec {
             dim,
             widths,
             spectrum,
+            source,
             activation,
             weights,
             prior,

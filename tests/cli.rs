@@ -151,6 +151,30 @@ fn relu_is_answered_by_the_mean_corrected_theory_where_it_is_derived() {
     }
 }
 
+/// `data.source`: t inputs are simulated only, so `predict` refuses them with exit 3 and says
+/// so; rademacher inputs are answered (the same numbers as Gaussian ones); a NU that leaves
+/// the variance infinite, or an unknown source, is exit 2 naming the key.
+#[test]
+fn input_sources_are_refused_or_answered_by_the_theory() {
+    let path = spec_file("sources.toml", VALID);
+    let p = path.to_str().unwrap();
+    for source in ["student-t:5", "elliptical-t:3"] {
+        let out = rfrisk(&["predict", p, "--set", &format!("data.source={source}")]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{source}: {stderr}");
+        assert!(out.stdout.is_empty() && stderr.contains(&format!("data.source = {source}")) && stderr.contains("simulated only"), "{stderr}");
+    }
+    let gaussian = rfrisk(&["predict", p, "--format", "json"]);
+    let rademacher = rfrisk(&["predict", p, "--set", "data.source=rademacher", "--format", "json"]);
+    assert!(rademacher.status.success(), "{}", String::from_utf8_lossy(&rademacher.stderr));
+    let risk = |o: &Output| serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["excess_risk"].as_f64().unwrap();
+    assert_eq!(risk(&gaussian), risk(&rademacher));
+    for (value, needle) in [("student-t:2", "NU must be > 2"), ("cauchy", "unknown value `cauchy`")] {
+        let out = rfrisk(&["predict", p, "--set", &format!("data.source={value}")]);
+        assert_refused(&out, &["data.source", needle]);
+    }
+}
+
 #[test]
 fn missing_spec_file_names_the_path() {
     let out = rfrisk(&["predict", "/nonexistent/dir/model.toml"]);
@@ -523,7 +547,7 @@ fn defaults_are_shown_and_the_json_spec_reads_back() {
     let p = path.to_str().unwrap();
     let squared = rfrisk(&["predict", p]);
     let table = String::from_utf8(squared.stdout).unwrap();
-    assert!(table.contains("defaults  data.spectrum = identity, features.activation = tanh, features.weights = gaussian, teacher.prior = gaussian, teacher.depth = 2, teacher.norm2 = 1, teacher.noise_std = 0, training.mirror = squared, training.init = 0, training.ridge = 0\n"), "{table}");
+    assert!(table.contains("defaults  data.spectrum = identity, data.source = gaussian, features.activation = tanh, features.weights = gaussian, teacher.prior = gaussian, teacher.depth = 2, teacher.norm2 = 1, teacher.noise_std = 0, training.mirror = squared, training.init = 0, training.ridge = 0\n"), "{table}");
     assert!(table.contains("ratio     n/d_L = 0.375000 (d_L/n = 2.666667)"), "{table}");
     assert!(String::from_utf8_lossy(&squared.stderr).is_empty());
     let entropic = rfrisk(&["predict", p, "--set", "training.mirror=entropic", "--set", "teacher.prior=half-normal"]);

@@ -62,7 +62,7 @@ fn every_committed_figure_is_rebuilt_from_its_committed_trials() {
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(Path::new(FIGURES), &dir);
     let trials_before = files_under(&dir.join("runs"));
-    for name in ["depth", "gap", "mirrors", "double-descent", "activations"] {
+    for name in ["depth", "gap", "mirrors", "double-descent", "activations", "tails"] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_rfrisk"))
             .args(["reproduce", name, "--resume", "--backend", "cpu", "--out-dir", dir.to_str().unwrap()])
             .output()
@@ -284,4 +284,38 @@ fn pairing_on_the_committed_gap_trials() {
         ratios.push(format!("{:.2}", ((variance(&a) + variance(&b)) / variance(&d)).sqrt()));
     }
     common::record("pairing", &format!("the s.d. of the one-bit − Gaussian difference if independent, over the paired one: {} at w = 256, 512, 1024, 2048, 4096", ratios.join(", ")));
+}
+
+/// The tails figure (issue 17): Gaussian inputs (1/NU = 0) agree with the theory within 3 s.e.
+/// for both laws; for each t family, the largest NU at which a law leaves 3 s.e. (excess risk);
+/// the paired one-bit − Gaussian gap within 3 s.e. of 0 at every point (one-bit stays lossless).
+#[test]
+fn the_tails_figure_statements() {
+    let (curve, gaps) = (committed("tails"), committed("tails-gap"));
+    let z = |r: &Row| (r.excess_risk.unwrap() - theory_at(&curve, &r.series, r.x).excess_risk.unwrap()) / r.excess_stderr.unwrap();
+    let mut parts = Vec::new();
+    for family in ["student-t", "elliptical-t"] {
+        let points: Vec<(&Row, f64)> = curve.rows.iter().filter(|r| r.series.starts_with(family) && !r.series.ends_with("theory")).map(|r| (r, z(r))).collect();
+        assert_eq!(points.len(), 12, "{family}: 2 laws x 6 NU");
+        for (r, z) in points.iter().filter(|(r, _)| r.x == 0.0) {
+            assert!(z.abs() <= 3.0, "{family} {}: Gaussian inputs at z = {z:+.2}", r.series);
+        }
+        // Points ordered from Gaussian (x = 0) to the heaviest tails.
+        let mut xs: Vec<f64> = points.iter().map(|(r, _)| r.x).collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        let fails = xs.iter().find(|&&x| points.iter().any(|(r, z)| r.x == x && z.abs() > 3.0));
+        let worst = points.iter().map(|(_, z)| *z).fold(0.0f64, |m, z| if z.abs() > m.abs() { z } else { m });
+        parts.push(match fails {
+            Some(x) => format!("{family} leaves 3 s.e. at NU = {:.3} (worst z = {worst:+.1})", 1.0 / x),
+            None => format!("{family} within 3 s.e. down to NU = 2.5 (worst z = {worst:+.1})"),
+        });
+        for g in gaps.rows.iter().filter(|r| r.series.starts_with(family)) {
+            let zg = g.excess_risk.unwrap() / g.excess_stderr.unwrap();
+            assert!(zg.abs() <= 3.0, "{family} at 1/NU = {}: paired gap {:+e} (z = {zg:+.2})", g.x, g.excess_risk.unwrap());
+        }
+    }
+    // The elliptical family moves the risk by O(1) at small NU: it must leave the band.
+    assert!(parts[1].contains("leaves"), "{parts:?}");
+    common::record("figure-tails", &parts.join("; "));
 }

@@ -532,6 +532,7 @@ pub fn axis_label(key: &str) -> String {
         "training.ridge" => "ridge lambda",
         "teacher.depth" => "k, the teacher's layer",
         "d_L/n" => "last-layer width over training samples",
+        "1/NU" => "1/ν, the t inputs' inverse degrees of freedom (0: Gaussian inputs)",
         _ => return key.to_owned(),
     };
     format!("{meaning} ({key})")

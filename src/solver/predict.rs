@@ -75,6 +75,11 @@ pub enum PredictError {
     NotOdd(crate::Activation, &'static str),
     #[error("layer {layer}: rho1 = {rho1} carries no signal through the layer; the theory needs rho1 > 0")]
     NoSignal { layer: usize, rho1: f64 },
+    #[error(
+        "data.source = {0}: the theory assumes Gaussian inputs (or i.i.d. bounded coordinates: rademacher); \
+         t inputs are simulated only (rfrisk simulate, gap); data.source = gaussian gives the Gaussian-input theory"
+    )]
+    NotGaussianInputs(validation::model::InputSource),
     #[error("{0}")]
     Solve(#[from] SolveError),
     #[error("{0}")]
@@ -132,6 +137,10 @@ pub fn mixed_layers(spec: &Spec) -> (Vec<MixedLayer>, Vec<Gep>, Option<Vec<Offse
 
 /// Predicts the asymptotic excess risk and test error of `spec`.
 pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
+    use validation::model::InputSource;
+    if matches!(spec.source, InputSource::StudentT { .. } | InputSource::EllipticalT { .. }) {
+        return Err(PredictError::NotGaussianInputs(spec.source));
+    }
     if !spec.activation.is_odd() {
         if spec.mirror == Mirror::Entropic {
             return Err(PredictError::NotOdd(spec.activation, "the mean-corrected theory is derived for the squared map only (equations/nonodd.md §5)"));

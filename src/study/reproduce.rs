@@ -19,7 +19,14 @@ pub enum Kind {
     /// One overlay per variant (its label and the assignments it adds to the base), against
     /// the swept key or against `d_L/n` whichever key is swept.
     Variants(&'static [Variant], XAxis),
+    /// Heavy-tailed inputs: for each t family of [`TAIL_FAMILIES`], the values are its degrees
+    /// of freedom NU (`inf`: Gaussian inputs), drawn at x = 1/NU against the Gaussian-input
+    /// theory; the paired one-bit − Gaussian gaps go to NAME-gap.csv.
+    Tails,
 }
+
+/// The input families of the `tails` figure (`data.source = FAMILY:NU`).
+pub const TAIL_FAMILIES: &[&str] = &["student-t", "elliptical-t"];
 
 /// What a [`Kind::Variants`] figure puts on its x axis.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -176,6 +183,23 @@ pub const FIGURES: &[Figure] = &[
         log_y: true,
     },
     Figure {
+        name: "tails",
+        caption: "Heavy-tailed inputs against the Gaussian-input theory: excess risk against 1/NU for i.i.d. Student-t \
+                  coordinates and for an elliptical (multivariate) t, NU = 2.5, 3, 5, 10, 30 and Gaussian inputs (1/NU = 0); \
+                  tanh, L = 2, d0 = 1000, hidden widths 2000, n = 500, noise 0.1. Gaussian (filled) and one-bit (open) hidden \
+                  weights, mean ± s.e. of 10 paired trials with 2000 test inputs each; the Gaussian-input theory as a line.",
+        kind: Kind::Tails,
+        base: &["data.dim=1000", "features.widths=[2000,2000]", "features.activation=tanh", "training.samples=500", "teacher.noise_std=0.1"],
+        key: "data.source",
+        values: &["inf", "30", "10", "5", "3", "2.5"],
+        with_value: nothing,
+        trials: 10,
+        n_test: two_thousand,
+        metric: Metric::ExcessRisk,
+        log_x: false,
+        log_y: false,
+    },
+    Figure {
         name: "double-descent",
         caption: "Test error against d_L/n through the interpolation threshold (log axes): a linear teacher \
                   y = x^T a* + noise (teacher.depth = 0), tanh, d0 = n = 200, hidden widths d_L = 20..2000 at every layer, \
@@ -250,12 +274,18 @@ impl Figure {
             }
             Kind::Gap => self.gap(&work, &values, trials, resume, backend, progress)?,
             Kind::Variants(variants, axis) => self.variants(variants, axis, &work, &values, trials, resume, backend, progress)?,
+            Kind::Tails => {
+                let (curve, gaps) = self.tails(&work, &values, trials, resume, backend, progress)?;
+                gaps.write(&out_dir.join(format!("{}-gap.csv", self.name))).map_err(|e| ReproduceError::Output(e.to_string()))?;
+                curve
+            }
         };
         let csv = out_dir.join(format!("{}.csv", self.name));
         curve.write(&csv).map_err(|e| ReproduceError::Output(e.to_string()))?;
         let spec = {
             let mut doc = self.doc();
-            for a in (self.with_value)(&values[0]).into_iter().chain([format!("{}={}", self.key, values[0])]) {
+            let first = if self.kind == Kind::Tails { vec![] } else { vec![format!("{}={}", self.key, values[0])] };
+            for a in (self.with_value)(&values[0]).into_iter().chain(first) {
                 doc.set(&a).expect("figure specs are valid");
             }
             doc.to_spec().map_err(|e| ReproduceError::Output(e.to_string()))?
@@ -270,9 +300,10 @@ impl Figure {
                 Kind::Variants(..) if self.name == "mirrors" => "squared vs entropic mirror map (tanh, L = 2, d0 = 1000, width 1000, half-normal teacher)".into(),
                 Kind::Variants(..) if self.name == "activations" => "activations against depth: d0 = 500, width 1000, n = 250, noise 0.1".into(),
                 Kind::Variants(..) => "double descent: linear teacher, tanh, d0 = n = 200, noise 0.2".into(),
+                Kind::Tails => "heavy-tailed inputs: tanh, L = 2, d0 = 1000, widths 2000, n = 500, noise 0.1".into(),
             },
             y_label: match self.kind {
-                Kind::Overlay | Kind::Variants(..) => None,
+                Kind::Overlay | Kind::Variants(..) | Kind::Tails => None,
                 Kind::Gap => Some("mean |one-bit − Gaussian| excess risk".into()),
             },
             theory_band: false,
@@ -330,6 +361,56 @@ impl Figure {
         }
         rows.sort_by(|a, b| a.series.cmp(&b.series).then(a.x.total_cmp(&b.x)));
         Ok(Curve { key: if axis == XAxis::Key { self.key.to_owned() } else { "d_L/n".to_owned() }, rows })
+    }
+
+    /// The `tails` figure: per family and NU, both laws' mean excess and test error, the
+    /// Gaussian-input theory at every point, and (second curve) the paired one-bit − Gaussian gap
+    /// in excess risk, signed.
+    fn tails(
+        &self,
+        work: &Path,
+        values: &[String],
+        trials: usize,
+        resume: bool,
+        backend: &dyn validation::Backend,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<(Curve, Curve), ReproduceError> {
+        let theory = crate::predict(&self.doc().to_spec().map_err(|e| ReproduceError::Output(e.to_string()))?)
+            .map_err(|e| ReproduceError::Output(format!("the Gaussian-input theory: {e}")))?;
+        let laws = [WeightLaw::Gaussian, WeightLaw::Onebit];
+        let total = TAIL_FAMILIES.len() * values.len() * laws.len() * trials;
+        let (mut rows, mut gaps) = (Vec::new(), Vec::new());
+        for (f, family) in TAIL_FAMILIES.iter().enumerate() {
+            for (i, nu) in values.iter().enumerate() {
+                let (source, x) = if nu == "inf" { ("gaussian".to_owned(), 0.0) } else { (format!("{family}:{nu}"), 1.0 / nu.parse::<f64>().expect("NU values are numbers")) };
+                let mut doc = self.doc();
+                doc.set(&format!("data.source={source}")).expect("figure sources are valid");
+                let spec = doc.to_spec().map_err(|e| ReproduceError::Output(e.to_string()))?;
+                let run = Run { spec: &spec, laws: laws.to_vec(), trials, n_test: (self.n_test)(nu), seed: 0, trainer: validation::Trainer::Direct, backend, kernel: validation::KernelChoice::Auto };
+                let before = (f * values.len() + i) * laws.len() * trials;
+                let done = run_value(&run, &work.join(family), "nu", nu, resume, (before, total), progress)?;
+                rows.push(Row { series: format!("{family}/theory"), x, excess_risk: Some(theory.excess_risk), excess_stderr: None, test_error: Some(theory.test_error), test_stderr: None, trials: None, status: "ok".into() });
+                for law in laws {
+                    let of = |pick: fn(&crate::study::simulate::TrialRow) -> Option<f64>| {
+                        Estimate::of(&done.iter().filter(|r| r.weights == law.to_string()).filter_map(pick).collect::<Vec<f64>>())
+                    };
+                    let (e, t) = (of(|r| r.excess_risk), of(|r| r.test_error));
+                    rows.push(match (e, t) {
+                        (Some(e), Some(t)) => Row { series: format!("{family}/{law}"), x, excess_risk: Some(e.mean), excess_stderr: Some(e.stderr), test_error: Some(t.mean), test_stderr: Some(t.stderr), trials: Some(e.n), status: "ok".into() },
+                        _ => Row::failed(&format!("{family}/{law}"), x, "error: no trials".into()),
+                    });
+                }
+                let paired: Vec<f64> = crate::study::gap::pairs(&done, WeightLaw::Gaussian, WeightLaw::Onebit).iter().map(|(g, o)| o - g).collect();
+                gaps.push(match Estimate::of(&paired) {
+                    Some(e) => Row { series: format!("{family}/paired gap"), x, excess_risk: Some(e.mean), excess_stderr: Some(e.stderr), test_error: None, test_stderr: None, trials: Some(e.n), status: "ok".into() },
+                    None => Row::failed(&format!("{family}/paired gap"), x, "error: no paired trials".into()),
+                });
+            }
+        }
+        let sort = |rows: &mut Vec<Row>| rows.sort_by(|a, b| a.series.cmp(&b.series).then(a.x.total_cmp(&b.x)));
+        sort(&mut rows);
+        sort(&mut gaps);
+        Ok((Curve { key: "1/NU".into(), rows }, Curve { key: "1/NU".into(), rows: gaps }))
     }
 
     /// A variant's work directory: the mirrors figure keeps the names its committed runs have.

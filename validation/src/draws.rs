@@ -6,7 +6,7 @@
 //! signs of the very Gaussian matrix the Gaussian run uses (`onebit = sign(G)/sqrt(d)`).
 //! This pairs the two laws, which makes their difference far less noisy.
 
-use crate::model::{Prior, WeightLaw};
+use crate::model::{InputSource, Prior, WeightLaw};
 use faer::{Mat, MatRef};
 use rayon::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -22,6 +22,9 @@ pub enum Stream {
     TestNoise,
     /// Hidden layer `l` (1-based).
     Layer(usize),
+    /// The per-input scales of elliptical-t inputs (`data.source`).
+    TrainInputScales,
+    TestInputScales,
 }
 
 impl Stream {
@@ -33,6 +36,8 @@ impl Stream {
             Stream::TrainNoise => 4,
             Stream::TestNoise => 5,
             Stream::Layer(l) => 100 + l as u64,
+            Stream::TrainInputScales => 6,
+            Stream::TestInputScales => 7,
         }
     }
 }
@@ -57,20 +62,53 @@ fn by_columns(rows: usize, cols: usize, fill: impl Fn(&mut ChaCha8Rng, &mut [f32
     MatRef::from_column_major_slice(&data, rows, cols).to_owned()
 }
 
-/// `n_first + n_second` rows of standard Gaussian inputs, `dim` columns: the first
-/// rows from stream `first`, the others from `second` (training and test inputs
-/// share one matrix, so the forward pass is one GEMM per layer).
-pub fn stacked_inputs(seed: u64, first: (Stream, usize), second: (Stream, usize), dim: usize) -> Mat<f32> {
+/// `n_first + n_second` rows of inputs of unit-variance coordinates from `source`, `dim`
+/// columns: the first rows from stream `first`, the others from `second` (training and test
+/// inputs share one matrix, so the forward pass is one GEMM per layer). Gaussian inputs are
+/// drawn as they always were, so earlier runs reproduce bit for bit.
+pub fn stacked_inputs(seed: u64, first: (Stream, usize), second: (Stream, usize), dim: usize, source: InputSource) -> Mat<f32> {
     let ((s1, n1), (s2, n2)) = (first, second);
+    let student = match source {
+        InputSource::StudentT { nu } => Some((rand_distr::StudentT::new(nu).expect("NU > 2 (checked by the spec)"), ((nu - 2.0) / nu).sqrt())),
+        _ => None,
+    };
+    let coordinate = |rng: &mut ChaCha8Rng| -> f32 {
+        match (source, &student) {
+            (InputSource::StudentT { .. }, Some((t, scale))) => (rng.sample(t) * scale) as f32,
+            (InputSource::Rademacher, _) => {
+                if rng.random::<bool>() {
+                    1.0
+                } else {
+                    -1.0
+                }
+            }
+            _ => rng.sample(StandardNormal),
+        }
+    };
     let mut data = vec![0.0f32; (n1 + n2) * dim];
     data.par_chunks_mut((n1 + n2).max(1)).enumerate().for_each(|(j, col)| {
         let (a, b) = col.split_at_mut(n1);
         let mut r1 = column_rng(seed, s1, j);
-        a.iter_mut().for_each(|x| *x = r1.sample(StandardNormal));
+        a.iter_mut().for_each(|x| *x = coordinate(&mut r1));
         let mut r2 = column_rng(seed, s2, j);
-        b.iter_mut().for_each(|x| *x = r2.sample(StandardNormal));
+        b.iter_mut().for_each(|x| *x = coordinate(&mut r2));
     });
-    MatRef::from_column_major_slice(&data, n1 + n2, dim).to_owned()
+    let mut inputs = MatRef::from_column_major_slice(&data, n1 + n2, dim).to_owned();
+    if let InputSource::EllipticalT { nu } = source {
+        // x = g sqrt((nu - 2) / chi2_nu), one chi2 per input: a multivariate t of unit variance.
+        let chi2 = rand_distr::ChiSquared::new(nu).expect("NU > 2 (checked by the spec)");
+        let scales = |stream: Stream, n: usize| -> Vec<f32> {
+            let mut r = rng(seed, stream);
+            (0..n).map(|_| ((nu - 2.0) / r.sample(chi2)).sqrt() as f32).collect()
+        };
+        let all: Vec<f32> = scales(Stream::TrainInputScales, n1).into_iter().chain(scales(Stream::TestInputScales, n2)).collect();
+        inputs.par_col_chunks_mut(1).for_each(|mut col| {
+            for (i, s) in all.iter().enumerate() {
+                col[(i, 0)] *= s;
+            }
+        });
+    }
+    inputs
 }
 
 /// Hidden layer `l`'s weights, `width x fan_in`: `law.value(G)/sqrt(fan_in)` for
@@ -111,6 +149,43 @@ pub fn noise(seed: u64, stream: Stream, count: usize, std: f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Moments of every input source over 4000 inputs x 200 coordinates: mean 0 and variance 1
+    /// per coordinate (to 4 s.e. of the pooled estimate), the fourth moment of a unit-variance
+    /// t_10 (3 (nu - 2)/(nu - 4) = 4) and of +-1 (1), and the spread of |x|^2/d0 across inputs:
+    /// about 2/d0 for i.i.d. coordinates, 2/(nu - 4) = 1/3 for an elliptical t_10.
+    #[test]
+    fn every_input_source_has_its_moments() {
+        let (n, d) = (4000, 200);
+        let cases = [
+            (InputSource::Gaussian, 3.0, 0.01),
+            (InputSource::StudentT { nu: 10.0 }, 4.0, 0.01),
+            (InputSource::Rademacher, 1.0, 0.0),
+            (InputSource::EllipticalT { nu: 10.0 }, f64::NAN, 1.0 / 3.0),
+        ];
+        let mut measured = Vec::new();
+        for (source, fourth, norm_var) in cases {
+            let x = stacked_inputs(9, (Stream::TrainInputs, n / 2), (Stream::TestInputs, n / 2), d, source);
+            let all: Vec<f64> = (0..d).flat_map(|j| (0..n).map(move |i| (i, j))).map(|(i, j)| x[(i, j)] as f64).collect();
+            let m = all.len() as f64;
+            let mean = all.iter().sum::<f64>() / m;
+            let var = all.iter().map(|v| v * v).sum::<f64>() / m;
+            let kurt = all.iter().map(|v| v.powi(4)).sum::<f64>() / m;
+            assert!(mean.abs() < 4.0 / m.sqrt(), "{source}: mean {mean}");
+            // The variance's s.e. is sqrt((E x^4 - 1)/m); a generous 6 for the t laws' tails.
+            assert!((var - 1.0).abs() < 6.0 * (kurt.max(1.0) / m).sqrt(), "{source}: variance {var}");
+            if fourth.is_finite() {
+                assert!((kurt - fourth).abs() < 0.1 * fourth, "{source}: fourth moment {kurt}");
+            }
+            let norms: Vec<f64> = (0..n).map(|i| (0..d).map(|j| (x[(i, j)] as f64).powi(2)).sum::<f64>() / d as f64).collect();
+            let nm = norms.iter().sum::<f64>() / n as f64;
+            let nv = norms.iter().map(|v| (v - nm).powi(2)).sum::<f64>() / n as f64;
+            let expected = if norm_var > 0.05 { norm_var } else { (fourth - 1.0) / d as f64 };
+            assert!((nv - expected).abs() < 0.25 * expected.max(1e-12) + 1e-12, "{source}: Var |x|^2/d0 = {nv}, expected {expected}");
+            measured.push(format!("{source}: var {var:.3}, E x^4 {kurt:.2}, Var |x|^2/d0 {nv:.3}"));
+        }
+        crate::record::record("input-sources", &measured.join("; "));
+    }
 
     /// Every law is a function of the same Gaussian draw: the one-bit weights are the
     /// signs of the Gaussian layer's entries, times 1/sqrt(fan_in) exactly; the sparse

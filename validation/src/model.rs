@@ -290,6 +290,65 @@ impl serde::Serialize for Spectrum {
     }
 }
 
+/// How the inputs are drawn (`data.source`), each with mean 0 and covariance `Sigma_0`
+/// (`x = Sigma_0^{1/2} z`, `z` of unit-variance coordinates).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum InputSource {
+    /// `z ~ N(0, I)`: what the theory assumes.
+    Gaussian,
+    /// i.i.d. Student-t coordinates with `NU > 2` degrees of freedom, scaled to unit variance.
+    StudentT { nu: f64 },
+    /// A multivariate t: `z = g sqrt((NU - 2) / chi2_NU)` with one `chi2_NU` per input, so that the
+    /// norm of `x` fluctuates by O(1) from input to input.
+    EllipticalT { nu: f64 },
+    /// i.i.d. `+-1` coordinates.
+    Rademacher,
+}
+
+impl InputSource {
+    pub fn is_gaussian(&self) -> bool {
+        *self == InputSource::Gaussian
+    }
+}
+
+impl fmt::Display for InputSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputSource::Gaussian => f.write_str("gaussian"),
+            InputSource::StudentT { nu } => write!(f, "student-t:{nu}"),
+            InputSource::EllipticalT { nu } => write!(f, "elliptical-t:{nu}"),
+            InputSource::Rademacher => f.write_str("rademacher"),
+        }
+    }
+}
+
+impl FromStr for InputSource {
+    type Err = String;
+    /// `gaussian`, `student-t:NU`, `elliptical-t:NU` (NU > 2: a finite variance), `rademacher`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let nu = |part: &str| -> Result<f64, String> {
+            match part.parse::<f64>() {
+                Ok(nu) if nu.is_finite() && nu > 2.0 => Ok(nu),
+                Ok(nu) if nu.is_finite() => Err(format!("`{s}`: NU must be > 2 (a t law has a finite variance only then), not {nu}")),
+                _ => Err(format!("`{s}`: NU `{part}` is not a finite number (for NU -> infinity use gaussian)")),
+            }
+        };
+        match s.split(':').collect::<Vec<_>>().as_slice() {
+            ["gaussian"] => Ok(InputSource::Gaussian),
+            ["rademacher"] => Ok(InputSource::Rademacher),
+            ["student-t", v] => Ok(InputSource::StudentT { nu: nu(v)? }),
+            ["elliptical-t", v] => Ok(InputSource::EllipticalT { nu: nu(v)? }),
+            _ => Err(format!("unknown value `{s}` (expected gaussian, student-t:NU, elliptical-t:NU or rademacher)")),
+        }
+    }
+}
+
+impl serde::Serialize for InputSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// A validated model: sizes positive, every choice known, `samples` allowed for its
 /// mirror map and ridge (built by `rfrisk::spec`, which checks every field once).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -300,6 +359,9 @@ pub struct Spec {
     /// the identity, so that runs written before it resume.
     #[serde(skip_serializing_if = "Spectrum::is_identity")]
     pub spectrum: Spectrum,
+    /// How the inputs are drawn; left out of the serialized run identity when Gaussian.
+    #[serde(skip_serializing_if = "InputSource::is_gaussian")]
+    pub source: InputSource,
     /// Hidden widths `d_1..d_L`.
     pub widths: Vec<usize>,
     pub activation: Activation,
@@ -394,6 +456,9 @@ impl fmt::Display for Spec {
         }
         if let Some(k) = self.teacher_depth {
             write!(f, ", teacher at layer {k}")?;
+        }
+        if !self.source.is_gaussian() {
+            write!(f, ", {} inputs", self.source)?;
         }
         if !self.spectrum.is_identity() {
             write!(f, ", input spectrum {}", self.spectrum)?;

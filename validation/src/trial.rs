@@ -65,7 +65,7 @@ pub fn run_trial(
         })
         .collect::<Result<_, _>>()?;
     // One forward pass for training and test inputs together: one GEMM per layer.
-    let mut inputs = draws::stacked_inputs(seed, (Stream::TrainInputs, n), (Stream::TestInputs, n_test), spec.dim);
+    let mut inputs = draws::stacked_inputs(seed, (Stream::TrainInputs, n), (Stream::TestInputs, n_test), spec.dim, spec.source);
     if !spec.spectrum.is_identity() {
         // x = Sigma_0^{1/2} g with Sigma_0 diagonal.
         for (j, l) in spec.spectrum.eigenvalues(spec.dim).iter().enumerate() {

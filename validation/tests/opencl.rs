@@ -72,7 +72,7 @@ fn opencl_features_match_the_cpu_backend(cl: &OpenCl) {
     // Sizes that are not multiples of the 16 x 16 tile, two layers, both laws.
     let (rows, dim, widths) = (203, 150, [170, 97]);
     for law in [WeightLaw::Gaussian, WeightLaw::Onebit] {
-        let inputs = draws::stacked_inputs(3, (Stream::TrainInputs, rows), (Stream::TestInputs, 0), dim);
+        let inputs = draws::stacked_inputs(3, (Stream::TrainInputs, rows), (Stream::TestInputs, 0), dim, validation::model::InputSource::Gaussian);
         let mut fan_in = dim;
         let weights: Vec<Layer> = widths
             .iter()
@@ -123,7 +123,7 @@ fn opencl_features_match_the_cpu_backend(cl: &OpenCl) {
 /// packed kernel against every CPU kernel and the f32 dense product on the same signs.
 fn the_opencl_packed_kernel_matches_the_cpu_kernels(cl: &OpenCl) {
     let (rows, dim, widths) = (203, 150, [170, 97]);
-    let inputs = draws::stacked_inputs(4, (Stream::TrainInputs, rows), (Stream::TestInputs, 0), dim);
+    let inputs = draws::stacked_inputs(4, (Stream::TrainInputs, rows), (Stream::TestInputs, 0), dim, validation::model::InputSource::Gaussian);
     let dense: Vec<Layer> = [(dim, widths[0]), (widths[0], widths[1])]
         .iter()
         .enumerate()
@@ -151,6 +151,7 @@ fn a_trial_on_opencl_matches_the_cpu_trial(cl: &OpenCl) {
     let spec = validation::model::Spec {
         dim: 120,
         spectrum: validation::model::Spectrum::Identity,
+        source: validation::model::InputSource::Gaussian,
         widths: vec![200, 260],
         activation: Activation::Tanh,
         weights: WeightLaw::Onebit,

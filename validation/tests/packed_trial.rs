@@ -13,6 +13,7 @@ fn spec(activation: Activation, widths: Vec<usize>, teacher_depth: Option<usize>
     Spec {
         dim: 301,
         spectrum: Spectrum::Identity,
+        source: validation::model::InputSource::Gaussian,
         widths,
         activation,
         weights: WeightLaw::Onebit,
