@@ -44,6 +44,8 @@ pub fn key_value(spec: &Spec, key: &str) -> String {
         "data.dim" => spec.dim.to_string(),
         "data.spectrum" => spec.spectrum.to_string(),
         "data.source" => spec.source.to_string(),
+        "data.path" => spec.data_path.as_ref().map_or(String::new(), |p| p.display().to_string()),
+        "training.task" => spec.task.to_string(),
         "teacher.depth" => spec.teacher_depth().to_string(),
         "features.widths" => format!("{:?}", spec.widths),
         "features.depth" => spec.depth().to_string(),
@@ -63,13 +65,14 @@ pub fn key_value(spec: &Spec, key: &str) -> String {
 }
 
 /// The keys a person would want to see when they took their default: everything but the
-/// alternative ways of writing the widths or the sample count.
+/// alternative ways of writing the widths or the sample count, and the real-data keys
+/// (`predict` answers regression on a law of inputs only).
 pub fn defaulted(set: &[&str]) -> Vec<&'static str> {
     let shape = ["features.widths", "features.depth", "features.width"];
     crate::spec::KEYS
         .iter()
         .copied()
-        .filter(|k| !set.contains(k))
+        .filter(|k| !set.contains(k) && !["data.path", "training.task"].contains(k))
         .filter(|k| !(shape.contains(k) && (*k != "features.widths" || set.iter().any(|s| shape.contains(s)))))
         .filter(|k| !(crate::spec::SAMPLE_KEYS.contains(k) && (*k != "training.samples" || set.iter().any(|s| crate::spec::SAMPLE_KEYS.contains(s)))))
         .collect()

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-pub use validation::model::{Activation, InputSource, Mirror, Prior, Spec, Spectrum, WeightLaw};
+pub use validation::model::{Activation, InputSource, Mirror, Prior, Spec, Spectrum, Task, WeightLaw};
 
 /// Why a spec was refused. Every variant names the file or the key.
 #[derive(Debug, thiserror::Error)]
@@ -185,6 +185,7 @@ pub const KEYS: &[&str] = &[
     "data.dim",
     "data.spectrum",
     "data.source",
+    "data.path",
     "features.widths",
     "features.depth",
     "features.width",
@@ -200,6 +201,7 @@ pub const KEYS: &[&str] = &[
     "training.mirror",
     "training.init",
     "training.ridge",
+    "training.task",
 ];
 
 /// The keys that set the number of training samples: one of them per spec. Setting one
@@ -225,6 +227,8 @@ pub fn check_value(key: &str, value: &str) -> Result<(), String> {
         "teacher.prior" => value.parse::<Prior>().map(|_| ()),
         "data.spectrum" => value.parse::<Spectrum>().map(|_| ()),
         "data.source" => value.parse::<InputSource>().map(|_| ()),
+        "training.task" => value.parse::<Task>().map(|_| ()),
+        "data.path" => Ok(()),
         "training.mirror" => value.parse::<Mirror>().map(|_| ()),
         "features.widths" => toml::from_str::<toml::Table>(&format!("v = {value}"))
             .ok()
@@ -255,6 +259,7 @@ struct RawData {
     dim: i64,
     spectrum: String,
     source: String,
+    path: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -285,11 +290,12 @@ struct RawTraining {
     mirror: String,
     init: Option<f64>,
     ridge: f64,
+    task: String,
 }
 
 impl Default for RawData {
     fn default() -> Self {
-        RawData { dim: 1000, spectrum: "identity".into(), source: "gaussian".into() }
+        RawData { dim: 1000, spectrum: "identity".into(), source: "gaussian".into(), path: None }
     }
 }
 
@@ -307,7 +313,7 @@ impl Default for RawTeacher {
 
 impl Default for RawTraining {
     fn default() -> Self {
-        RawTraining { samples: None, ratio: None, mirror: "squared".into(), init: None, ridge: 0.0 }
+        RawTraining { samples: None, ratio: None, mirror: "squared".into(), init: None, ridge: 0.0, task: "regression".into() }
     }
 }
 
@@ -345,6 +351,26 @@ impl RawSpec {
         let samples = self.samples(last)?;
         let spectrum: Spectrum = choice("data.spectrum", &self.data.spectrum)?;
         let source: InputSource = choice("data.source", &self.data.source)?;
+        let task: Task = choice("training.task", &self.training.task)?;
+        let data_path = self.data.path.as_ref().map(std::path::PathBuf::from);
+        match (source.is_real(), task) {
+            (true, Task::Regression) => {
+                return Err(field_error("training.task", format!("= regression, but data.source = {source} has class labels, not a teacher: set training.task = classification")))
+            }
+            (false, Task::Classification) => {
+                return Err(field_error("training.task", format!("= classification needs a labelled data set (data.source = fashion-mnist), not data.source = {source}")))
+            }
+            _ => {}
+        }
+        if task == Task::Classification && mirror == Mirror::Entropic {
+            return Err(field_error("training.mirror", "= entropic: classification trains one squared-map output per class".to_owned()));
+        }
+        if data_path.is_some() && !source.is_real() {
+            return Err(field_error("data.path", format!("is where a data set's files are, and data.source = {source} reads none")));
+        }
+        if source == InputSource::FashionMnist && dim != 784 {
+            return Err(field_error("data.dim", format!("= {dim}, but Fashion-MNIST images have 28 x 28 = 784 pixels: set data.dim = 784")));
+        }
         if matches!(spectrum, Spectrum::Power { .. }) && dim > MAX_SPECTRUM_DIM {
             return Err(field_error(
                 "data.spectrum",
@@ -416,6 +442,8 @@ impl RawSpec {
             widths,
             spectrum,
             source,
+            data_path,
+            task,
             activation,
             weights,
             prior,

@@ -173,6 +173,42 @@ fn input_sources_are_refused_or_answered_by_the_theory() {
         let out = rfrisk(&["predict", p, "--set", &format!("data.source={value}")]);
         assert_refused(&out, &["data.source", needle]);
     }
+    // `gap` still measures t inputs, and its checklist says the theory does not cover them.
+    let sizes = ["--set", "data.dim=40", "--set", "features.widths=[60]", "--set", "training.samples=20"];
+    let mut args = vec!["gap", p, "--set", "data.source=elliptical-t:5", "--trials", "3", "--n-test", "100", "--backend", "cpu"];
+    args.extend_from_slice(&sizes);
+    let out = rfrisk(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("OUTSIDE the theory") && stdout.contains("[ ] inputs covered (elliptical-t:5 inputs are heavy-tailed"), "{stdout}");
+}
+
+/// Real data: classification only, 784 pixels, the squared map, `data.path` only with a data
+/// set; `predict` says it is outside the theory (exit 3).
+#[test]
+fn real_data_specs_are_checked_by_key() {
+    let path = spec_file("real.toml", VALID);
+    let p = path.to_str().unwrap();
+    let fashion = ["--set", "data.source=fashion-mnist", "--set", "data.dim=784"];
+    for (sets, needles) in [
+        (&fashion[..], &["training.task", "has class labels, not a teacher"][..]),
+        (&["--set", "training.task=classification"][..], &["training.task", "needs a labelled data set"][..]),
+        (&["--set", "data.source=fashion-mnist", "--set", "training.task=classification"][..], &["data.dim", "784 pixels"][..]),
+        (&["--set", "data.path=/tmp"][..], &["data.path", "reads none"][..]),
+        (&["--set", "training.task=sorting"][..], &["training.task", "unknown value `sorting`"][..]),
+    ] {
+        let mut args = vec!["predict", p];
+        args.extend_from_slice(sets);
+        assert_refused(&rfrisk(&args), needles);
+    }
+    let mut args = vec!["predict", p, "--set", "training.task=classification", "--set", "training.mirror=entropic", "--set", "training.init=0.1"];
+    args.extend_from_slice(&fashion);
+    assert_refused(&rfrisk(&args), &["training.mirror", "one squared-map output per class"]);
+    let mut args = vec!["predict", p, "--set", "training.task=classification"];
+    args.extend_from_slice(&fashion);
+    let out = rfrisk(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("real data is outside the asymptotic theory"), "{stderr}");
 }
 
 #[test]

@@ -62,7 +62,7 @@ fn every_committed_figure_is_rebuilt_from_its_committed_trials() {
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(Path::new(FIGURES), &dir);
     let trials_before = files_under(&dir.join("runs"));
-    for name in ["depth", "gap", "mirrors", "double-descent", "activations", "tails"] {
+    for name in ["depth", "gap", "mirrors", "double-descent", "activations", "tails", "fashion"] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_rfrisk"))
             .args(["reproduce", name, "--resume", "--backend", "cpu", "--out-dir", dir.to_str().unwrap()])
             .output()
@@ -318,4 +318,38 @@ fn the_tails_figure_statements() {
     // The elliptical family moves the risk by O(1) at small NU: it must leave the band.
     assert!(parts[1].contains("leaves"), "{parts:?}");
     common::record("figure-tails", &parts.join("; "));
+}
+
+/// The fashion figure (issue 17): at each width and depth, the paired one-bit − Gaussian
+/// difference in test accuracy with its 95% interval (t quantile, 9 degrees of freedom), and
+/// the pairs a 95% interval of half-width 1% would need at the measured spread. Accuracy at
+/// L = 1, width 4096 in the kernel range (0.75 to 0.84).
+#[test]
+fn the_fashion_figure_statements() {
+    let curve = committed("fashion");
+    let base = Path::new(FIGURES).join("runs/fashion");
+    let mut parts = Vec::new();
+    for width in [512, 4096] {
+        for depth in 1..=5 {
+            let path = base.join(format!("width{width}/trials/features.depth={depth}.csv"));
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            // weights,trial,seed,excess_risk,test_error,...: accuracy = 1 - test_error.
+            let accuracy = |law: &str| -> Vec<(usize, f64)> {
+                text.lines().skip(1).map(|l| l.split(',').collect::<Vec<_>>()).filter(|c| c[0] == law).map(|c| (c[1].parse().unwrap(), 1.0 - c[4].parse::<f64>().unwrap())).collect()
+            };
+            let (g, o) = (accuracy("gaussian"), accuracy("onebit"));
+            assert_eq!((g.len(), o.len()), (10, 10), "{}", path.display());
+            let diffs: Vec<f64> = g.iter().map(|(t, a)| o.iter().find(|(u, _)| u == t).expect("paired").1 - a).collect();
+            let n = diffs.len() as f64;
+            let mean = diffs.iter().sum::<f64>() / n;
+            let sd = (diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            let half = 2.262 * sd / n.sqrt();
+            let needed = ((1.96 * sd / 0.01).powi(2)).ceil().max(2.0);
+            parts.push(format!("w {width} L {depth}: {:+.2}% [{:+.2}%, {:+.2}%], {needed} pairs", 100.0 * mean, 100.0 * (mean - half), 100.0 * (mean + half)));
+        }
+    }
+    let l1 = at(&curve, "width 4096/gaussian", 1.0);
+    let accuracy = 1.0 - l1.test_error.unwrap();
+    assert!((0.75..=0.84).contains(&accuracy), "L = 1, width 4096: accuracy {accuracy}");
+    common::record("figure-fashion", &format!("accuracy at L = 1, width 4096: {accuracy:.3} (Gaussian); one-bit − Gaussian accuracy: {}", parts.join("; ")));
 }

@@ -75,6 +75,8 @@ pub enum PredictError {
     NotOdd(crate::Activation, &'static str),
     #[error("layer {layer}: rho1 = {rho1} carries no signal through the layer; the theory needs rho1 > 0")]
     NoSignal { layer: usize, rho1: f64 },
+    #[error("data.source = {0}: real data is outside the asymptotic theory (it assumes a law of inputs and a teacher); rfrisk simulate and gap measure it")]
+    RealData(validation::model::InputSource),
     #[error(
         "data.source = {0}: the theory assumes Gaussian inputs (or i.i.d. bounded coordinates: rademacher); \
          t inputs are simulated only (rfrisk simulate, gap); data.source = gaussian gives the Gaussian-input theory"
@@ -138,6 +140,9 @@ pub fn mixed_layers(spec: &Spec) -> (Vec<MixedLayer>, Vec<Gep>, Option<Vec<Offse
 /// Predicts the asymptotic excess risk and test error of `spec`.
 pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
     use validation::model::InputSource;
+    if spec.source.is_real() {
+        return Err(PredictError::RealData(spec.source));
+    }
     if matches!(spec.source, InputSource::StudentT { .. } | InputSource::EllipticalT { .. }) {
         return Err(PredictError::NotGaussianInputs(spec.source));
     }

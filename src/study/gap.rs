@@ -27,7 +27,20 @@ pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<As
     let mean_corrected = !odd && spec.mirror == Mirror::Squared && spec.prior_mean_entry() == 0.0 && spec.init == 0.0;
     let infeasible = rows.iter().any(|r| r.status == "infeasible");
     let finite_risk = spec.samples != spec.last_width() || spec.ridge > 0.0 || spec.noise_std == 0.0;
+    use validation::model::InputSource;
+    let law_of_inputs = matches!(spec.source, InputSource::Gaussian | InputSource::Rademacher);
     vec![
+        Assumption {
+            name: "inputs covered",
+            holds: law_of_inputs,
+            detail: match spec.source {
+                InputSource::Gaussian | InputSource::Rademacher => format!("{} inputs", spec.source),
+                InputSource::FashionMnist => {
+                    "fashion-mnist is real data, outside the asymptotic theory (classification: the excess risk here is the one-hot squared error; the test error is 1 - accuracy)".into()
+                }
+                other => format!("{other} inputs are heavy-tailed: the theory assumes Gaussian or i.i.d. bounded coordinates"),
+            },
+        },
         Assumption {
             name: "activation covered",
             holds: odd || mean_corrected,

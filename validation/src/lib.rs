@@ -6,6 +6,7 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 pub mod backend;
+pub mod data;
 pub mod draws;
 pub mod model;
 pub mod packed;

@@ -303,11 +303,18 @@ pub enum InputSource {
     EllipticalT { nu: f64 },
     /// i.i.d. `+-1` coordinates.
     Rademacher,
+    /// Fashion-MNIST images (`crate::data`), with their labels: classification only.
+    FashionMnist,
 }
 
 impl InputSource {
     pub fn is_gaussian(&self) -> bool {
         *self == InputSource::Gaussian
+    }
+
+    /// A labelled data set rather than a law of inputs.
+    pub fn is_real(&self) -> bool {
+        *self == InputSource::FashionMnist
     }
 }
 
@@ -318,6 +325,7 @@ impl fmt::Display for InputSource {
             InputSource::StudentT { nu } => write!(f, "student-t:{nu}"),
             InputSource::EllipticalT { nu } => write!(f, "elliptical-t:{nu}"),
             InputSource::Rademacher => f.write_str("rademacher"),
+            InputSource::FashionMnist => f.write_str("fashion-mnist"),
         }
     }
 }
@@ -336,14 +344,56 @@ impl FromStr for InputSource {
         match s.split(':').collect::<Vec<_>>().as_slice() {
             ["gaussian"] => Ok(InputSource::Gaussian),
             ["rademacher"] => Ok(InputSource::Rademacher),
+            ["fashion-mnist"] => Ok(InputSource::FashionMnist),
             ["student-t", v] => Ok(InputSource::StudentT { nu: nu(v)? }),
             ["elliptical-t", v] => Ok(InputSource::EllipticalT { nu: nu(v)? }),
-            _ => Err(format!("unknown value `{s}` (expected gaussian, student-t:NU, elliptical-t:NU or rademacher)")),
+            _ => Err(format!("unknown value `{s}` (expected gaussian, student-t:NU, elliptical-t:NU, rademacher or fashion-mnist)")),
         }
     }
 }
 
 impl serde::Serialize for InputSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// What the last layer is trained for (`training.task`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    /// Labels `y = f*(x) + noise` from the teacher.
+    Regression,
+    /// A data set's class labels: one-hot targets, one output per class, prediction by argmax.
+    Classification,
+}
+
+impl Task {
+    pub fn is_regression(&self) -> bool {
+        *self == Task::Regression
+    }
+}
+
+impl fmt::Display for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Task::Regression => "regression",
+            Task::Classification => "classification",
+        })
+    }
+}
+
+impl FromStr for Task {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "regression" => Ok(Task::Regression),
+            "classification" => Ok(Task::Classification),
+            _ => Err(format!("unknown value `{s}` (expected regression or classification)")),
+        }
+    }
+}
+
+impl serde::Serialize for Task {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
@@ -362,6 +412,12 @@ pub struct Spec {
     /// How the inputs are drawn; left out of the serialized run identity when Gaussian.
     #[serde(skip_serializing_if = "InputSource::is_gaussian")]
     pub source: InputSource,
+    /// Where a real data set's files are (`data.path`; `None`: the package's directory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_path: Option<std::path::PathBuf>,
+    /// Regression on a teacher, or classification of a data set's labels (`training.task`).
+    #[serde(skip_serializing_if = "Task::is_regression")]
+    pub task: Task,
     /// Hidden widths `d_1..d_L`.
     pub widths: Vec<usize>,
     pub activation: Activation,

@@ -457,3 +457,41 @@ mod entropic_tests {
         assert_eq!(ridge(&phi, &y, 0.0, 0.0).unwrap(), min_distance(&phi, &y, 0.0).unwrap());
     }
 }
+
+/// [`ridge`] for several label columns at once (`labels` is `n x K`, the start 0): the
+/// minimum-norm interpolator of each column when `n < p` without a ridge, else the ridge or
+/// least-squares fit, through one factorization. Returns the `p x K` weights and the relative
+/// training residual `|Phi A - Y| / |Y|`.
+pub fn ridge_columns(phi: &Mat<f64>, labels: &Mat<f64>, ridge: f64) -> Result<(Mat<f64>, f64), TrainError> {
+    assert!(ridge >= 0.0 && ridge.is_finite(), "ridge must be finite and >= 0");
+    let (n, p) = (phi.nrows(), phi.ncols());
+    let shifted = |mut m: Mat<f64>| {
+        for i in 0..m.nrows() {
+            m[(i, i)] += n as f64 * ridge;
+        }
+        m
+    };
+    let a = if n <= p && !(ridge == 0.0 && n == p) {
+        phi.transpose() * shifted(phi * phi.transpose()).llt(Side::Lower).map_err(|_| TrainError::SingularGram)?.solve(labels)
+    } else {
+        let gram = shifted(phi.transpose() * phi);
+        match gram.llt(Side::Lower) {
+            Ok(llt) => llt.solve(phi.transpose() * labels),
+            // Rank-deficient features (dead ReLU units, say) without a ridge: the minimum-norm
+            // least-squares fit, through the eigenvalues of Phi^T Phi above rounding.
+            Err(_) => {
+                let eigen = gram.self_adjoint_eigen(Side::Lower).map_err(|_| TrainError::SingularGram)?;
+                let top = (0..p).map(|i| eigen.S()[i]).fold(0.0f64, f64::max);
+                let floor = top * p as f64 * f64::EPSILON;
+                let projected = eigen.U().transpose() * (phi.transpose() * labels);
+                let scaled = Mat::<f64>::from_fn(p, labels.ncols(), |i, c| if eigen.S()[i] > floor { projected[(i, c)] / eigen.S()[i] } else { 0.0 });
+                eigen.U() * scaled
+            }
+        }
+    };
+    let residual = (phi * &a - labels).norm_l2() / labels.norm_l2().max(f64::MIN_POSITIVE);
+    if ridge == 0.0 && n < p && !(residual <= 1e-8) {
+        return Err(TrainError::NotInterpolating(residual));
+    }
+    Ok((a, residual))
+}

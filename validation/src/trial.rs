@@ -14,6 +14,8 @@ pub enum TrialError {
     Train(#[from] TrainError),
     #[error("the backend failed: {0}")]
     Backend(String),
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
 }
 
 /// What one trial measured.
@@ -52,6 +54,9 @@ pub fn run_trial(
 ) -> Result<TrialOutcome, TrialError> {
     let start = Instant::now();
     fix_reduction_order();
+    if spec.task == crate::model::Task::Classification {
+        return classification_trial(spec, law, seed, n_test, backend, kernel, start);
+    }
     let (n, p) = (spec.samples, spec.last_width());
     let mut fan_in = spec.dim;
     let weights: Vec<Layer> = spec
@@ -125,6 +130,71 @@ pub fn run_trial(
     Ok(TrialOutcome {
         excess_risk: excess / n_test as f64,
         test_error: error / n_test as f64,
+        train_residual,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// A classification trial on a labelled data set (`training.task = classification`): a fresh
+/// draw of the hidden weights (paired across laws as in regression), a class-balanced random
+/// training subsample of `samples` rows, and the first `n_test` rows of the fixed test split.
+/// One-hot targets, one last-layer output per class (`ridge_columns`), prediction by argmax.
+/// `excess_risk` holds the test one-hot squared error (summed over classes, averaged over
+/// inputs) and `test_error` the test misclassification rate, `1 - accuracy`.
+fn classification_trial(spec: &Spec, law: WeightLaw, seed: u64, n_test: usize, backend: &dyn Backend, kernel: KernelChoice, start: Instant) -> Result<TrialOutcome, TrialError> {
+    use crate::data::{fashion_mnist, DataError, FASHION_MNIST_DIR};
+    use rand::seq::SliceRandom;
+    let dir = spec.data_path.clone().unwrap_or_else(|| FASHION_MNIST_DIR.into());
+    let data = fashion_mnist(&dir)?;
+    let mismatch = |reason: String| TrialError::Data(DataError::Mismatch { path: dir.clone(), reason });
+    if data.dim() != spec.dim {
+        return Err(mismatch(format!("data.dim = {} but the images have {} pixels", spec.dim, data.dim())));
+    }
+    if n_test > data.test.nrows() {
+        return Err(mismatch(format!("--n-test {n_test} is more than the {} test images", data.test.nrows())));
+    }
+    let (n, k) = (spec.samples, data.classes);
+    // Class-balanced: n / K per class, the first n % K classes one more.
+    let mut rng = draws::rng(seed, Stream::TrainInputs);
+    let mut rows = Vec::with_capacity(n);
+    for class in 0..k {
+        let mut members: Vec<usize> = (0..data.train_labels.len()).filter(|&i| data.train_labels[i] == class).collect();
+        let want = n / k + usize::from(class < n % k);
+        if members.len() < want {
+            return Err(mismatch(format!("training.samples = {n} asks {want} images of class {class}, the training pool has {}", members.len())));
+        }
+        members.shuffle(&mut rng);
+        rows.extend_from_slice(&members[..want]);
+    }
+    let inputs = Mat::<f32>::from_fn(n + n_test, spec.dim, |i, j| if i < n { data.train[(rows[i], j)] } else { data.test[(i - n, j)] });
+    let mut fan_in = spec.dim;
+    let layers: Vec<Layer> = spec
+        .widths
+        .iter()
+        .enumerate()
+        .map(|(l, &width)| {
+            let w = draws::layer_weights(seed, l + 1, width, fan_in, law);
+            fan_in = width;
+            kernel.layer(w, law == WeightLaw::Onebit).map_err(TrialError::Backend)
+        })
+        .collect::<Result<_, _>>()?;
+    let features = backend.features(inputs, &layers, spec.activation).map_err(TrialError::Backend)?;
+    let p = spec.last_width();
+    let phi = Mat::<f64>::from_fn(n, p, |i, j| features[(i, j)] as f64);
+    let labels = Mat::<f64>::from_fn(n, k, |i, c| if data.train_labels[rows[i]] == c { 1.0 } else { 0.0 });
+    let (a, train_residual) = crate::train::ridge_columns(&phi, &labels, spec.ridge)?;
+    let test_phi = Mat::<f64>::from_fn(n_test, p, |i, j| features[(n + i, j)] as f64);
+    let scores = &test_phi * &a;
+    let (mut wrong, mut squared) = (0usize, 0.0f64);
+    for i in 0..n_test {
+        let truth = data.test_labels[i];
+        let best = (0..k).max_by(|&x, &y| scores[(i, x)].total_cmp(&scores[(i, y)])).expect("K >= 2");
+        wrong += usize::from(best != truth);
+        squared += (0..k).map(|c| (scores[(i, c)] - if c == truth { 1.0 } else { 0.0 }).powi(2)).sum::<f64>();
+    }
+    Ok(TrialOutcome {
+        excess_risk: squared / n_test as f64,
+        test_error: wrong as f64 / n_test as f64,
         train_residual,
         seconds: start.elapsed().as_secs_f64(),
     })

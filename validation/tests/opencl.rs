@@ -152,6 +152,8 @@ fn a_trial_on_opencl_matches_the_cpu_trial(cl: &OpenCl) {
         dim: 120,
         spectrum: validation::model::Spectrum::Identity,
         source: validation::model::InputSource::Gaussian,
+        data_path: None,
+        task: validation::model::Task::Regression,
         widths: vec![200, 260],
         activation: Activation::Tanh,
         weights: WeightLaw::Onebit,

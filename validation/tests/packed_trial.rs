@@ -14,6 +14,8 @@ fn spec(activation: Activation, widths: Vec<usize>, teacher_depth: Option<usize>
         dim: 301,
         spectrum: Spectrum::Identity,
         source: validation::model::InputSource::Gaussian,
+        data_path: None,
+        task: validation::model::Task::Regression,
         widths,
         activation,
         weights: WeightLaw::Onebit,
