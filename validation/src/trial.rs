@@ -40,6 +40,18 @@ fn fix_reduction_order() {
     faer::set_global_parallelism(faer::Par::rayon(REDUCTION_SPLIT));
 }
 
+/// The hidden layers of trial `seed` for law `law` (paired across laws by `draws`), one-bit
+/// ones packed as `kernel` says.
+fn hidden_layers(spec: &Spec, law: WeightLaw, seed: u64, kernel: KernelChoice) -> Result<Vec<Layer>, TrialError> {
+    let fan_ins = std::iter::once(spec.dim).chain(spec.widths.iter().copied());
+    spec.widths
+        .iter()
+        .zip(fan_ins)
+        .enumerate()
+        .map(|(l, (&width, fan_in))| kernel.layer(draws::layer_weights(seed, l + 1, width, fan_in, law), law == WeightLaw::Onebit).map_err(TrialError::Backend))
+        .collect()
+}
+
 /// Draws the weights (law `law`), data, teacher and noise of trial `seed`,
 /// trains the last layer and measures its risk on `n_test` fresh inputs. `kernel` says
 /// whether one-bit layers are multiplied as bits or as f32 matrices.
@@ -58,17 +70,7 @@ pub fn run_trial(
         return classification_trial(spec, law, seed, n_test, backend, kernel, start);
     }
     let (n, p) = (spec.samples, spec.last_width());
-    let mut fan_in = spec.dim;
-    let weights: Vec<Layer> = spec
-        .widths
-        .iter()
-        .enumerate()
-        .map(|(l, &width)| {
-            let w = draws::layer_weights(seed, l + 1, width, fan_in, law);
-            fan_in = width;
-            kernel.layer(w, law == WeightLaw::Onebit).map_err(TrialError::Backend)
-        })
-        .collect::<Result<_, _>>()?;
+    let weights = hidden_layers(spec, law, seed, kernel)?;
     // One forward pass for training and test inputs together: one GEMM per layer.
     let mut inputs = draws::stacked_inputs(seed, (Stream::TrainInputs, n), (Stream::TestInputs, n_test), spec.dim, spec.source);
     if !spec.spectrum.is_identity() {
@@ -167,17 +169,7 @@ fn classification_trial(spec: &Spec, law: WeightLaw, seed: u64, n_test: usize, b
         rows.extend_from_slice(&members[..want]);
     }
     let inputs = Mat::<f32>::from_fn(n + n_test, spec.dim, |i, j| if i < n { data.train[(rows[i], j)] } else { data.test[(i - n, j)] });
-    let mut fan_in = spec.dim;
-    let layers: Vec<Layer> = spec
-        .widths
-        .iter()
-        .enumerate()
-        .map(|(l, &width)| {
-            let w = draws::layer_weights(seed, l + 1, width, fan_in, law);
-            fan_in = width;
-            kernel.layer(w, law == WeightLaw::Onebit).map_err(TrialError::Backend)
-        })
-        .collect::<Result<_, _>>()?;
+    let layers = hidden_layers(spec, law, seed, kernel)?;
     let features = backend.features(inputs, &layers, spec.activation).map_err(TrialError::Backend)?;
     let p = spec.last_width();
     let phi = Mat::<f64>::from_fn(n, p, |i, j| features[(i, j)] as f64);
