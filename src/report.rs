@@ -37,6 +37,9 @@ pub fn offset_table(laws: &[crate::solver::nonodd::OffsetLaw]) -> String {
     out
 }
 
+/// The keys of a labelled data set, which a regression's `predict` does not list as defaulted.
+const REAL_DATA_KEYS: [&str; 7] = ["data.path", "data.labels", "data.label", "data.test_path", "data.test_labels", "data.test_fraction", "training.task"];
+
 /// The value a spec key has in `spec`, as a spec file would write it.
 pub fn key_value(spec: &Spec, key: &str) -> String {
     let n_over_d = spec.samples as f64 / spec.last_width() as f64;
@@ -45,6 +48,11 @@ pub fn key_value(spec: &Spec, key: &str) -> String {
         "data.spectrum" => spec.spectrum.to_string(),
         "data.source" => spec.source.to_string(),
         "data.path" => spec.data_path.as_ref().map_or(String::new(), |p| p.display().to_string()),
+        "data.labels" => spec.data_layout.labels.as_ref().map_or(String::new(), |p| p.display().to_string()),
+        "data.label" => spec.data_layout.label.clone(),
+        "data.test_path" => spec.data_layout.test_path.as_ref().map_or(String::new(), |p| p.display().to_string()),
+        "data.test_labels" => spec.data_layout.test_labels.as_ref().map_or(String::new(), |p| p.display().to_string()),
+        "data.test_fraction" => spec.data_layout.test_fraction.to_string(),
         "training.task" => spec.task.to_string(),
         "teacher.depth" => spec.teacher_depth().to_string(),
         "features.widths" => format!("{:?}", spec.widths),
@@ -72,7 +80,7 @@ pub fn defaulted(set: &[&str]) -> Vec<&'static str> {
     crate::spec::KEYS
         .iter()
         .copied()
-        .filter(|k| !set.contains(k) && !["data.path", "training.task"].contains(k))
+        .filter(|k| !set.contains(k) && !REAL_DATA_KEYS.contains(k))
         .filter(|k| !(shape.contains(k) && (*k != "features.widths" || set.iter().any(|s| shape.contains(s)))))
         .filter(|k| !(crate::spec::SAMPLE_KEYS.contains(k) && (*k != "training.samples" || set.iter().any(|s| crate::spec::SAMPLE_KEYS.contains(s)))))
         .collect()

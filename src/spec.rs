@@ -186,6 +186,12 @@ pub const KEYS: &[&str] = &[
     "data.spectrum",
     "data.source",
     "data.path",
+    "data.labels",
+    "data.label",
+    "data.test_path",
+    "data.test_labels",
+    "data.test_fraction",
+    "data.per_class",
     "features.widths",
     "features.depth",
     "features.width",
@@ -206,7 +212,7 @@ pub const KEYS: &[&str] = &[
 
 /// The keys that set the number of training samples: one of them per spec. Setting one
 /// (in a file's overrides or a sweep) replaces the others.
-pub const SAMPLE_KEYS: [&str; 3] = ["training.samples", "training.ratio", "features.overparam"];
+pub const SAMPLE_KEYS: [&str; 4] = ["training.samples", "training.ratio", "features.overparam", "data.per_class"];
 
 /// Checks one value for `key` by the key's type before anything runs (`--values`,
 /// `--series`): an integer key takes integers, a real key finite numbers, a name key one
@@ -215,10 +221,10 @@ pub const SAMPLE_KEYS: [&str; 3] = ["training.samples", "training.ratio", "featu
 pub fn check_value(key: &str, value: &str) -> Result<(), String> {
     let range_hint = "(a range is a:b:step, a list v1,v2,...)";
     match key {
-        "data.dim" | "features.depth" | "features.width" | "training.samples" | "teacher.depth" => {
+        "data.dim" | "features.depth" | "features.width" | "training.samples" | "teacher.depth" | "data.per_class" => {
             value.parse::<i64>().map(|_| ()).map_err(|_| format!("`{value}` is not an integer; {key} takes integers {range_hint}"))
         }
-        "teacher.norm2" | "teacher.noise_std" | "training.init" | "training.ratio" | "features.overparam" | "training.ridge" => match value.parse::<f64>() {
+        "teacher.norm2" | "teacher.noise_std" | "training.init" | "training.ratio" | "features.overparam" | "training.ridge" | "data.test_fraction" => match value.parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(()),
             _ => Err(format!("`{value}` is not a finite number; {key} takes numbers {range_hint}")),
         },
@@ -228,7 +234,7 @@ pub fn check_value(key: &str, value: &str) -> Result<(), String> {
         "data.spectrum" => value.parse::<Spectrum>().map(|_| ()),
         "data.source" => value.parse::<InputSource>().map(|_| ()),
         "training.task" => value.parse::<Task>().map(|_| ()),
-        "data.path" => Ok(()),
+        "data.path" | "data.labels" | "data.label" | "data.test_path" | "data.test_labels" => Ok(()),
         "training.mirror" => value.parse::<Mirror>().map(|_| ()),
         "features.widths" => toml::from_str::<toml::Table>(&format!("v = {value}"))
             .ok()
@@ -260,6 +266,12 @@ struct RawData {
     spectrum: String,
     source: String,
     path: Option<String>,
+    labels: Option<String>,
+    label: Option<String>,
+    test_path: Option<String>,
+    test_labels: Option<String>,
+    test_fraction: Option<f64>,
+    per_class: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -295,7 +307,18 @@ struct RawTraining {
 
 impl Default for RawData {
     fn default() -> Self {
-        RawData { dim: 1000, spectrum: "identity".into(), source: "gaussian".into(), path: None }
+        RawData {
+            dim: 1000,
+            spectrum: "identity".into(),
+            source: "gaussian".into(),
+            path: None,
+            labels: None,
+            label: None,
+            test_path: None,
+            test_labels: None,
+            test_fraction: None,
+            per_class: None,
+        }
     }
 }
 
@@ -348,19 +371,12 @@ impl RawSpec {
         let noise_std = finite_nonnegative("teacher.noise_std", self.teacher.noise_std)?;
         let mirror: Mirror = choice("training.mirror", &self.training.mirror)?;
         let last = *widths.last().expect("resolved_widths refuses an empty list");
-        let samples = self.samples(last)?;
         let spectrum: Spectrum = choice("data.spectrum", &self.data.spectrum)?;
         let source: InputSource = choice("data.source", &self.data.source)?;
         let task: Task = choice("training.task", &self.training.task)?;
         let data_path = self.data.path.as_ref().map(std::path::PathBuf::from);
-        match (source.is_real(), task) {
-            (true, Task::Regression) => {
-                return Err(field_error("training.task", format!("= regression, but data.source = {source} has class labels, not a teacher: set training.task = classification")))
-            }
-            (false, Task::Classification) => {
-                return Err(field_error("training.task", format!("= classification needs a labelled data set (data.source = fashion-mnist), not data.source = {source}")))
-            }
-            _ => {}
+        if source.is_real() && task == Task::Regression {
+            return Err(field_error("training.task", format!("= regression, but data.source = {source} has class labels, not a teacher: set training.task = classification")));
         }
         if task == Task::Classification && mirror == Mirror::Entropic {
             return Err(field_error("training.mirror", "= entropic: classification trains one squared-map output per class".to_owned()));
@@ -368,8 +384,36 @@ impl RawSpec {
         if data_path.is_some() && !source.is_real() {
             return Err(field_error("data.path", format!("is where a data set's files are, and data.source = {source} reads none")));
         }
+        if source == InputSource::File && data_path.is_none() {
+            return Err(field_error("data.path", "is missing: data.source = file reads the .npy or .csv it names".to_owned()));
+        }
         if source == InputSource::FashionMnist && dim != 784 {
             return Err(field_error("data.dim", format!("= {dim}, but Fashion-MNIST images have 28 x 28 = 784 pixels: set data.dim = 784")));
+        }
+        let data_layout = self.data.layout(source)?;
+        let dataset = match source.is_real() {
+            true => Some(validation::data::dataset(source, data_path.as_deref(), &data_layout).map_err(|e| field_error("data.path", e.to_string()))?),
+            false => None,
+        };
+        if let Some(data) = &dataset {
+            if data.dim() != dim {
+                return Err(field_error("data.dim", format!("= {dim}, but the data set has {} features per row: set data.dim = {}", data.dim(), data.dim())));
+            }
+        }
+        let samples = self.samples(last, dataset.as_deref())?;
+        if let Some(data) = &dataset {
+            // The class-balanced subsample needs n / K (one more for the first n % K classes) of each class.
+            let k = data.classes;
+            for (class, &have) in data.class_counts().iter().enumerate() {
+                let want = samples / k + usize::from(class < samples % k);
+                if have < want {
+                    let at = data_path.as_ref().map_or(validation::data::FASHION_MNIST_DIR.into(), |p| p.display().to_string());
+                    return Err(field_error(
+                        "training.samples",
+                        format!("n = {samples} takes {want} rows of class {:?} (class-balanced), and {at} has {have} in its training pool", data.class_names[class]),
+                    ));
+                }
+            }
         }
         if matches!(spectrum, Spectrum::Power { .. }) && dim > MAX_SPECTRUM_DIM {
             return Err(field_error(
@@ -443,6 +487,7 @@ impl RawSpec {
             spectrum,
             source,
             data_path,
+            data_layout,
             task,
             activation,
             weights,
@@ -481,15 +526,57 @@ impl RawSpec {
     }
 }
 
+impl RawData {
+    /// The layout keys of a file source, refused on any other source.
+    fn layout(&self, source: InputSource) -> Result<validation::data::FileLayout, SpecError> {
+        use validation::data::FileLayout;
+        let set = [
+            ("data.labels", self.labels.is_some()),
+            ("data.label", self.label.is_some()),
+            ("data.test_path", self.test_path.is_some()),
+            ("data.test_labels", self.test_labels.is_some()),
+            ("data.test_fraction", self.test_fraction.is_some()),
+        ];
+        if source != InputSource::File {
+            if let Some((key, _)) = set.iter().find(|(_, s)| *s) {
+                return Err(field_error(*key, format!("lays out a data.source = file; data.source = {source} reads no such file")));
+            }
+            return Ok(FileLayout::default());
+        }
+        let path = |p: &Option<String>| p.as_ref().map(std::path::PathBuf::from);
+        let default = FileLayout::default();
+        let layout = FileLayout {
+            labels: path(&self.labels),
+            label: self.label.clone().unwrap_or(default.label),
+            test_path: path(&self.test_path),
+            test_labels: path(&self.test_labels),
+            test_fraction: self.test_fraction.unwrap_or(default.test_fraction),
+        };
+        if !(layout.test_fraction > 0.0 && layout.test_fraction < 1.0) {
+            return Err(field_error("data.test_fraction", format!("is the share of rows held out for testing and must lie in (0, 1), got {}", layout.test_fraction)));
+        }
+        if layout.test_path.is_some() && self.test_fraction.is_some() {
+            return Err(field_error("data.test_fraction", "holds out rows when there is no data.test_path; set only one".to_owned()));
+        }
+        if layout.test_labels.is_some() && layout.test_path.is_none() {
+            return Err(field_error("data.test_labels", "labels the rows of data.test_path, which is not set".to_owned()));
+        }
+        if layout.test_path.is_some() && layout.labels.is_some() != layout.test_labels.is_some() {
+            return Err(field_error("data.test_labels", "set it exactly when data.labels is set: a test file's labels live where the training file's do".to_owned()));
+        }
+        Ok(layout)
+    }
+}
+
 /// The default number of training samples when no sample key is set.
 const DEFAULT_SAMPLES: i64 = 500;
 
 impl RawSpec {
     /// n from whichever sample key is set: `training.samples`, or `training.ratio` = n/d_L
     /// (n = round(ratio d_L)), or `features.overparam` = d_L/n (n = round(d_L / overparam)),
-    /// rounding half away from zero.
-    fn samples(&self, last: usize) -> Result<usize, SpecError> {
-        let set = [self.training.samples.is_some(), self.training.ratio.is_some(), self.features.overparam.is_some()];
+    /// rounding half away from zero, or `data.per_class` = n / K on a data set of K classes.
+    fn samples(&self, last: usize, dataset: Option<&validation::data::Dataset>) -> Result<usize, SpecError> {
+        let set = [self.training.samples.is_some(), self.training.ratio.is_some(), self.features.overparam.is_some(), self.data.per_class.is_some()];
         if set.iter().filter(|&&s| s).count() > 1 {
             let named: Vec<&str> = SAMPLE_KEYS.iter().zip(set).filter(|(_, s)| *s).map(|(k, _)| *k).collect();
             return Err(field_error(named[1], format!("set only one of {} (each sets the sample count n)", named.join(" and "))));
@@ -501,6 +588,16 @@ impl RawSpec {
             }
             Ok(n as usize)
         };
+        if let Some(per_class) = self.data.per_class {
+            let per_class = positive("data.per_class", per_class)?;
+            return match dataset {
+                Some(data) => Ok(per_class * data.classes),
+                None => Err(field_error(
+                    "data.per_class",
+                    format!("takes a class-balanced subsample of a data set; data.source = {} draws its classes, set training.samples", self.data.source),
+                )),
+            };
+        }
         match (self.training.ratio, self.features.overparam) {
             (Some(r), _) if !(r.is_finite() && r > 0.0) => {
                 Err(field_error("training.ratio", format!("is n/d_L and must be a finite number > 0, got {r}")))

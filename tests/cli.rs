@@ -191,7 +191,6 @@ fn real_data_specs_are_checked_by_key() {
     let fashion = ["--set", "data.source=fashion-mnist", "--set", "data.dim=784"];
     for (sets, needles) in [
         (&fashion[..], &["training.task", "has class labels, not a teacher"][..]),
-        (&["--set", "training.task=classification"][..], &["training.task", "needs a labelled data set"][..]),
         (&["--set", "data.source=fashion-mnist", "--set", "training.task=classification"][..], &["data.dim", "784 pixels"][..]),
         (&["--set", "data.path=/tmp"][..], &["data.path", "reads none"][..]),
         (&["--set", "training.task=sorting"][..], &["training.task", "unknown value `sorting`"][..]),
@@ -209,6 +208,11 @@ fn real_data_specs_are_checked_by_key() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("real data is outside the asymptotic theory"), "{stderr}");
+    // Classification on a law of inputs runs (its classes are the teacher's signs) but has no theory.
+    let out = rfrisk(&["predict", p, "--set", "training.task=classification"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("not a classifier's accuracy") && out.stdout.is_empty(), "{stderr}");
 }
 
 #[test]

@@ -242,7 +242,7 @@ fn the_activations_figure_statements() {
         for depth in 1..=4 {
             let path = Path::new(FIGURES).join(format!("runs/activations/{activation}/trials/features.depth={depth}.csv"));
             let rows: Vec<rfrisk::simulate::TrialRow> = csv::Reader::from_path(&path).unwrap().deserialize().map(Result::unwrap).collect();
-            let pairs = rfrisk::gap::pairs(&rows, rfrisk::spec::WeightLaw::Gaussian, rfrisk::spec::WeightLaw::Onebit);
+            let pairs = rfrisk::gap::pairs(&rows, rfrisk::spec::WeightLaw::Gaussian, rfrisk::spec::WeightLaw::Onebit, rfrisk::gap::Measure::ExcessRisk);
             assert_eq!(pairs.len(), 10, "{activation} L = {depth}");
             let g = rfrisk::gap::paired_test(&pairs, 0.05);
             covering_zero += usize::from(g.ci_low <= 0.0 && 0.0 <= g.ci_high);
@@ -273,7 +273,7 @@ fn pairing_on_the_committed_gap_trials() {
         let path = Path::new(FIGURES).join(format!("runs/gap/trials/features.width={width}.csv"));
         let mut reader = csv::Reader::from_path(&path).unwrap();
         let rows: Vec<rfrisk::simulate::TrialRow> = reader.deserialize().map(Result::unwrap).collect();
-        let pairs = rfrisk::gap::pairs(&rows, rfrisk::spec::WeightLaw::Gaussian, rfrisk::spec::WeightLaw::Onebit);
+        let pairs = rfrisk::gap::pairs(&rows, rfrisk::spec::WeightLaw::Gaussian, rfrisk::spec::WeightLaw::Onebit, rfrisk::gap::Measure::ExcessRisk);
         assert_eq!(pairs.len(), 10, "{width}");
         let variance = |v: &[f64]| {
             let m = v.iter().sum::<f64>() / v.len() as f64;

@@ -15,7 +15,7 @@ fn tiny() -> Spec {
 /// Per-trial (a, b) excess risks of `trials` paired trials with run seed `seed`.
 fn experiment(spec: &Spec, a: WeightLaw, b: WeightLaw, trials: usize, seed: u64) -> Vec<(f64, f64)> {
     let run = Run { spec, laws: vec![a, b], trials, n_test: 200, seed, trainer: validation::Trainer::Direct, backend: &validation::Cpu, kernel: validation::KernelChoice::Auto };
-    pairs(&run.execute(None, false, &|_, _| {}).unwrap(), a, b)
+    pairs(&run.execute(None, false, &|_, _| {}).unwrap(), a, b, rfrisk::gap::Measure::ExcessRisk)
 }
 
 /// The counts within 3.5 standard deviations of `p total` for `total` Bernoulli(p) draws
@@ -61,7 +61,7 @@ fn the_planned_trial_count_achieves_the_planned_power() {
     let pilot = experiment(&s, WeightLaw::Gaussian, b, 400, 99);
     let stats = paired_test(&pilot, 0.05);
     let risk = pilot.iter().map(|p| p.0).sum::<f64>() / pilot.len() as f64;
-    let n = trials_needed(stats.sd, risk, stats.relative, 0.05, 0.8);
+    let n = trials_needed(stats.sd, risk * stats.relative, 0.05, 0.8);
     assert!((4..200).contains(&n), "planned {n} trials");
     let promised = power_at(n, stats.sd, stats.mean, 0.05);
     assert!(promised >= 0.8 && power_at(n - 1, stats.sd, stats.mean, 0.05) < 0.8 || n == 2, "n = {n} is not the smallest count");

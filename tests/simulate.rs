@@ -59,7 +59,7 @@ fn ternary_kbit_and_sparse_sign_weights_match_the_same_theory() {
     let theory = rfrisk::predict(&s).unwrap().excess_risk;
     let mut records = Vec::new();
     for (law, name) in laws.into_iter().zip(names) {
-        let pairs = rfrisk::gap::pairs(&rows, WeightLaw::Gaussian, law);
+        let pairs = rfrisk::gap::pairs(&rows, WeightLaw::Gaussian, law, rfrisk::gap::Measure::ExcessRisk);
         assert_eq!(pairs.len(), trials);
         let differences: Vec<f64> = pairs.iter().map(|(g, b)| b - g).collect();
         let own: Vec<f64> = pairs.iter().map(|p| p.1).collect();

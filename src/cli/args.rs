@@ -93,9 +93,10 @@ pub struct TrialArgs {
     /// Weight laws to simulate, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "gaussian,onebit")]
     pub weights: Vec<String>,
-    /// Fresh test inputs per trial for measuring the risk.
-    #[arg(long, default_value_t = 2000)]
-    pub n_test: usize,
+    /// Test inputs per trial for measuring the risk [default: 2000 fresh inputs; on a data set
+    /// (data.source = fashion-mnist or file), its whole test split].
+    #[arg(long)]
+    pub n_test: Option<usize>,
     /// Run seed; trial k uses a seed derived from it (written in the CSV).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -133,7 +134,14 @@ impl From<KernelArg> for validation::KernelChoice {
 impl TrialArgs {
     /// The trials these arguments ask for, of `laws` on `spec`.
     pub fn run<'a>(&self, spec: &'a rfrisk::Spec, laws: Vec<rfrisk::spec::WeightLaw>, backend: &'a dyn validation::Backend) -> rfrisk::simulate::Run<'a> {
-        rfrisk::simulate::Run { spec, laws, trials: self.trials, n_test: self.n_test, seed: self.seed, trainer: self.trainer.into(), backend, kernel: self.kernel.into() }
+        rfrisk::simulate::Run { spec, laws, trials: self.trials, n_test: self.n_test_for(Some(spec)), seed: self.seed, trainer: self.trainer.into(), backend, kernel: self.kernel.into() }
+    }
+
+    /// `--n-test`, or its default for `spec`: 2000 fresh inputs, or a data set's whole test split.
+    pub fn n_test_for(&self, spec: Option<&rfrisk::Spec>) -> usize {
+        const FRESH: usize = 2000;
+        let split = |s: &rfrisk::Spec| validation::data::dataset(s.source, s.data_path.as_deref(), &s.data_layout).map_or(FRESH, |d| d.test.nrows());
+        self.n_test.unwrap_or_else(|| spec.filter(|s| s.source.is_real()).map_or(FRESH, split))
     }
 
     /// The weight laws and the backend, checked.
@@ -143,7 +151,7 @@ impl TrialArgs {
             .iter()
             .map(|w| w.parse().map_err(|e| Failure { code: 2, message: format!("--weights: {e}") }))
             .collect::<Result<Vec<_>, _>>()?;
-        if self.trials == 0 || self.n_test == 0 {
+        if self.trials == 0 || self.n_test == Some(0) {
             return Err(Failure { code: 2, message: "--trials and --n-test must be > 0".into() });
         }
         Ok((laws, choose_backend(self.backend)?))
@@ -180,7 +188,8 @@ pub struct SpecArgs {
 /// The gap test's settings (gap).
 #[derive(clap::Args)]
 pub struct GapArgs {
-    /// Relative gap to detect (0.01 = 1% of the first law's excess risk).
+    /// Gap to detect: relative to the first law's excess risk (0.01 = 1%), or in accuracy
+    /// points for classification (0.01 = one point).
     #[arg(long, default_value_t = 0.01)]
     pub detect: f64,
     /// Significance level of the test.

@@ -64,7 +64,7 @@ pub fn validate(swept: SweptArgs, trial: TrialArgs, out_dir: PathBuf, resume: bo
             values: &values,
             laws: laws.clone(),
             trials: trial.trials,
-            n_test: trial.n_test,
+            n_test: trial.n_test_for(doc.to_spec().ok().as_ref()),
             seed: trial.seed,
             trainer: trial.trainer.into(),
             backend: backend.as_ref(),
@@ -142,7 +142,7 @@ pub fn gap(spec: SpecArgs, trial: TrialArgs, test: GapArgs, csv: TrialsCsv, form
         let run = trial.run(spec, laws.clone(), backend.as_ref());
         let rows = run.execute(out.as_deref(), resume, &progress).map_err(simulate_failure)?;
         let (mean_abs_gap, mean_abs_gap_stderr) = match laws[..] {
-            [a, b] => rfrisk::gap::mean_abs_gap(&rows, a, b),
+            [a, b] => rfrisk::gap::mean_abs_gap(&rows, a, b, rfrisk::gap::Measure::of(spec)),
             _ => return Err(gap_failure(rfrisk::gap::GapError::NotTwoLaws(laws.len()))),
         };
         let report = rfrisk::gap::report(spec, &laws, &rows, detect, alpha, power).map_err(gap_failure)?;

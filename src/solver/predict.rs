@@ -77,6 +77,8 @@ pub enum PredictError {
     NoSignal { layer: usize, rho1: f64 },
     #[error("data.source = {0}: real data is outside the asymptotic theory (it assumes a law of inputs and a teacher); rfrisk simulate and gap measure it")]
     RealData(validation::model::InputSource),
+    #[error("training.task = classification: the theory predicts a regression's squared risk, not a classifier's accuracy; rfrisk simulate and gap measure it")]
+    Classification,
     #[error(
         "data.source = {0}: the theory assumes Gaussian inputs (or i.i.d. bounded coordinates: rademacher); \
          t inputs are simulated only (rfrisk simulate, gap); data.source = gaussian gives the Gaussian-input theory"
@@ -142,6 +144,9 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
     use validation::model::InputSource;
     if spec.source.is_real() {
         return Err(PredictError::RealData(spec.source));
+    }
+    if spec.task == validation::model::Task::Classification {
+        return Err(PredictError::Classification);
     }
     if matches!(spec.source, InputSource::StudentT { .. } | InputSource::EllipticalT { .. }) {
         return Err(PredictError::NotGaussianInputs(spec.source));

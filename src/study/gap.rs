@@ -27,7 +27,7 @@ pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<As
     let mean_corrected = !odd && spec.mirror == Mirror::Squared && spec.prior_mean_entry() == 0.0 && spec.init == 0.0;
     let infeasible = rows.iter().any(|r| r.status == "infeasible");
     let finite_risk = spec.samples != spec.last_width() || spec.ridge > 0.0 || spec.noise_std == 0.0;
-    use validation::model::InputSource;
+    use validation::model::{InputSource, Task};
     let law_of_inputs = matches!(spec.source, InputSource::Gaussian | InputSource::Rademacher);
     vec![
         Assumption {
@@ -35,10 +35,16 @@ pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<As
             holds: law_of_inputs,
             detail: match spec.source {
                 InputSource::Gaussian | InputSource::Rademacher => format!("{} inputs", spec.source),
-                InputSource::FashionMnist => {
-                    "fashion-mnist is real data, outside the asymptotic theory (classification: the excess risk here is the one-hot squared error; the test error is 1 - accuracy)".into()
-                }
+                InputSource::FashionMnist | InputSource::File => format!("data.source = {} is real data, outside the asymptotic theory", spec.source),
                 other => format!("{other} inputs are heavy-tailed: the theory assumes Gaussian or i.i.d. bounded coordinates"),
+            },
+        },
+        Assumption {
+            name: "regression",
+            holds: spec.task == Task::Regression,
+            detail: match spec.task {
+                Task::Regression => "the theory's risk is a regression's squared error".into(),
+                Task::Classification => "classification: the theory predicts a regression's squared error, not accuracy; the gap below is in test accuracy".into(),
             },
         },
         Assumption {
@@ -118,12 +124,52 @@ pub enum GapError {
     Simulate(#[from] SimulateError),
 }
 
-/// Per-trial (a, b) excess risks, matched by trial index (trials where both laws interpolated).
-pub fn pairs(rows: &[TrialRow], a: WeightLaw, b: WeightLaw) -> Vec<(f64, f64)> {
+/// What the gap compares: a regression's excess risk, or a classifier's test accuracy.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Measure {
+    ExcessRisk,
+    Accuracy,
+}
+
+impl Measure {
+    pub fn of(spec: &Spec) -> Measure {
+        match spec.task {
+            validation::model::Task::Regression => Measure::ExcessRisk,
+            validation::model::Task::Classification => Measure::Accuracy,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::ExcessRisk => "excess risk",
+            Measure::Accuracy => "test accuracy",
+        }
+    }
+
+    fn value(self, row: &TrialRow) -> Option<f64> {
+        match self {
+            Measure::ExcessRisk => row.excess_risk,
+            Measure::Accuracy => row.test_error.map(|e| 1.0 - e),
+        }
+    }
+
+    /// The gap `--detect` names, from its value and law a's mean: relative to the excess
+    /// risk, or in accuracy points (0.01: one point).
+    fn detectable(self, detect: f64, mean_a: f64) -> f64 {
+        match self {
+            Measure::ExcessRisk => detect * mean_a,
+            Measure::Accuracy => detect,
+        }
+    }
+}
+
+/// Per-trial (a, b) values of `measure`, matched by trial index (trials where both laws have one).
+pub fn pairs(rows: &[TrialRow], a: WeightLaw, b: WeightLaw, measure: Measure) -> Vec<(f64, f64)> {
     let (a, b) = (a.to_string(), b.to_string());
     rows.iter()
         .filter(|r| r.weights == a)
-        .filter_map(|ra| rows.iter().find(|rb| rb.weights == b && rb.trial == ra.trial).and_then(|rb| Some((ra.excess_risk?, rb.excess_risk?))))
+        .filter_map(|ra| rows.iter().find(|rb| rb.weights == b && rb.trial == ra.trial).and_then(|rb| Some((measure.value(ra)?, measure.value(rb)?))))
         .collect()
 }
 
@@ -168,9 +214,8 @@ pub fn power_at(n: usize, sd: f64, delta: f64, alpha: f64) -> f64 {
 }
 
 /// The fewest trials (at least 2) whose [`power_at`] reaches `power` for a gap of
-/// `detect` relative to `risk`; capped at 10^9.
-pub fn trials_needed(sd: f64, risk: f64, detect: f64, alpha: f64, power: f64) -> usize {
-    let delta = detect * risk;
+/// `delta`; capped at 10^9.
+pub fn trials_needed(sd: f64, delta: f64, alpha: f64, power: f64) -> usize {
     if !(sd > 0.0) {
         return 2;
     }
@@ -204,10 +249,12 @@ pub struct GapReport {
     pub in_theory: bool,
     pub assumptions: Vec<Assumption>,
     pub laws: [String; 2],
+    /// What is compared: `excess-risk` (regression) or `accuracy` (classification).
+    pub measure: Measure,
     /// The theory's limit, the same for both laws when `in_theory`.
     pub theory_excess_risk: Option<f64>,
     pub design: &'static str,
-    /// Each law's mean excess risk over the paired trials, with its standard error.
+    /// Each law's mean `measure` over the paired trials, with its standard error.
     pub means: [LawMean; 2],
     pub gap: Gap,
     /// The trials needed at the ends of the 95% interval of the differences' standard
@@ -218,7 +265,7 @@ pub struct GapReport {
     pub power: f64,
 }
 
-/// One law's mean excess risk over the paired trials.
+/// One law's mean `measure` over the paired trials.
 #[derive(Clone, Debug, Serialize)]
 pub struct LawMean {
     pub law: String,
@@ -240,17 +287,18 @@ fn sd_interval(sd: f64, n: usize) -> (f64, f64) {
 /// The report on finished paired trials of laws `a` and `b`.
 pub fn report(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow], detect: f64, alpha: f64, power: f64) -> Result<GapReport, GapError> {
     let [a, b] = laws[..] else { return Err(GapError::NotTwoLaws(laws.len())) };
-    let pairs = pairs(rows, a, b);
+    let measure = Measure::of(spec);
+    let pairs = pairs(rows, a, b, measure);
     if pairs.len() < 2 {
         return Err(GapError::TooFewTrials);
     }
     let assumptions = assumptions(spec, laws, rows);
     let in_theory = assumptions.iter().all(|x| x.holds);
     let mut gap = paired_test(&pairs, alpha);
-    let risk_a = pairs.iter().map(|(a, _)| a).sum::<f64>() / pairs.len() as f64;
-    gap.trials_needed = trials_needed(gap.sd, risk_a, detect, alpha, power);
+    let delta = measure.detectable(detect, pairs.iter().map(|(a, _)| a).sum::<f64>() / pairs.len() as f64);
+    gap.trials_needed = trials_needed(gap.sd, delta, alpha, power);
     let (sd_low, sd_high) = sd_interval(gap.sd, pairs.len());
-    let trials_needed_interval = [trials_needed(sd_low, risk_a, detect, alpha, power), trials_needed(sd_high, risk_a, detect, alpha, power)];
+    let trials_needed_interval = [trials_needed(sd_low, delta, alpha, power), trials_needed(sd_high, delta, alpha, power)];
     let law_mean = |law: WeightLaw, values: Vec<f64>| {
         let e = crate::study::simulate::Estimate::of(&values).expect("at least two pairs");
         LawMean { law: law.to_string(), mean: e.mean, stderr: e.stderr }
@@ -260,6 +308,7 @@ pub fn report(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow], detect: f64, a
         in_theory,
         assumptions,
         laws: [a.to_string(), b.to_string()],
+        measure,
         theory_excess_risk: if in_theory { crate::solver::predict(spec).ok().map(|p| p.excess_risk) } else { None },
         design: "paired t-test on per-trial differences (both laws share data, teacher and the underlying Gaussian weight draw)",
         means,
@@ -285,12 +334,13 @@ pub fn table(r: &GapReport) -> String {
         (false, _) => writeln!(out, "theory: no statement (an assumption fails)").unwrap(),
     }
     for m in &r.means {
-        writeln!(out, "measured excess risk, {:<12} {:.6} ± {:.6}", format!("{}:", m.law), m.mean, m.stderr).unwrap();
+        writeln!(out, "measured {}, {:<12} {:.6} ± {:.6}", r.measure.name(), format!("{}:", m.law), m.mean, m.stderr).unwrap();
     }
     let g = &r.gap;
     writeln!(
         out,
-        "measured gap ({} - {}), {} paired trials: {:+.3e}  [{:+.3e}, {:+.3e}] ({:.0}% CI), relative {:+.2}%",
+        "measured gap in {} ({} - {}), {} paired trials: {:+.3e}  [{:+.3e}, {:+.3e}] ({:.0}% CI), relative {:+.2}%",
+        r.measure.name(),
         r.laws[1],
         r.laws[0],
         g.trials,
@@ -311,10 +361,13 @@ pub fn table(r: &GapReport) -> String {
     )
     .unwrap();
     let [low, high] = r.trials_needed_interval;
+    let target = match r.measure {
+        Measure::ExcessRisk => format!("a {:.2}% relative gap", 100.0 * r.detect),
+        Measure::Accuracy => format!("a gap of {:.2} accuracy points", 100.0 * r.detect),
+    };
     writeln!(
         out,
-        "trials needed to detect a {:.2}% relative gap with power {:.2} at alpha {:.3}: {} (95% interval {low}–{high}, from the uncertainty of the differences' s.d.)",
-        100.0 * r.detect,
+        "trials needed to detect {target} with power {:.2} at alpha {:.3}: {} (95% interval {low}–{high}, from the uncertainty of the differences' s.d.)",
         r.power,
         r.alpha,
         r.gap.trials_needed
@@ -359,8 +412,8 @@ pub struct ScanPoint {
     pub report: GapReport,
 }
 
-pub fn mean_abs_gap(rows: &[TrialRow], a: WeightLaw, b: WeightLaw) -> (f64, f64) {
-    let abs: Vec<f64> = pairs(rows, a, b).iter().map(|(a, b)| (b - a).abs()).collect();
+pub fn mean_abs_gap(rows: &[TrialRow], a: WeightLaw, b: WeightLaw, measure: Measure) -> (f64, f64) {
+    let abs: Vec<f64> = pairs(rows, a, b, measure).iter().map(|(a, b)| (b - a).abs()).collect();
     crate::study::simulate::Estimate::of(&abs).map_or((f64::NAN, f64::NAN), |e| (e.mean, e.stderr))
 }
 

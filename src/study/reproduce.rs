@@ -429,7 +429,7 @@ impl Figure {
                         _ => Row::failed(&format!("{family}/{law}"), x, "error: no trials".into()),
                     });
                 }
-                let paired: Vec<f64> = crate::study::gap::pairs(&done, WeightLaw::Gaussian, WeightLaw::Onebit).iter().map(|(g, o)| o - g).collect();
+                let paired: Vec<f64> = crate::study::gap::pairs(&done, WeightLaw::Gaussian, WeightLaw::Onebit, crate::study::gap::Measure::ExcessRisk).iter().map(|(g, o)| o - g).collect();
                 gaps.push(match Estimate::of(&paired) {
                     Some(e) => Row { series: format!("{family}/paired gap"), x, excess_risk: Some(e.mean), excess_stderr: Some(e.stderr), test_error: None, test_stderr: None, trials: Some(e.n), status: "ok".into() },
                     None => Row::failed(&format!("{family}/paired gap"), x, "error: no paired trials".into()),
@@ -481,7 +481,7 @@ impl Figure {
             };
             let done = run_value(&run, work, self.key, value, resume, (i * 2 * trials, total), progress)?;
             let gaps: Vec<f64> =
-                crate::study::gap::pairs(&done, WeightLaw::Gaussian, WeightLaw::Onebit).iter().map(|(g, o)| (o - g).abs()).collect();
+                crate::study::gap::pairs(&done, WeightLaw::Gaussian, WeightLaw::Onebit, crate::study::gap::Measure::ExcessRisk).iter().map(|(g, o)| (o - g).abs()).collect();
             let x: f64 = value.parse().expect("gap values are numbers");
             rows.push(match Estimate::of(&gaps) {
                 Some(e) => Row {

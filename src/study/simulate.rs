@@ -278,7 +278,14 @@ pub struct Summary {
     #[serde(flatten)]
     pub laws: BTreeMap<String, LawSummary>,
     pub theory: Theory,
+    /// What the columns hold when they are not a regression's risks (classification).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'static str>,
 }
+
+/// The columns of a classification run, said where they are printed.
+pub const CLASSIFICATION_COLUMNS: &str =
+    "classification: excess_risk is the test one-hot squared error, test_error the misclassification rate 1 - accuracy";
 
 pub fn summarize(spec: &Spec, rows: &[TrialRow]) -> Summary {
     let mut laws = BTreeMap::new();
@@ -308,7 +315,8 @@ pub fn summarize(spec: &Spec, rows: &[TrialRow]) -> Summary {
         },
         Err(e) => Theory::Unavailable { unavailable: e.to_string() },
     };
-    Summary { laws, theory }
+    let note = (spec.task == validation::model::Task::Classification).then_some(CLASSIFICATION_COLUMNS);
+    Summary { laws, theory, note }
 }
 
 /// The summary for a person: mean ± s.e. per law, and how many s.e. from theory.
@@ -343,6 +351,9 @@ pub fn summary_table(summary: &Summary) -> String {
             .unwrap()
         }
         Theory::Unavailable { unavailable } => writeln!(out, "theory: none ({unavailable})").unwrap(),
+    }
+    if let Some(note) = summary.note {
+        writeln!(out, "{note}").unwrap();
     }
     out
 }

@@ -1,7 +1,8 @@
-//! Real data sets for the simulator (`data.source = "fashion-mnist"`): the IDX files of the
-//! Debian package `dataset-fashion-mnist` (gzip or raw), read once per directory and
-//! preprocessed as the theory's scale asks: each coordinate centred and all scaled so that
-//! `E |x|^2 = d0`, both computed on the training pool only.
+//! Real data sets for the simulator: `data.source = "fashion-mnist"` (the IDX files of the
+//! Debian package `dataset-fashion-mnist`, gzip or raw) and `data.source = "file"` (a user's
+//! `.npy` or `.csv`). Each is read once per process and preprocessed as the theory's scale
+//! asks: each coordinate centred and all scaled so that `E |x|^2 = d0`, both computed on the
+//! training pool only.
 
 use faer::Mat;
 use std::io::Read;
@@ -18,6 +19,8 @@ pub enum DataError {
     Read { path: PathBuf, reason: String },
     #[error("{path}: not an IDX file of unsigned bytes: {reason}")]
     Format { path: PathBuf, reason: String },
+    #[error("{path}: not a data table: {reason}")]
+    Table { path: PathBuf, reason: String },
     #[error("{path}: {reason}")]
     Mismatch { path: PathBuf, reason: String },
 }
@@ -69,11 +72,316 @@ pub struct Dataset {
     pub test: Mat<f32>,
     pub test_labels: Vec<usize>,
     pub classes: usize,
+    /// The label each class index stands for, in class order (`"0"`..`"9"` for Fashion-MNIST).
+    pub class_names: Vec<String>,
 }
 
 impl Dataset {
     pub fn dim(&self) -> usize {
         self.train.ncols()
+    }
+
+    /// How many training rows each class has.
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.classes];
+        self.train_labels.iter().for_each(|&c| counts[c] += 1);
+        counts
+    }
+
+    /// Centres each coordinate and scales everything so that `E |x|^2 = d0`, both on the
+    /// training pool; `train` and `test` are row-major with `dim` columns.
+    fn standardized(train: &[f64], train_labels: Vec<usize>, test: &[f64], test_labels: Vec<usize>, dim: usize, class_names: Vec<String>, path: &Path) -> Result<Dataset, DataError> {
+        let n = train_labels.len();
+        let mismatch = |reason: String| DataError::Mismatch { path: path.to_owned(), reason };
+        if class_names.len() < 2 {
+            return Err(mismatch(format!("{} class in the labels; classification needs at least two", class_names.len())));
+        }
+        let mean: Vec<f64> = (0..dim).map(|j| (0..n).map(|i| train[i * dim + j]).sum::<f64>() / n as f64).collect();
+        let spread: f64 = (0..n).map(|i| (0..dim).map(|j| (train[i * dim + j] - mean[j]).powi(2)).sum::<f64>()).sum::<f64>() / n as f64;
+        if !(spread > 0.0) {
+            return Err(mismatch("every training row is the same: nothing to scale to E|x|^2 = d0".into()));
+        }
+        let scale = (dim as f64 / spread).sqrt();
+        let matrix = |rows: &[f64]| Mat::<f32>::from_fn(rows.len() / dim, dim, |i, j| ((rows[i * dim + j] - mean[j]) * scale) as f32);
+        Ok(Dataset { train: matrix(train), train_labels, test: matrix(test), test_labels, classes: class_names.len(), class_names })
+    }
+}
+
+/// How a `data.source = "file"` data set is laid out (the `data.*` keys besides `path`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct FileLayout {
+    /// A `.npy` vector of labels (`data.labels`); `None`: the last column of the matrix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<PathBuf>,
+    /// The label column of a `.csv` (`data.label`).
+    pub label: String,
+    /// A test split of its own (`data.test_path`, with `data.test_labels` beside a `.npy`);
+    /// `None`: `test_fraction` of the rows held out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_path: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_labels: Option<PathBuf>,
+    pub test_fraction: f64,
+}
+
+impl Default for FileLayout {
+    fn default() -> Self {
+        FileLayout { labels: None, label: "label".into(), test_path: None, test_labels: None, test_fraction: 0.2 }
+    }
+}
+
+impl FileLayout {
+    pub fn is_default(&self) -> bool {
+        *self == FileLayout::default()
+    }
+}
+
+/// The seed of the fixed permutation that holds out the test rows of a file without a test
+/// split: the same split for every trial and every run.
+const HOLD_OUT_SEED: u64 = 0x7e57_5e7;
+
+/// A labelled table: row-major values and one label per row, as written in the file.
+struct Table {
+    values: Vec<f64>,
+    cols: usize,
+    labels: Vec<String>,
+}
+
+/// A user's data set (`data.source = "file"`), read once per (path, layout).
+pub fn file(path: &Path, layout: &FileLayout) -> Result<Arc<Dataset>, DataError> {
+    type Key = (PathBuf, FileLayout);
+    static CACHE: OnceLock<Mutex<Vec<(Key, Arc<Dataset>)>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
+    let key = (path.to_owned(), layout.clone());
+    if let Some((_, d)) = cache.lock().expect("no panic while holding the cache").iter().find(|(k, _)| *k == key) {
+        return Ok(d.clone());
+    }
+    let train = read_table(path, layout.labels.as_deref(), &layout.label)?;
+    let (train, test, test_at) = match &layout.test_path {
+        Some(test_path) => {
+            let test = read_table(test_path, layout.test_labels.as_deref(), &layout.label)?;
+            if test.cols != train.cols {
+                return Err(DataError::Mismatch { path: test_path.clone(), reason: format!("{} columns of features, the training file {} has {}", test.cols, path.display(), train.cols) });
+            }
+            (train, test, test_path.clone())
+        }
+        None => {
+            use rand::{seq::SliceRandom, SeedableRng};
+            let rows = train.labels.len();
+            let held = (layout.test_fraction * rows as f64).round() as usize;
+            if held == 0 || held == rows {
+                return Err(DataError::Mismatch { path: path.to_owned(), reason: format!("data.test_fraction = {} of {rows} rows leaves no test or no training rows", layout.test_fraction) });
+            }
+            let mut order: Vec<usize> = (0..rows).collect();
+            order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(HOLD_OUT_SEED));
+            let pick = |rows: &[usize]| Table {
+                values: rows.iter().flat_map(|&i| train.values[i * train.cols..(i + 1) * train.cols].iter().copied()).collect(),
+                cols: train.cols,
+                labels: rows.iter().map(|&i| train.labels[i].clone()).collect(),
+            };
+            let (test_rows, train_rows) = order.split_at(held);
+            (pick(train_rows), pick(test_rows), path.to_owned())
+        }
+    };
+    // Classes in sorted order of their labels: numerically when every label is a number.
+    let mut names: Vec<String> = train.labels.iter().chain(&test.labels).cloned().collect();
+    names.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    });
+    names.dedup();
+    let index = |labels: &[String]| labels.iter().map(|l| names.iter().position(|n| n == l).expect("every label is named")).collect::<Vec<_>>();
+    let missing: Vec<&String> = names.iter().filter(|n| !train.labels.contains(n)).collect();
+    if !missing.is_empty() {
+        return Err(DataError::Mismatch { path: test_at, reason: format!("labels {missing:?} appear in the test split but in no training row") });
+    }
+    let (train_labels, test_labels) = (index(&train.labels), index(&test.labels));
+    let data = Arc::new(Dataset::standardized(&train.values, train_labels, &test.values, test_labels, train.cols, names, path)?);
+    cache.lock().expect("no panic while holding the cache").push((key, data.clone()));
+    Ok(data)
+}
+
+/// Reads `.npy` (labels in `labels`, or the last column) or `.csv` (a header; labels in column `label`).
+fn read_table(path: &Path, labels: Option<&Path>, label: &str) -> Result<Table, DataError> {
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    let table = match extension.as_str() {
+        "npy" => {
+            let (shape, values) = read_npy(path)?;
+            let table_error = |reason: String| DataError::Table { path: path.to_owned(), reason };
+            let [rows, cols] = shape[..] else { return Err(table_error(format!("shape {shape:?}: a data matrix has two dimensions (rows, columns)"))) };
+            match labels {
+                Some(label_path) => {
+                    let (label_shape, label_values) = read_npy(label_path)?;
+                    if label_shape != [rows] && label_shape != [rows, 1] {
+                        return Err(DataError::Table { path: label_path.to_owned(), reason: format!("shape {label_shape:?}: {} needs one label per row, shape ({rows},)", path.display()) });
+                    }
+                    Table { values, cols, labels: integer_labels(label_path, &label_values, 1, 0)? }
+                }
+                None if cols < 2 => return Err(table_error(format!("{cols} column: with no data.labels file the last column holds the labels, and no feature is left"))),
+                None => {
+                    let labels = integer_labels(path, &values, cols, cols - 1)?;
+                    let values = values.chunks(cols).flat_map(|row| row[..cols - 1].iter().copied()).collect();
+                    Table { values, cols: cols - 1, labels }
+                }
+            }
+        }
+        "csv" => {
+            if let Some(l) = labels {
+                return Err(DataError::Table { path: path.to_owned(), reason: format!("data.labels = {} is for .npy matrices; a .csv names its label column with data.label", l.display()) });
+            }
+            read_csv(path, label)?
+        }
+        _ => return Err(DataError::Table { path: path.to_owned(), reason: "unknown file type: data.source = file reads .npy or .csv".into() }),
+    };
+    if table.labels.is_empty() {
+        return Err(DataError::Table { path: path.to_owned(), reason: "no rows".into() });
+    }
+    if let Some(at) = table.values.iter().position(|v| !v.is_finite()) {
+        return Err(DataError::Table { path: path.to_owned(), reason: format!("row {}, column {} is {}: the data must be finite numbers", at / table.cols + 1, at % table.cols + 1, table.values[at]) });
+    }
+    Ok(table)
+}
+
+/// Column `column` of a row-major matrix with `cols` columns, as integer labels.
+fn integer_labels(path: &Path, values: &[f64], cols: usize, column: usize) -> Result<Vec<String>, DataError> {
+    values
+        .iter()
+        .skip(column)
+        .step_by(cols)
+        .enumerate()
+        .map(|(row, &v)| {
+            if v.is_finite() && v.fract() == 0.0 {
+                Ok(format!("{}", v as i64))
+            } else {
+                Err(DataError::Table { path: path.to_owned(), reason: format!("label {v} in row {}: labels must be integers", row + 1) })
+            }
+        })
+        .collect()
+}
+
+/// A `.npy` array of numbers: its shape and its values (row-major) as f64. Reads format
+/// versions 1–3, little- or big-endian ints, unsigned ints, floats and bools, C or Fortran order.
+pub fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>), DataError> {
+    let bytes = std::fs::read(path).map_err(|e| DataError::Read { path: path.to_owned(), reason: e.to_string() })?;
+    let error = |reason: String| DataError::Table { path: path.to_owned(), reason };
+    if !bytes.starts_with(b"\x93NUMPY") || bytes.len() < 10 {
+        return Err(error(format!("the magic number is {:02x?}, not the .npy magic 93 'NUMPY'", &bytes[..bytes.len().min(6)])));
+    }
+    let (header_len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize, 12),
+        v => return Err(error(format!(".npy format version {v}; versions 1 to 3 are read"))),
+    };
+    let header = bytes.get(start..start + header_len).ok_or_else(|| error("the header is cut short".into()))?;
+    let header = String::from_utf8_lossy(header);
+    // The header is a Python dict literal: {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }
+    let field = |name: &str| -> Option<&str> {
+        let at = header.find(&format!("'{name}'"))? + name.len() + 2;
+        let rest = header[at..].trim_start().strip_prefix(':')?.trim_start();
+        let end = if rest.starts_with('(') { rest.find(')')? + 1 } else { rest.find([',', '}'])? };
+        Some(rest[..end].trim())
+    };
+    let descr = field("descr").map(|d| d.trim_matches(['\'', '"'])).ok_or_else(|| error(format!("no 'descr' in the header {header:?}")))?;
+    let fortran = match field("fortran_order") {
+        Some("True") => true,
+        Some("False") => false,
+        other => return Err(error(format!("fortran_order is {other:?}, not True or False"))),
+    };
+    let shape_text = field("shape").ok_or_else(|| error(format!("no 'shape' in the header {header:?}")))?;
+    let shape: Vec<usize> = shape_text
+        .trim_matches(['(', ')'])
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| error(format!("shape {shape_text} is not a tuple of sizes"))))
+        .collect::<Result<_, _>>()?;
+    let (order, kind, size) = {
+        let mut chars = descr.chars();
+        let order = chars.next().unwrap_or('?');
+        let kind = chars.next().unwrap_or('?');
+        (order, kind, chars.as_str().parse::<usize>().unwrap_or(0))
+    };
+    let big = match order {
+        '<' | '|' | '=' => false,
+        '>' => true,
+        _ => return Err(error(format!("dtype {descr}: no byte order"))),
+    };
+    let decode: fn(&[u8]) -> f64 = match (kind, size, big) {
+        ('f', 4, false) => |b| f32::from_le_bytes(b.try_into().unwrap()) as f64,
+        ('f', 8, false) => |b| f64::from_le_bytes(b.try_into().unwrap()),
+        ('f', 4, true) => |b| f32::from_be_bytes(b.try_into().unwrap()) as f64,
+        ('f', 8, true) => |b| f64::from_be_bytes(b.try_into().unwrap()),
+        ('i', 1, _) => |b| b[0] as i8 as f64,
+        ('u', 1, _) | ('b', 1, _) => |b| b[0] as f64,
+        ('i', 2, false) => |b| i16::from_le_bytes(b.try_into().unwrap()) as f64,
+        ('i', 4, false) => |b| i32::from_le_bytes(b.try_into().unwrap()) as f64,
+        ('i', 8, false) => |b| i64::from_le_bytes(b.try_into().unwrap()) as f64,
+        ('u', 2, false) => |b| u16::from_le_bytes(b.try_into().unwrap()) as f64,
+        ('u', 4, false) => |b| u32::from_le_bytes(b.try_into().unwrap()) as f64,
+        ('u', 8, false) => |b| u64::from_le_bytes(b.try_into().unwrap()) as f64,
+        ('i', 2, true) => |b| i16::from_be_bytes(b.try_into().unwrap()) as f64,
+        ('i', 4, true) => |b| i32::from_be_bytes(b.try_into().unwrap()) as f64,
+        ('i', 8, true) => |b| i64::from_be_bytes(b.try_into().unwrap()) as f64,
+        ('u', 2, true) => |b| u16::from_be_bytes(b.try_into().unwrap()) as f64,
+        ('u', 4, true) => |b| u32::from_be_bytes(b.try_into().unwrap()) as f64,
+        ('u', 8, true) => |b| u64::from_be_bytes(b.try_into().unwrap()) as f64,
+        _ => return Err(error(format!("dtype {descr}: only numbers (float, int, uint, bool) are read"))),
+    };
+    let count: usize = shape.iter().product();
+    let data = &bytes[start + header_len..];
+    if data.len() != count * size {
+        return Err(error(format!("shape {shape:?} of {descr} needs {} bytes of data, the file holds {}", count * size, data.len())));
+    }
+    let flat: Vec<f64> = data.chunks_exact(size).map(decode).collect();
+    let values = match (fortran, &shape[..]) {
+        (true, [rows, cols]) => (0..rows * cols).map(|k| flat[(k % cols) * rows + k / cols]).collect(),
+        _ => flat,
+    };
+    Ok((shape, values))
+}
+
+/// A `.csv` with a header: column `label` holds the labels, every other column a number.
+fn read_csv(path: &Path, label: &str) -> Result<Table, DataError> {
+    let error = |reason: String| DataError::Table { path: path.to_owned(), reason };
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).map_err(|e| DataError::Read { path: path.to_owned(), reason: e.to_string() })?;
+    let header = reader.headers().map_err(|e| error(e.to_string()))?.clone();
+    let at = header.iter().position(|h| h == label).ok_or_else(|| {
+        error(format!("no column named {label:?} (data.label) in the header {:?}", header.iter().collect::<Vec<_>>()))
+    })?;
+    let cols = header.len() - 1;
+    if cols == 0 {
+        return Err(error("the label column is the only column: no feature".into()));
+    }
+    let (mut values, mut labels) = (Vec::new(), Vec::new());
+    for (row, record) in reader.records().enumerate() {
+        let line = row + 2;
+        let record = record.map_err(|e| match e.kind() {
+            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => error(format!("line {line} has {len} cells, the header has {expected_len}")),
+            _ => error(format!("line {line}: {e}")),
+        })?;
+        for (j, cell) in record.iter().enumerate() {
+            if j == at {
+                labels.push(cell.to_owned());
+                continue;
+            }
+            let v: f64 = cell.parse().map_err(|_| error(format!("line {line}, column {:?}: {cell:?} is not a number", &header[j])))?;
+            if !v.is_finite() {
+                return Err(error(format!("line {line}, column {:?} is {cell}: the data must be finite numbers", &header[j])));
+            }
+            values.push(v);
+        }
+    }
+    Ok(Table { values, cols, labels })
+}
+
+/// The labelled data set a spec names: Fashion-MNIST from `path` (default the package's
+/// directory), or a file source's `path` laid out as `layout` says.
+pub fn dataset(source: crate::model::InputSource, path: Option<&Path>, layout: &FileLayout) -> Result<Arc<Dataset>, DataError> {
+    use crate::model::InputSource;
+    match (source, path) {
+        (InputSource::FashionMnist, dir) => fashion_mnist(dir.unwrap_or(Path::new(FASHION_MNIST_DIR))),
+        (InputSource::File, Some(path)) => file(path, layout),
+        (other, _) => unreachable!("{other} is not a data set with a path (the spec checks it)"),
     }
 }
 
@@ -117,16 +425,9 @@ pub fn fashion_mnist(dir: &Path) -> Result<Arc<Dataset>, DataError> {
     let train_labels = labels("train-labels-idx1-ubyte", train.dims[0])?;
     let test_labels = labels("t10k-labels-idx1-ubyte", test.dims[0])?;
     let classes = train_labels.iter().chain(&test_labels).max().map_or(0, |m| m + 1);
-    if classes < 2 {
-        return Err(DataError::Mismatch { path: train_path, reason: "fewer than two classes".into() });
-    }
-    // Centre each coordinate and scale to E|x|^2 = d0, on the training pool.
-    let n = train.dims[0];
-    let mean: Vec<f64> = (0..dim).map(|j| (0..n).map(|i| train.values[i * dim + j] as f64).sum::<f64>() / n as f64).collect();
-    let spread: f64 = (0..n).map(|i| (0..dim).map(|j| (train.values[i * dim + j] as f64 - mean[j]).powi(2)).sum::<f64>()).sum::<f64>() / n as f64;
-    let scale = (dim as f64 / spread).sqrt();
-    let matrix = |idx: &Idx| Mat::<f32>::from_fn(idx.dims[0], dim, |i, j| ((idx.values[i * dim + j] as f64 - mean[j]) * scale) as f32);
-    let data = Arc::new(Dataset { train: matrix(&train), train_labels, test: matrix(&test), test_labels, classes });
+    let as_f64 = |idx: &Idx| idx.values.iter().map(|&v| v as f64).collect::<Vec<_>>();
+    let names = (0..classes).map(|c| c.to_string()).collect();
+    let data = Arc::new(Dataset::standardized(&as_f64(&train), train_labels, &as_f64(&test), test_labels, dim, names, &train_path)?);
     cache.lock().expect("no panic while holding the cache").push((dir.to_owned(), data.clone()));
     Ok(data)
 }

@@ -305,6 +305,8 @@ pub enum InputSource {
     Rademacher,
     /// Fashion-MNIST images (`crate::data`), with their labels: classification only.
     FashionMnist,
+    /// A user's labelled `.npy` or `.csv` (`data.path`, laid out as `Spec::data_layout` says).
+    File,
 }
 
 impl InputSource {
@@ -314,7 +316,7 @@ impl InputSource {
 
     /// A labelled data set rather than a law of inputs.
     pub fn is_real(&self) -> bool {
-        *self == InputSource::FashionMnist
+        matches!(self, InputSource::FashionMnist | InputSource::File)
     }
 }
 
@@ -326,6 +328,7 @@ impl fmt::Display for InputSource {
             InputSource::EllipticalT { nu } => write!(f, "elliptical-t:{nu}"),
             InputSource::Rademacher => f.write_str("rademacher"),
             InputSource::FashionMnist => f.write_str("fashion-mnist"),
+            InputSource::File => f.write_str("file"),
         }
     }
 }
@@ -345,9 +348,10 @@ impl FromStr for InputSource {
             ["gaussian"] => Ok(InputSource::Gaussian),
             ["rademacher"] => Ok(InputSource::Rademacher),
             ["fashion-mnist"] => Ok(InputSource::FashionMnist),
+            ["file"] => Ok(InputSource::File),
             ["student-t", v] => Ok(InputSource::StudentT { nu: nu(v)? }),
             ["elliptical-t", v] => Ok(InputSource::EllipticalT { nu: nu(v)? }),
-            _ => Err(format!("unknown value `{s}` (expected gaussian, student-t:NU, elliptical-t:NU, rademacher or fashion-mnist)")),
+            _ => Err(format!("unknown value `{s}` (expected gaussian, student-t:NU, elliptical-t:NU, rademacher, fashion-mnist or file)")),
         }
     }
 }
@@ -363,7 +367,8 @@ impl serde::Serialize for InputSource {
 pub enum Task {
     /// Labels `y = f*(x) + noise` from the teacher.
     Regression,
-    /// A data set's class labels: one-hot targets, one output per class, prediction by argmax.
+    /// A data set's class labels (on a law of inputs, the two classes `f*(x) + noise > 0` and
+    /// `<= 0`): one-hot targets, one output per class, prediction by argmax.
     Classification,
 }
 
@@ -412,9 +417,13 @@ pub struct Spec {
     /// How the inputs are drawn; left out of the serialized run identity when Gaussian.
     #[serde(skip_serializing_if = "InputSource::is_gaussian")]
     pub source: InputSource,
-    /// Where a real data set's files are (`data.path`; `None`: the package's directory).
+    /// Where a real data set's files are (`data.path`: Fashion-MNIST's directory, `None` for the
+    /// package's; a file source's data file).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_path: Option<std::path::PathBuf>,
+    /// How a file source is laid out (labels, test split); left out when the default.
+    #[serde(skip_serializing_if = "crate::data::FileLayout::is_default")]
+    pub data_layout: crate::data::FileLayout,
     /// Regression on a teacher, or classification of a data set's labels (`training.task`).
     #[serde(skip_serializing_if = "Task::is_regression")]
     pub task: Task,

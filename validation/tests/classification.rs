@@ -1,7 +1,7 @@
-//! Classification on labelled data (`training.task = classification`): a tiny synthetic data
-//! set in Fashion-MNIST's IDX layout end to end, and the real Fashion-MNIST where the Debian
-//! package `dataset-fashion-mnist` is installed (`.ci/run` installs it; elsewhere that check
-//! says it skipped).
+//! Classification (`training.task = classification`): a tiny synthetic data set in
+//! Fashion-MNIST's IDX layout end to end, the real Fashion-MNIST where the Debian package
+//! `dataset-fashion-mnist` is installed (`.ci/run` installs it; elsewhere that check says it
+//! skipped), and the two teacher-sign classes on Gaussian inputs against their own regression.
 
 use std::path::{Path, PathBuf};
 use validation::model::{Activation, InputSource, Mirror, Prior, Spec, Spectrum, Task, WeightLaw};
@@ -16,6 +16,7 @@ fn spec(widths: Vec<usize>, samples: usize, data_path: Option<PathBuf>) -> Spec 
         spectrum: Spectrum::Identity,
         source: InputSource::FashionMnist,
         data_path,
+        data_layout: Default::default(),
         task: Task::Classification,
         widths,
         activation: Activation::Relu,
@@ -83,7 +84,7 @@ fn a_tiny_labelled_set_is_classified_end_to_end() {
     }
     let too_many = spec(vec![600], 400, Some(dir.clone()));
     let err = run_trial(&too_many, WeightLaw::Gaussian, 3, 200, Trainer::Direct, &Cpu, KernelChoice::Auto).unwrap_err().to_string();
-    assert!(err.contains(dir.to_str().unwrap()) && err.contains("asks 40 images of class 0, the training pool has 30"), "{err}");
+    assert!(err.contains(dir.to_str().unwrap()) && err.contains("asks 40 rows of class \"0\", the training pool has 30"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -128,4 +129,54 @@ fn rank_deficient_least_squares_is_the_minimum_norm_fit() {
             assert!((a[(k, c)] - b[(j, c)]).abs() < 1e-9 * b[(j, c)].abs().max(1.0), "column {c}, weight {k}: {} vs {}", a[(k, c)], b[(j, c)]);
         }
     }
+}
+
+/// On Gaussian inputs the classes are the signs of the teacher's labels. With two classes the
+/// argmax of the one-hot fit is the sign of the minimum-norm regression on the labels `+-1`
+/// (the difference of the two one-hot columns), so the classifier's accuracy must equal that
+/// regression's sign agreement, built here from the public draws and trainer. Both laws, and
+/// well above chance: the teacher is in the features.
+#[test]
+fn two_class_accuracy_is_the_sign_agreement_of_its_own_regression() {
+    use faer::Mat;
+    use validation::draws::{self, Stream};
+    use validation::Backend;
+    let s = Spec {
+        dim: 100,
+        source: InputSource::Gaussian,
+        data_path: None,
+        activation: Activation::Tanh,
+        noise_std: 0.1,
+        ..spec(vec![300], 150, None)
+    };
+    let n_test = 1000;
+    let mut parts = Vec::new();
+    for law in [WeightLaw::Gaussian, WeightLaw::Onebit] {
+        let seed = 7;
+        let classified = run_trial(&s, law, seed, n_test, Trainer::Direct, &Cpu, KernelChoice::Dense).unwrap();
+        // The regression, from the same draws.
+        let layer = KernelChoice::Dense.layer(draws::layer_weights(seed, 1, 300, 100, law), false).unwrap();
+        let inputs = draws::stacked_inputs(seed, (Stream::TrainInputs, 150), (Stream::TestInputs, n_test), 100, InputSource::Gaussian);
+        let features = Cpu.features(inputs, &[layer], Activation::Tanh).unwrap();
+        let teacher = draws::teacher(seed, 300, Prior::Gaussian, 1.0);
+        let noise = [draws::noise(seed, Stream::TrainNoise, 150, 0.1), draws::noise(seed, Stream::TestNoise, n_test, 0.1)].concat();
+        let sign: Vec<f64> = (0..150 + n_test)
+            .map(|i| (0..300).map(|j| features[(i, j)] as f64 * teacher[j]).sum::<f64>() + noise[i])
+            .map(|y| if y > 0.0 { 1.0 } else { -1.0 })
+            .collect();
+        let phi = Mat::<f64>::from_fn(150, 300, |i, j| features[(i, j)] as f64);
+        let (a, _) = validation::train::min_distance(&phi, &sign[..150], 0.0).unwrap();
+        let agree = (0..n_test)
+            .filter(|&i| {
+                let score: f64 = (0..300).map(|j| features[(150 + i, j)] as f64 * a[j]).sum();
+                (score > 0.0) == (sign[150 + i] > 0.0)
+            })
+            .count() as f64
+            / n_test as f64;
+        let accuracy = 1.0 - classified.test_error;
+        assert!((accuracy - agree).abs() <= 2.0 / n_test as f64, "{law:?}: accuracy {accuracy}, sign agreement {agree}");
+        assert!(accuracy > 0.65, "{law:?}: accuracy {accuracy} is near chance");
+        parts.push(format!("{law:?} {accuracy:.3} = {agree:.3}").to_lowercase());
+    }
+    record::record("sign-agreement", &parts.join("; "));
 }

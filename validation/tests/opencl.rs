@@ -153,6 +153,7 @@ fn a_trial_on_opencl_matches_the_cpu_trial(cl: &OpenCl) {
         spectrum: validation::model::Spectrum::Identity,
         source: validation::model::InputSource::Gaussian,
         data_path: None,
+        data_layout: Default::default(),
         task: validation::model::Task::Regression,
         widths: vec![200, 260],
         activation: Activation::Tanh,

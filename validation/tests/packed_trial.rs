@@ -15,6 +15,7 @@ fn spec(activation: Activation, widths: Vec<usize>, teacher_depth: Option<usize>
         spectrum: Spectrum::Identity,
         source: validation::model::InputSource::Gaussian,
         data_path: None,
+        data_layout: Default::default(),
         task: validation::model::Task::Regression,
         widths,
         activation,
