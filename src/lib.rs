@@ -28,4 +28,4 @@ pub use solver::activation::{Activation, GaussianEquivalence, Gep};
 pub use solver::{activation, entropic, gep, mirror, nonodd, predict, quadrature, squared};
 pub use solver::{PredictError, Prediction};
 pub use spec::{Spec, SpecDoc, SpecError};
-pub use study::{bench, gap, reproduce, simulate, sweep, tune, validate};
+pub use study::{bench, gap, reproduce, shard, simulate, sweep, tune, validate};

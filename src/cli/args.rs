@@ -76,12 +76,45 @@ impl SweptArgs {
 /// Where finished trials are kept (simulate, and gap without --scan).
 #[derive(clap::Args)]
 pub struct TrialsCsv {
-    /// Append each finished trial to this CSV (its run identity goes beside it, FILE.run.json).
+    /// Append each finished trial to this CSV (its run identity goes beside it, FILE.run.json);
+    /// for gap --scan, a directory holding one KEY=VALUE.csv per value.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Continue the run in --out, skipping the trials it already holds.
     #[arg(long, requires = "out")]
     pub resume: bool,
+}
+
+/// Splitting the run over machines (`study::shard`).
+#[derive(clap::Args)]
+pub struct ShardArgs {
+    /// Run only shard K of N of the trials (1-based, e.g. 2/4), into files of its own
+    /// (NAME.shard-K-of-N.csv beside each trials file); `slurm` takes K and N from the job
+    /// array (SLURM_ARRAY_TASK_ID, _MIN, _COUNT). Seeds do not depend on the split.
+    #[arg(long, value_name = "K/N|slurm", conflicts_with = "merge")]
+    pub shard: Option<String>,
+    /// Put the shards' files together (every unit exactly once, or a list of what is missing
+    /// or duplicated), then finish as a resumed run: the same CSVs and figures as one machine.
+    #[arg(long)]
+    pub merge: bool,
+}
+
+impl ShardArgs {
+    pub fn storage(&self, resume: bool) -> Result<rfrisk::shard::Storage, Failure> {
+        use rfrisk::shard::{Shard, Split, Storage};
+        let split = match (&self.shard, self.merge) {
+            (Some(s), _) if s == "slurm" => Split::Shard(Shard::from_slurm(|name| std::env::var(name).ok()).map_err(|message| Failure { code: 2, message })?),
+            (Some(s), _) => Split::Shard(s.parse().map_err(|message| Failure { code: 2, message })?),
+            (None, true) => Split::Merge,
+            (None, false) => Split::Whole,
+        };
+        Ok(Storage { resume, split })
+    }
+}
+
+/// What a shard says when it has finished its part.
+pub fn shard_done(storage: &rfrisk::shard::Storage) -> Option<String> {
+    storage.shard().map(|s| format!("shard {}/{} done: run the same command with --merge (in place of --shard) once every shard has finished\n", s.index, s.count))
 }
 
 /// How trials are run (simulate and validate).

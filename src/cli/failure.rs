@@ -42,7 +42,7 @@ pub fn io_failure(path: &Path, e: std::io::Error) -> Failure {
 pub fn simulate_failure(e: rfrisk::simulate::SimulateError) -> Failure {
     use rfrisk::simulate::SimulateError as E;
     let code = match &e {
-        E::Exists { .. } | E::Mismatch { .. } => 2,
+        E::Exists { .. } | E::Mismatch { .. } | E::ShardNeedsFile => 2,
         E::Trial { source: validation::TrialError::Train(validation::train::TrainError::NoPositiveInterpolator { .. }), .. } => 3,
         E::Trial { source: validation::TrialError::Train(validation::train::TrainError::SmdNeedsInterpolation), .. } => 2,
         E::Trial { .. } => 4,

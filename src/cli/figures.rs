@@ -108,7 +108,7 @@ fn differing_field(csv: &[PathBuf]) -> Option<Vec<String>> {
 }
 
 /// `rfrisk reproduce`.
-pub fn reproduce(name: &str, out_dir: PathBuf, trials: Option<usize>, backend: BackendChoice, resume: bool) -> Result<String, Failure> {
+pub fn reproduce(name: &str, out_dir: PathBuf, trials: Option<usize>, backend: BackendChoice, storage: rfrisk::shard::Storage) -> Result<String, Failure> {
     if name == "inference" {
         return inference(out_dir, backend);
     }
@@ -123,13 +123,16 @@ pub fn reproduce(name: &str, out_dir: PathBuf, trials: Option<usize>, backend: B
     std::fs::create_dir_all(&out_dir).map_err(|e| io_failure(&out_dir, e))?;
     let bar = progress_bar();
     figure
-        .reproduce(&out_dir, trials, resume, backend.as_ref(), &report_to(&bar))
+        .reproduce(&out_dir, trials, storage, backend.as_ref(), &report_to(&bar))
         .map_err(|e| match e {
             rfrisk::reproduce::ReproduceError::Simulate(e)
             | rfrisk::reproduce::ReproduceError::Validate(rfrisk::validate::ValidateError::Simulate(e)) => simulate_failure(e),
             other => Failure { code: 1, message: other.to_string() },
         })?;
     bar.finish_and_clear();
+    if let Some(done) = super::args::shard_done(&storage) {
+        return Ok(done);
+    }
     eprintln!("wrote {0}/{1}.csv, {0}/{1}.png and {0}/{1}.svg", out_dir.display(), figure.name);
     Ok(String::new())
 }

@@ -9,7 +9,7 @@ mod figures;
 mod theory;
 mod trials;
 
-use args::{BackendChoice, BenchKind, Format, GapArgs, PlotLook, SpecArgs, SweptArgs, TrialArgs, TrialsCsv};
+use args::{BackendChoice, BenchKind, Format, GapArgs, PlotLook, ShardArgs, SpecArgs, SweptArgs, TrialArgs, TrialsCsv};
 use clap::{Parser, Subcommand};
 pub use failure::Failure;
 use std::path::PathBuf;
@@ -71,6 +71,8 @@ pub enum Command {
         trial: TrialArgs,
         #[command(flatten)]
         csv: TrialsCsv,
+        #[command(flatten)]
+        shard: ShardArgs,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -90,6 +92,8 @@ pub enum Command {
         /// series per value, in one CSV (series column `KEY=v/...`), trials under series/.
         #[arg(long, value_name = "KEY=VALUES")]
         series: Option<String>,
+        #[command(flatten)]
+        shard: ShardArgs,
         #[command(flatten)]
         look: PlotLook,
     },
@@ -123,6 +127,8 @@ pub enum Command {
         test: GapArgs,
         #[command(flatten)]
         csv: TrialsCsv,
+        #[command(flatten)]
+        shard: ShardArgs,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -155,6 +161,8 @@ pub enum Command {
         /// Continue an interrupted run.
         #[arg(long)]
         resume: bool,
+        #[command(flatten)]
+        shard: ShardArgs,
     },
     /// Benchmarks. `sweep`: a 200-point training.samples sweep at depth 5 against the same
     /// sweep on one thread. `trial`: one simulation trial (d0 = 2048, widths 2048 x 2,
@@ -201,12 +209,12 @@ pub fn run(cli: Cli) -> Result<String, Failure> {
         Command::Predict { spec, format } => theory::predict(spec, format),
         Command::Gep { spec, format } => theory::gep(spec, format),
         Command::Sweep { swept, out } => theory::sweep(swept, out),
-        Command::Simulate { spec, trial, csv, format } => trials::simulate(spec, trial, csv, format),
-        Command::Validate { swept, trial, out_dir, resume, series, look } => trials::validate(swept, trial, out_dir, resume, series, look),
+        Command::Simulate { spec, trial, csv, shard, format } => trials::simulate(spec, trial, csv.out, shard.storage(csv.resume)?, format),
+        Command::Validate { swept, trial, out_dir, resume, series, shard, look } => trials::validate(swept, trial, out_dir, shard.storage(resume)?, series, look),
         Command::Plot { csv, out, title, labels, look } => figures::plot(csv, out, title, labels, look),
-        Command::Gap { spec, trial, test, csv, format } => trials::gap(spec, trial, test, csv, format),
+        Command::Gap { spec, trial, test, csv, shard, format } => trials::gap(spec, trial, test, csv.out, shard.storage(csv.resume)?, format),
         Command::Tune { spec, param, range, format } => theory::tune(spec, &param, &range, format),
-        Command::Reproduce { name, out_dir, trials, backend, resume } => figures::reproduce(&name, out_dir, trials, backend, resume),
+        Command::Reproduce { name, out_dir, trials, backend, resume, shard } => figures::reproduce(&name, out_dir, trials, backend, shard.storage(resume)?),
         Command::Bench { kind: BenchKind::Trial, backend, repeats, .. } => bench::trial(backend, repeats),
         Command::Bench { kind: BenchKind::Inference, backend, repeats, format, .. } => bench::inference(backend, repeats, format),
         Command::Bench { kind: BenchKind::Sweep, points, depth, repeats, .. } => bench::sweep(points, depth, repeats),

@@ -1,22 +1,25 @@
 //! The subcommands that run trials of the real model: `simulate`, `validate`, `gap`.
 
-use super::args::{Format, GapArgs, SpecArgs, SweptArgs, TrialArgs, TrialsCsv, PlotLook};
+use super::args::{shard_done, Format, GapArgs, PlotLook, SpecArgs, SweptArgs, TrialArgs};
 use super::common::{json, known_key, load, progress_bar, report_to, values_of};
 use super::failure::{io_failure, simulate_failure, Failure};
+use rfrisk::shard::Storage;
 use rfrisk::spec::{Spec, SpecError};
 use std::path::PathBuf;
 
 /// `rfrisk simulate`.
-pub fn simulate(spec: SpecArgs, trial: TrialArgs, csv: TrialsCsv, format: Format) -> Result<String, Failure> {
-    let TrialsCsv { out, resume } = csv;
+pub fn simulate(spec: SpecArgs, trial: TrialArgs, out: Option<PathBuf>, storage: Storage, format: Format) -> Result<String, Failure> {
     let spec = load(&spec)?;
     let (laws, backend) = trial.checked()?;
     let run = trial.run(&spec, laws, backend.as_ref());
     let bar = progress_bar();
     let rows = run
-        .execute(out.as_deref(), resume, &report_to(&bar))
+        .execute(out.as_deref(), storage, &report_to(&bar))
         .map_err(simulate_failure)?;
     bar.finish_and_clear();
+    if let Some(done) = shard_done(&storage) {
+        return Ok(done);
+    }
     let summary = rfrisk::simulate::summarize(&spec, &rows);
     Ok(match format {
         Format::Table => rfrisk::simulate::summary_table(&summary),
@@ -25,7 +28,7 @@ pub fn simulate(spec: SpecArgs, trial: TrialArgs, csv: TrialsCsv, format: Format
 }
 
 /// `rfrisk validate`.
-pub fn validate(swept: SweptArgs, trial: TrialArgs, out_dir: PathBuf, resume: bool, series: Option<String>, look: PlotLook) -> Result<String, Failure> {
+pub fn validate(swept: SweptArgs, trial: TrialArgs, out_dir: PathBuf, storage: Storage, series: Option<String>, look: PlotLook) -> Result<String, Failure> {
     let (doc, values) = swept.resolve()?;
     let param = swept.param;
     // The spec the title describes: at the first swept value that makes one (the document's
@@ -73,13 +76,16 @@ pub fn validate(swept: SweptArgs, trial: TrialArgs, out_dir: PathBuf, resume: bo
         let dir = if name.is_empty() { out_dir.clone() } else { out_dir.join("series").join(name) };
         let bar = progress_bar();
         let curve = run
-            .run(&dir, resume, look.log_x, &report_to(&bar))
+            .run(&dir, storage, look.log_x, &report_to(&bar))
             .map_err(|e| match e {
                 rfrisk::validate::ValidateError::NotNumeric(_) => Failure { code: 2, message: e.to_string() },
                 rfrisk::validate::ValidateError::Simulate(e) => simulate_failure(e),
             })?;
         bar.finish_and_clear();
         rows.extend(curve.rows.into_iter().map(|r| if name.is_empty() { r } else { rfrisk::curve::Row { series: format!("{name}/{}", r.series), ..r } }));
+    }
+    if let Some(done) = shard_done(&storage) {
+        return Ok(done);
     }
     let curve = rfrisk::curve::Curve { key: param.clone(), rows };
     let csv = out_dir.join("validate.csv");
@@ -102,8 +108,8 @@ pub fn validate(swept: SweptArgs, trial: TrialArgs, out_dir: PathBuf, resume: bo
 }
 
 /// `rfrisk gap`.
-pub fn gap(spec: SpecArgs, trial: TrialArgs, test: GapArgs, csv: TrialsCsv, format: Format) -> Result<String, Failure> {
-    let (GapArgs { detect, alpha, power, scan, values }, TrialsCsv { out, resume }) = (test, csv);
+pub fn gap(spec: SpecArgs, trial: TrialArgs, test: GapArgs, out: Option<PathBuf>, storage: Storage, format: Format) -> Result<String, Failure> {
+    let GapArgs { detect, alpha, power, scan, values } = test;
     let input = |message: String| Failure { code: 2, message };
     if !(detect > 0.0 && detect.is_finite()) {
         return Err(input(format!("--detect must be > 0, got {detect}")));
@@ -122,9 +128,6 @@ pub fn gap(spec: SpecArgs, trial: TrialArgs, test: GapArgs, csv: TrialsCsv, form
     let points: Vec<(String, Spec)> = match (&scan, &values) {
         (Some(key), Some(values)) => {
             known_key("--scan", key)?;
-            if out.is_some() {
-                return Err(input("--out is for a single spec, not --scan".into()));
-            }
             let values = values_of("--values", key, values)?;
             values
                 .into_iter()
@@ -137,10 +140,21 @@ pub fn gap(spec: SpecArgs, trial: TrialArgs, test: GapArgs, csv: TrialsCsv, form
         }
         _ => vec![(String::new(), doc.to_spec()?)],
     };
+    // With --scan, --out is a directory of one trials file per value.
+    let file = |value: &str| match (&scan, &out) {
+        (Some(key), Some(dir)) => Some(dir.join(format!("{key}={value}.csv"))),
+        _ => out.clone(),
+    };
+    if let (Some(_), Some(dir)) = (&scan, &out) {
+        std::fs::create_dir_all(dir).map_err(|e| io_failure(dir, e))?;
+    }
     let mut scanned = Vec::new();
     for (value, spec) in &points {
         let run = trial.run(spec, laws.clone(), backend.as_ref());
-        let rows = run.execute(out.as_deref(), resume, &progress).map_err(simulate_failure)?;
+        let rows = run.execute(file(value).as_deref(), storage, &progress).map_err(simulate_failure)?;
+        if storage.shard().is_some() {
+            continue;
+        }
         let (mean_abs_gap, mean_abs_gap_stderr) = match laws[..] {
             [a, b] => rfrisk::gap::mean_abs_gap(&rows, a, b, rfrisk::gap::Measure::of(spec)),
             _ => return Err(gap_failure(rfrisk::gap::GapError::NotTwoLaws(laws.len()))),
@@ -149,6 +163,9 @@ pub fn gap(spec: SpecArgs, trial: TrialArgs, test: GapArgs, csv: TrialsCsv, form
         scanned.push(rfrisk::gap::ScanPoint { value: value.clone(), mean_abs_gap, mean_abs_gap_stderr, report });
     }
     bar.finish_and_clear();
+    if let Some(done) = shard_done(&storage) {
+        return Ok(done);
+    }
     if scan.is_none() {
         let report = &scanned[0].report;
         return Ok(match format {

@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod gap;
 pub mod reproduce;
+pub mod shard;
 pub mod simulate;
 pub mod sweep;
 pub mod tune;

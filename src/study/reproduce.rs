@@ -4,6 +4,7 @@
 
 use crate::figures::curve::{Curve, Metric, Row};
 use crate::figures::plot::{draw, PlotOptions};
+use crate::study::shard::Storage;
 use crate::study::simulate::{Estimate, Run, SimulateError};
 use crate::spec::{SpecDoc, WeightLaw};
 use crate::study::validate::{run_value, Validation, ValidateError};
@@ -272,10 +273,11 @@ impl Figure {
         &self,
         out_dir: &Path,
         trials: Option<usize>,
-        resume: bool,
+        storage: impl Into<Storage>,
         backend: &dyn validation::Backend,
         progress: &dyn Fn(usize, usize),
     ) -> Result<(), ReproduceError> {
+        let storage = storage.into();
         let trials = trials.unwrap_or(self.trials);
         let work = out_dir.join("runs").join(self.name);
         let values: Vec<String> = self.values.iter().map(|v| v.to_string()).collect();
@@ -297,16 +299,23 @@ impl Figure {
                     backend,
                     kernel: validation::KernelChoice::Auto,
                 }
-                .run(&work, resume, self.log_x, progress)?
+                .run(&work, storage, self.log_x, progress)?
             }
-            Kind::Gap => self.gap(&work, &values, trials, resume, backend, progress)?,
-            Kind::Variants(variants, axis) => self.variants(variants, axis, &work, &values, trials, resume, backend, progress)?,
+            Kind::Gap => self.gap(&work, &values, trials, storage, backend, progress)?,
+            Kind::Variants(variants, axis) => self.variants(variants, axis, &work, &values, trials, storage, backend, progress)?,
             Kind::Tails => {
-                let (curve, gaps) = self.tails(&work, &values, trials, resume, backend, progress)?;
+                let (curve, gaps) = self.tails(&work, &values, trials, storage, backend, progress)?;
+                if storage.shard().is_some() {
+                    return Ok(());
+                }
                 gaps.write(&out_dir.join(format!("{}-gap.csv", self.name))).map_err(|e| ReproduceError::Output(e.to_string()))?;
                 curve
             }
         };
+        if storage.shard().is_some() {
+            // A shard's curve holds its own trials only: the figure waits for --merge.
+            return Ok(());
+        }
         let csv = out_dir.join(format!("{}.csv", self.name));
         curve.write(&csv).map_err(|e| ReproduceError::Output(e.to_string()))?;
         let spec = {
@@ -350,7 +359,7 @@ impl Figure {
         work: &Path,
         values: &[String],
         trials: usize,
-        resume: bool,
+        storage: Storage,
         backend: &dyn validation::Backend,
         progress: &dyn Fn(usize, usize),
     ) -> Result<Curve, ReproduceError> {
@@ -379,7 +388,7 @@ impl Figure {
                 backend,
                 kernel: validation::KernelChoice::Auto,
             }
-            .run(&work.join(self.variant_directory(variant)), resume, self.log_x, &|d, _| progress(i * per_variant + d, total))?;
+            .run(&work.join(self.variant_directory(variant)), storage, self.log_x, &|d, _| progress(i * per_variant + d, total))?;
             for r in curve.rows {
                 let x = match axis {
                     XAxis::Key => r.x,
@@ -400,7 +409,7 @@ impl Figure {
         work: &Path,
         values: &[String],
         trials: usize,
-        resume: bool,
+        storage: Storage,
         backend: &dyn validation::Backend,
         progress: &dyn Fn(usize, usize),
     ) -> Result<(Curve, Curve), ReproduceError> {
@@ -417,7 +426,7 @@ impl Figure {
                 let spec = doc.to_spec().map_err(|e| ReproduceError::Output(e.to_string()))?;
                 let run = Run { spec: &spec, laws: laws.to_vec(), trials, n_test: (self.n_test)(nu), seed: 0, trainer: validation::Trainer::Direct, backend, kernel: validation::KernelChoice::Auto };
                 let before = (f * values.len() + i) * laws.len() * trials;
-                let done = run_value(&run, &work.join(family), "nu", nu, resume, (before, total), progress)?;
+                let done = run_value(&run, &work.join(family), "nu", nu, storage, (before, total), progress)?;
                 rows.push(Row { series: format!("{family}/theory"), x, excess_risk: Some(theory.excess_risk), excess_stderr: None, test_error: Some(theory.test_error), test_stderr: None, trials: None, status: "ok".into() });
                 for law in laws {
                     let of = |pick: fn(&crate::study::simulate::TrialRow) -> Option<f64>| {
@@ -457,7 +466,7 @@ impl Figure {
         work: &Path,
         values: &[String],
         trials: usize,
-        resume: bool,
+        storage: Storage,
         backend: &dyn validation::Backend,
         progress: &dyn Fn(usize, usize),
     ) -> Result<Curve, ReproduceError> {
@@ -479,7 +488,7 @@ impl Figure {
                 backend,
                 kernel: validation::KernelChoice::Auto,
             };
-            let done = run_value(&run, work, self.key, value, resume, (i * 2 * trials, total), progress)?;
+            let done = run_value(&run, work, self.key, value, storage, (i * 2 * trials, total), progress)?;
             let gaps: Vec<f64> =
                 crate::study::gap::pairs(&done, WeightLaw::Gaussian, WeightLaw::Onebit, crate::study::gap::Measure::ExcessRisk).iter().map(|(g, o)| (o - g).abs()).collect();
             let x: f64 = value.parse().expect("gap values are numbers");

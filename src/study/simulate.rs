@@ -3,6 +3,7 @@
 
 use crate::solver::predict::predict;
 use crate::spec::{Spec, WeightLaw};
+use crate::study::shard::{Split, Storage};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -56,6 +57,28 @@ pub enum SimulateError {
     Csv { path: PathBuf, message: String },
     #[error("{law} trial {trial} (seed {seed}): {source}")]
     Trial { law: String, trial: usize, seed: u64, source: validation::TrialError },
+    #[error("--shard and --merge need a trials file (--out): each shard writes its own beside it")]
+    ShardNeedsFile,
+    #[error("--merge {path}: {reason}")]
+    Shards { path: PathBuf, reason: String },
+    #[error("--merge {path}: the shards do not hold every unit exactly once: {}", merge_problems(.missing, .duplicated, .absent))]
+    Merge { path: PathBuf, missing: Vec<String>, duplicated: Vec<String>, absent: Vec<String> },
+}
+
+fn merge_problems(missing: &[String], duplicated: &[String], absent: &[String]) -> String {
+    let list = |units: &[String]| {
+        let shown: Vec<&str> = units.iter().take(12).map(String::as_str).collect();
+        format!("{}{}", shown.join(", "), if units.len() > shown.len() { format!(" and {} more", units.len() - shown.len()) } else { String::new() })
+    };
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        let files = if absent.is_empty() { String::new() } else { format!(", no file at all for shard {}", absent.join(", ")) };
+        parts.push(format!("{} missing ({}{files}): run those shards (with --resume if they were killed)", missing.len(), list(missing)));
+    }
+    if !duplicated.is_empty() {
+        parts.push(format!("{} duplicated ({}): remove the stale shard files", duplicated.len(), list(duplicated)));
+    }
+    parts.join("; ")
 }
 
 /// The seed of trial `k` of a run with seed `run_seed` (SplitMix64 of the pair),
@@ -105,19 +128,40 @@ impl Run<'_> {
         }
     }
 
-    /// Runs every (law, trial) not already in `out`, appending each as it finishes.
-    /// `progress(done, total)` is called after each trial.
-    pub fn execute(&self, out: Option<&Path>, resume: bool, progress: &dyn Fn(usize, usize)) -> Result<Vec<TrialRow>, SimulateError> {
-        let mut rows = match out {
+    /// Runs every (law, trial) not already in `out`, appending each as it finishes;
+    /// `storage` says whether `out` may be resumed and which units this process runs
+    /// (`study::shard`). `progress(done, total)` is called after each trial. A shard returns
+    /// its own trials only.
+    pub fn execute(&self, out: Option<&Path>, storage: impl Into<Storage>, progress: &dyn Fn(usize, usize)) -> Result<Vec<TrialRow>, SimulateError> {
+        let storage = storage.into();
+        let (file, resume) = match (storage.split, out) {
+            (Split::Whole, out) => (out.map(Path::to_owned), storage.resume),
+            (_, None) => return Err(SimulateError::ShardNeedsFile),
+            (Split::Shard(shard), Some(out)) => (Some(shard.path(out)), storage.resume),
+            (Split::Merge, Some(out)) => {
+                self.merge(out)?;
+                (Some(out.to_owned()), true)
+            }
+        };
+        let mut rows = match &file {
             Some(path) => self.open(path, resume)?,
             None => Vec::new(),
         };
-        let total = self.laws.len() * self.trials;
-        let todo: Vec<(WeightLaw, usize)> = (0..self.trials)
+        // Unit k * laws + l is trial k of law l: the order an unsharded run writes them in.
+        let mine = |unit: usize| match (storage.shard(), out) {
+            (Some(shard), Some(out)) => shard.owns(out, unit),
+            _ => true,
+        };
+        let units: Vec<(WeightLaw, usize)> = (0..self.trials)
             .flat_map(|k| self.laws.iter().map(move |&law| (law, k)))
-            .filter(|(law, k)| !rows.iter().any(|r| r.weights == law.to_string() && r.trial == *k))
+            .enumerate()
+            .filter(|&(unit, _)| mine(unit))
+            .map(|(_, u)| u)
             .collect();
-        progress(total - todo.len(), total);
+        let total = units.len();
+        let todo: Vec<(WeightLaw, usize)> = units.into_iter().filter(|(law, k)| !rows.iter().any(|r| r.weights == law.to_string() && r.trial == *k)).collect();
+        let mut done = total - todo.len();
+        progress(done, total);
         for (law, k) in todo {
             let seed = trial_seed(self.seed, k);
             let started = std::time::Instant::now();
@@ -144,19 +188,56 @@ impl Run<'_> {
                 },
                 Err(source) => return Err(SimulateError::Trial { law: law.to_string(), trial: k, seed, source }),
             };
-            if let Some(path) = out {
+            if let Some(path) = &file {
                 append(path, &row)?;
             }
             rows.push(row);
-            progress(total - self.remaining(&rows), total);
+            done += 1;
+            progress(done, total);
         }
         rows.retain(|r| self.laws.iter().any(|l| l.to_string() == r.weights) && r.trial < self.trials);
         Ok(rows)
     }
 
-    fn remaining(&self, rows: &[TrialRow]) -> usize {
-        let done = rows.iter().filter(|r| self.laws.iter().any(|l| l.to_string() == r.weights) && r.trial < self.trials).count();
-        self.laws.len() * self.trials - done
+    /// Puts the shard files of `out` together into `out` (rows in the unsharded order, the
+    /// identity beside it), after checking each shard belongs to this run and that together
+    /// they hold every unit exactly once. Without shard files an existing `out` is kept.
+    fn merge(&self, out: &Path) -> Result<(), SimulateError> {
+        let shards = crate::study::shard::shard_files(out).map_err(|reason| SimulateError::Shards { path: out.to_owned(), reason })?;
+        if shards.is_empty() {
+            return match out.exists() {
+                true => Ok(()),
+                false => Err(SimulateError::Shards { path: out.to_owned(), reason: "no shard files (NAME.shard-K-of-N.csv) beside it: run the shards first".into() }),
+            };
+        }
+        let mut found: Vec<TrialRow> = Vec::new();
+        for (_, path) in &shards {
+            found.extend(self.open(path, true)?);
+        }
+        let count = shards[0].0.count;
+        let present: std::collections::BTreeSet<usize> = shards.iter().map(|(s, _)| s.index).collect();
+        let absent: Vec<String> = (1..=count).filter(|k| !present.contains(k)).map(|k| format!("{k}/{count}")).collect();
+        let (mut missing, mut duplicated, mut merged) = (Vec::new(), Vec::new(), Vec::new());
+        for k in 0..self.trials {
+            for law in &self.laws {
+                let name = law.to_string();
+                let copies: Vec<&TrialRow> = found.iter().filter(|r| r.weights == name && r.trial == k).collect();
+                match copies.len() {
+                    0 => missing.push(format!("{name} trial {k}")),
+                    1 => merged.push(copies[0].clone()),
+                    n => duplicated.push(format!("{name} trial {k} ({n} copies)")),
+                }
+            }
+        }
+        if !missing.is_empty() || !duplicated.is_empty() {
+            return Err(SimulateError::Merge { path: out.to_owned(), missing, duplicated, absent });
+        }
+        let io = |source| SimulateError::Io { path: out.to_owned(), source };
+        let mut all = csv::WriterBuilder::new().has_headers(false).from_writer(HEADER.as_bytes().to_vec());
+        merged.iter().for_each(|r| all.serialize(r).expect("rows serialize"));
+        let meta = serde_json::to_vec_pretty(&self.identity()).expect("identity serializes");
+        crate::output::write_atomic(&identity_path(out), &meta).map_err(io)?;
+        crate::output::write_atomic(out, &all.into_inner().expect("in-memory write")).map_err(io)
     }
 
     /// Creates `path` (with its identity beside it) or, with `resume`, reads the

@@ -4,6 +4,7 @@
 use crate::figures::curve::{Curve, Row};
 use crate::study::simulate::{Estimate, Run, SimulateError, TrialRow};
 use crate::spec::{SpecDoc, WeightLaw};
+use crate::study::shard::Storage;
 use crate::study::sweep::sweep;
 use std::path::{Path, PathBuf};
 
@@ -40,13 +41,13 @@ pub fn run_value(
     out_dir: &Path,
     key: &str,
     value: &str,
-    resume: bool,
+    storage: Storage,
     (before, total): (usize, usize),
     progress: &dyn Fn(usize, usize),
 ) -> Result<Vec<TrialRow>, SimulateError> {
     let path = trials_path(out_dir, key, value);
     std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(|source| SimulateError::Io { path: path.clone(), source })?;
-    run.execute(Some(&path), resume, &|d, _| progress(before + d, total))
+    run.execute(Some(&path), storage, &|d, _| progress(before + d, total))
 }
 
 /// A dense grid of theory points between the smallest and the largest value:
@@ -76,7 +77,9 @@ fn theory_grid(values: &[String], log: bool) -> Vec<String> {
 impl Validation<'_> {
     /// Runs everything not already in `out_dir` and returns the figure's rows.
     /// `progress(done, total)` counts trials.
-    pub fn run(&self, out_dir: &Path, resume: bool, log_x: bool, progress: &dyn Fn(usize, usize)) -> Result<Curve, ValidateError> {
+    /// A shard (`storage.split`) runs its own trials only, and its curve holds only them.
+    pub fn run(&self, out_dir: &Path, storage: impl Into<Storage>, log_x: bool, progress: &dyn Fn(usize, usize)) -> Result<Curve, ValidateError> {
+        let storage = storage.into();
         for v in self.values {
             v.parse::<f64>().map_err(|_| ValidateError::NotNumeric(v.clone()))?;
         }
@@ -122,7 +125,7 @@ impl Validation<'_> {
                 kernel: self.kernel,
             };
             let before = i * self.laws.len() * self.trials;
-            let done = run_value(&run, out_dir, self.key, value, resume, (before, total), progress);
+            let done = run_value(&run, out_dir, self.key, value, storage, (before, total), progress);
             let trial_rows = match done {
                 Ok(r) => r,
                 // A trial that fails for another reason (a singular Gram matrix) marks the point.
