@@ -154,3 +154,24 @@ fn a_sharded_validate_merges_into_the_same_figure_csv() {
     common::record("shard-merge", "validate in 3 shards + --merge: validate.csv identical byte for byte to one run; trials files identical but for the seconds column");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `reproduce NAME` in 2 shards, then `--merge`: the same figure CSV as one run, byte for byte
+/// (the double-descent figure at 1 trial per point: about 6 s).
+#[test]
+fn a_sharded_reproduce_merges_into_the_same_figure_csv() {
+    let dir = scratch("reproduce");
+    let reproduce = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["reproduce", "double-descent", "--trials", "1", "--out-dir", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = Command::new(env!("CARGO_BIN_EXE_rfrisk")).args(&args).output().unwrap();
+        assert!(out.status.success(), "{extra:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    reproduce(&dir.join("one"), &[]);
+    reproduce(&dir.join("sharded"), &["--shard", "1/2"]);
+    reproduce(&dir.join("sharded"), &["--shard", "2/2"]);
+    assert!(!dir.join("sharded/double-descent.csv").exists(), "a shard draws no figure");
+    reproduce(&dir.join("sharded"), &["--merge"]);
+    let read = |d: &str| std::fs::read(dir.join(d).join("double-descent.csv")).unwrap();
+    assert_eq!(read("sharded"), read("one"), "double-descent.csv differs");
+    let _ = std::fs::remove_dir_all(&dir);
+}
