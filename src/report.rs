@@ -38,7 +38,7 @@ pub fn offset_table(laws: &[crate::solver::nonodd::OffsetLaw]) -> String {
 }
 
 /// The keys of a labelled data set, which a regression's `predict` does not list as defaulted.
-const REAL_DATA_KEYS: [&str; 7] = ["data.path", "data.labels", "data.label", "data.test_path", "data.test_labels", "data.test_fraction", "training.task"];
+const REAL_DATA_KEYS: [&str; 8] = ["data.path", "data.labels", "data.label", "data.test_path", "data.test_labels", "data.test_fraction", "data.preprocess", "training.task"];
 
 /// The value a spec key has in `spec`, as a spec file would write it.
 pub fn key_value(spec: &Spec, key: &str) -> String {
@@ -53,6 +53,7 @@ pub fn key_value(spec: &Spec, key: &str) -> String {
         "data.test_path" => spec.data_layout.test_path.as_ref().map_or(String::new(), |p| p.display().to_string()),
         "data.test_labels" => spec.data_layout.test_labels.as_ref().map_or(String::new(), |p| p.display().to_string()),
         "data.test_fraction" => spec.data_layout.test_fraction.to_string(),
+        "data.preprocess" => spec.data_layout.preprocess.to_string(),
         "training.task" => spec.task.to_string(),
         "teacher.depth" => spec.teacher_depth().to_string(),
         "features.widths" => format!("{:?}", spec.widths),

@@ -192,6 +192,7 @@ pub const KEYS: &[&str] = &[
     "data.test_labels",
     "data.test_fraction",
     "data.per_class",
+    "data.preprocess",
     "features.widths",
     "features.depth",
     "features.width",
@@ -233,6 +234,7 @@ pub fn check_value(key: &str, value: &str) -> Result<(), String> {
         "teacher.prior" => value.parse::<Prior>().map(|_| ()),
         "data.spectrum" => value.parse::<Spectrum>().map(|_| ()),
         "data.source" => value.parse::<InputSource>().map(|_| ()),
+        "data.preprocess" => value.parse::<validation::data::Preprocess>().map(|_| ()),
         "training.task" => value.parse::<Task>().map(|_| ()),
         "data.path" | "data.labels" | "data.label" | "data.test_path" | "data.test_labels" => Ok(()),
         "training.mirror" => value.parse::<Mirror>().map(|_| ()),
@@ -272,6 +274,7 @@ struct RawData {
     test_labels: Option<String>,
     test_fraction: Option<f64>,
     per_class: Option<i64>,
+    preprocess: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -318,6 +321,7 @@ impl Default for RawData {
             test_labels: None,
             test_fraction: None,
             per_class: None,
+            preprocess: None,
         }
     }
 }
@@ -528,8 +532,8 @@ impl RawSpec {
 
 impl RawData {
     /// The layout keys of a file source, refused on any other source.
-    fn layout(&self, source: InputSource) -> Result<validation::data::FileLayout, SpecError> {
-        use validation::data::FileLayout;
+    fn layout(&self, source: InputSource) -> Result<validation::data::DataLayout, SpecError> {
+        use validation::data::DataLayout;
         let set = [
             ("data.labels", self.labels.is_some()),
             ("data.label", self.label.is_some()),
@@ -537,20 +541,26 @@ impl RawData {
             ("data.test_labels", self.test_labels.is_some()),
             ("data.test_fraction", self.test_fraction.is_some()),
         ];
+        let preprocess = match &self.preprocess {
+            Some(_) if !source.is_real() => return Err(field_error("data.preprocess", format!("preprocesses a data set; data.source = {source} draws its inputs at the theory's scale"))),
+            Some(p) => choice("data.preprocess", p)?,
+            None => validation::data::Preprocess::default(),
+        };
         if source != InputSource::File {
             if let Some((key, _)) = set.iter().find(|(_, s)| *s) {
                 return Err(field_error(*key, format!("lays out a data.source = file; data.source = {source} reads no such file")));
             }
-            return Ok(FileLayout::default());
+            return Ok(DataLayout { preprocess, ..DataLayout::default() });
         }
         let path = |p: &Option<String>| p.as_ref().map(std::path::PathBuf::from);
-        let default = FileLayout::default();
-        let layout = FileLayout {
+        let default = DataLayout::default();
+        let layout = DataLayout {
             labels: path(&self.labels),
             label: self.label.clone().unwrap_or(default.label),
             test_path: path(&self.test_path),
             test_labels: path(&self.test_labels),
             test_fraction: self.test_fraction.unwrap_or(default.test_fraction),
+            preprocess,
         };
         if !(layout.test_fraction > 0.0 && layout.test_fraction < 1.0) {
             return Err(field_error("data.test_fraction", format!("is the share of rows held out for testing and must lie in (0, 1), got {}", layout.test_fraction)));

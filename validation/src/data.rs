@@ -88,28 +88,73 @@ impl Dataset {
         counts
     }
 
-    /// Centres each coordinate and scales everything so that `E |x|^2 = d0`, both on the
-    /// training pool; `train` and `test` are row-major with `dim` columns.
-    fn standardized(train: &[f64], train_labels: Vec<usize>, test: &[f64], test_labels: Vec<usize>, dim: usize, class_names: Vec<String>, path: &Path) -> Result<Dataset, DataError> {
+    /// Preprocesses as `preprocess` says, with the training pool's mean and second moment;
+    /// `train` and `test` are row-major with `dim` columns.
+    #[allow(clippy::too_many_arguments)]
+    fn preprocessed(train: &[f64], train_labels: Vec<usize>, test: &[f64], test_labels: Vec<usize>, dim: usize, class_names: Vec<String>, preprocess: Preprocess, path: &Path) -> Result<Dataset, DataError> {
         let n = train_labels.len();
         let mismatch = |reason: String| DataError::Mismatch { path: path.to_owned(), reason };
         if class_names.len() < 2 {
             return Err(mismatch(format!("{} class in the labels; classification needs at least two", class_names.len())));
         }
-        let mean: Vec<f64> = (0..dim).map(|j| (0..n).map(|i| train[i * dim + j]).sum::<f64>() / n as f64).collect();
+        let mean: Vec<f64> = match preprocess {
+            Preprocess::CentreScale => (0..dim).map(|j| (0..n).map(|i| train[i * dim + j]).sum::<f64>() / n as f64).collect(),
+            Preprocess::Scale | Preprocess::None => vec![0.0; dim],
+        };
         let spread: f64 = (0..n).map(|i| (0..dim).map(|j| (train[i * dim + j] - mean[j]).powi(2)).sum::<f64>()).sum::<f64>() / n as f64;
-        if !(spread > 0.0) {
-            return Err(mismatch("every training row is the same: nothing to scale to E|x|^2 = d0".into()));
+        if !(spread > 0.0) && preprocess != Preprocess::None {
+            return Err(mismatch(format!("every training row is the same: nothing to scale to E|x|^2 = d0 (data.preprocess = {preprocess})")));
         }
-        let scale = (dim as f64 / spread).sqrt();
+        let scale = if preprocess == Preprocess::None { 1.0 } else { (dim as f64 / spread).sqrt() };
         let matrix = |rows: &[f64]| Mat::<f32>::from_fn(rows.len() / dim, dim, |i, j| ((rows[i * dim + j] - mean[j]) * scale) as f32);
         Ok(Dataset { train: matrix(train), train_labels, test: matrix(test), test_labels, classes: class_names.len(), class_names })
     }
 }
 
-/// How a `data.source = "file"` data set is laid out (the `data.*` keys besides `path`).
+/// How a data set is preprocessed (`data.preprocess`), with statistics of the training pool only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Preprocess {
+    /// Centre each coordinate, then scale all so that `E |x|^2 = d0`: the theory's scale.
+    #[default]
+    CentreScale,
+    /// Scale only, to `E |x|^2 = d0` (the raw second moment).
+    Scale,
+    /// The values as read.
+    None,
+}
+
+impl std::fmt::Display for Preprocess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Preprocess::CentreScale => "centre-scale",
+            Preprocess::Scale => "scale",
+            Preprocess::None => "none",
+        })
+    }
+}
+
+impl std::str::FromStr for Preprocess {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "centre-scale" | "center-scale" => Ok(Preprocess::CentreScale),
+            "scale" => Ok(Preprocess::Scale),
+            "none" => Ok(Preprocess::None),
+            _ => Err(format!("unknown value `{s}` (expected centre-scale, scale or none)")),
+        }
+    }
+}
+
+impl serde::Serialize for Preprocess {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// How a data set is read: a `data.source = "file"` layout (the `data.*` keys besides
+/// `path`), and for every data set its preprocessing.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct FileLayout {
+pub struct DataLayout {
     /// A `.npy` vector of labels (`data.labels`); `None`: the last column of the matrix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<PathBuf>,
@@ -122,17 +167,18 @@ pub struct FileLayout {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_labels: Option<PathBuf>,
     pub test_fraction: f64,
+    pub preprocess: Preprocess,
 }
 
-impl Default for FileLayout {
+impl Default for DataLayout {
     fn default() -> Self {
-        FileLayout { labels: None, label: "label".into(), test_path: None, test_labels: None, test_fraction: 0.2 }
+        DataLayout { labels: None, label: "label".into(), test_path: None, test_labels: None, test_fraction: 0.2, preprocess: Preprocess::CentreScale }
     }
 }
 
-impl FileLayout {
+impl DataLayout {
     pub fn is_default(&self) -> bool {
-        *self == FileLayout::default()
+        *self == DataLayout::default()
     }
 }
 
@@ -148,8 +194,8 @@ struct Table {
 }
 
 /// A user's data set (`data.source = "file"`), read once per (path, layout).
-pub fn file(path: &Path, layout: &FileLayout) -> Result<Arc<Dataset>, DataError> {
-    type Key = (PathBuf, FileLayout);
+pub fn file(path: &Path, layout: &DataLayout) -> Result<Arc<Dataset>, DataError> {
+    type Key = (PathBuf, DataLayout);
     static CACHE: OnceLock<Mutex<Vec<(Key, Arc<Dataset>)>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
     let key = (path.to_owned(), layout.clone());
@@ -196,7 +242,7 @@ pub fn file(path: &Path, layout: &FileLayout) -> Result<Arc<Dataset>, DataError>
         return Err(DataError::Mismatch { path: test_at, reason: format!("labels {missing:?} appear in the test split but in no training row") });
     }
     let (train_labels, test_labels) = (index(&train.labels), index(&test.labels));
-    let data = Arc::new(Dataset::standardized(&train.values, train_labels, &test.values, test_labels, train.cols, names, path)?);
+    let data = Arc::new(Dataset::preprocessed(&train.values, train_labels, &test.values, test_labels, train.cols, names, layout.preprocess, path)?);
     cache.lock().expect("no panic while holding the cache").push((key, data.clone()));
     Ok(data)
 }
@@ -376,20 +422,27 @@ fn read_csv(path: &Path, label: &str) -> Result<Table, DataError> {
 
 /// The labelled data set a spec names: Fashion-MNIST from `path` (default the package's
 /// directory), or a file source's `path` laid out as `layout` says.
-pub fn dataset(source: crate::model::InputSource, path: Option<&Path>, layout: &FileLayout) -> Result<Arc<Dataset>, DataError> {
+pub fn dataset(source: crate::model::InputSource, path: Option<&Path>, layout: &DataLayout) -> Result<Arc<Dataset>, DataError> {
     use crate::model::InputSource;
     match (source, path) {
-        (InputSource::FashionMnist, dir) => fashion_mnist(dir.unwrap_or(Path::new(FASHION_MNIST_DIR))),
+        (InputSource::FashionMnist, dir) => fashion_mnist_as(dir.unwrap_or(Path::new(FASHION_MNIST_DIR)), layout.preprocess),
         (InputSource::File, Some(path)) => file(path, layout),
         (other, _) => unreachable!("{other} is not a data set with a path (the spec checks it)"),
     }
 }
 
-/// Fashion-MNIST from `dir` (the package's four files), read once per directory.
+/// Fashion-MNIST from `dir` (the package's four files), centred and scaled.
 pub fn fashion_mnist(dir: &Path) -> Result<Arc<Dataset>, DataError> {
-    static CACHE: OnceLock<Mutex<Vec<(PathBuf, Arc<Dataset>)>>> = OnceLock::new();
+    fashion_mnist_as(dir, Preprocess::CentreScale)
+}
+
+/// Fashion-MNIST from `dir`, preprocessed as `preprocess` says, read once per (directory, preprocessing).
+fn fashion_mnist_as(dir: &Path, preprocess: Preprocess) -> Result<Arc<Dataset>, DataError> {
+    type Key = (PathBuf, Preprocess);
+    static CACHE: OnceLock<Mutex<Vec<(Key, Arc<Dataset>)>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
-    if let Some((_, d)) = cache.lock().expect("no panic while holding the cache").iter().find(|(p, _)| p == dir) {
+    let key = (dir.to_owned(), preprocess);
+    if let Some((_, d)) = cache.lock().expect("no panic while holding the cache").iter().find(|(k, _)| *k == key) {
         return Ok(d.clone());
     }
     let file = |name: &str| {
@@ -427,8 +480,8 @@ pub fn fashion_mnist(dir: &Path) -> Result<Arc<Dataset>, DataError> {
     let classes = train_labels.iter().chain(&test_labels).max().map_or(0, |m| m + 1);
     let as_f64 = |idx: &Idx| idx.values.iter().map(|&v| v as f64).collect::<Vec<_>>();
     let names = (0..classes).map(|c| c.to_string()).collect();
-    let data = Arc::new(Dataset::standardized(&as_f64(&train), train_labels, &as_f64(&test), test_labels, dim, names, &train_path)?);
-    cache.lock().expect("no panic while holding the cache").push((dir.to_owned(), data.clone()));
+    let data = Arc::new(Dataset::preprocessed(&as_f64(&train), train_labels, &as_f64(&test), test_labels, dim, names, preprocess, &train_path)?);
+    cache.lock().expect("no panic while holding the cache").push((key, data.clone()));
     Ok(data)
 }
 
@@ -490,6 +543,40 @@ mod tests {
         let norm2: f64 = (0..3).map(|i| (0..4).map(|j| (data.train[(i, j)] as f64).powi(2)).sum::<f64>()).sum::<f64>() / 3.0;
         assert!((norm2 - 4.0).abs() < 1e-5, "{norm2}");
         crate::record::record("idx-reader", &format!("{} malformed files refused by path; E|x|^2/d0 = {:.6}", cases.len(), norm2 / 4.0));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The three preprocessings of a tiny `.csv` held out 1 row in 4: centred and scaled (means
+    /// 0, E|x|^2 = d0 on the training pool), scaled only (E|x|^2 = d0, the means kept in ratio),
+    /// and as read.
+    #[test]
+    fn preprocessing_is_as_stated_on_the_training_pool() {
+        let dir = std::env::temp_dir().join(format!("rfrisk-preprocess-{}", std::process::id()));
+        let rows: String = (0..8).map(|i| format!("{},{},{}\n", 1.0 + i as f64, 10.0 - 2.0 * i as f64, ["a", "b"][i % 2])).collect();
+        let path = write(&dir, "t.csv", format!("x,y,label\n{rows}").as_bytes());
+        let layout = |preprocess| DataLayout { test_fraction: 0.25, preprocess, ..DataLayout::default() };
+        let stats = |d: &Dataset| {
+            let n = d.train.nrows() as f64;
+            let mean = |j: usize| (0..d.train.nrows()).map(|i| d.train[(i, j)] as f64).sum::<f64>() / n;
+            let norm2 = (0..d.train.nrows()).map(|i| (0..2).map(|j| (d.train[(i, j)] as f64).powi(2)).sum::<f64>()).sum::<f64>() / n;
+            (mean(0), mean(1), norm2)
+        };
+        let centred = file(&path, &layout(Preprocess::CentreScale)).unwrap();
+        let (m0, m1, norm2) = stats(&centred);
+        assert!(m0.abs() < 1e-6 && m1.abs() < 1e-6 && (norm2 - 2.0).abs() < 1e-5, "{m0} {m1} {norm2}");
+        let scaled = file(&path, &layout(Preprocess::Scale)).unwrap();
+        let (_, _, norm2) = stats(&scaled);
+        assert!((norm2 - 2.0).abs() < 1e-5, "{norm2}");
+        let raw = file(&path, &layout(Preprocess::None)).unwrap();
+        assert_eq!((raw.train.nrows(), raw.test.nrows(), raw.class_names.clone()), (6, 2, vec!["a".to_string(), "b".to_string()]));
+        let ratio = scaled.train[(0, 0)] / raw.train[(0, 0)];
+        for i in 0..6 {
+            for j in 0..2 {
+                assert!((scaled.train[(i, j)] - ratio * raw.train[(i, j)]).abs() < 1e-5, "scale is one factor");
+                let value = raw.train[(i, j)] as f64;
+                assert!(value.fract() == 0.0 && (1.0..=10.0).contains(&value.abs().max(1.0)), "as read: {value}");
+            }
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

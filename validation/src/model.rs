@@ -422,8 +422,8 @@ pub struct Spec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_path: Option<std::path::PathBuf>,
     /// How a file source is laid out (labels, test split); left out when the default.
-    #[serde(skip_serializing_if = "crate::data::FileLayout::is_default")]
-    pub data_layout: crate::data::FileLayout,
+    #[serde(skip_serializing_if = "crate::data::DataLayout::is_default")]
+    pub data_layout: crate::data::DataLayout,
     /// Regression on a teacher, or classification of a data set's labels (`training.task`).
     #[serde(skip_serializing_if = "Task::is_regression")]
     pub task: Task,
