@@ -60,7 +60,7 @@ pub fn key_value(spec: &Spec, key: &str) -> String {
         "features.depth" => spec.depth().to_string(),
         "features.activation" => spec.activation.to_string(),
         "features.weights" => spec.weights.to_string(),
-        "teacher.prior" => spec.prior.name().to_owned(),
+        "teacher.prior" => spec.prior.to_string(),
         "teacher.norm2" => spec.norm2.to_string(),
         "teacher.noise_std" => spec.noise_std.to_string(),
         "training.samples" => spec.samples.to_string(),
@@ -186,7 +186,7 @@ impl SpecFile {
         SpecFile {
             data: json!({ "dim": spec.dim, "spectrum": spec.spectrum.to_string(), "source": spec.source.to_string() }),
             features: json!({ "widths": spec.widths, "activation": spec.activation.to_string(), "weights": spec.weights.to_string() }),
-            teacher: json!({ "prior": spec.prior.name(), "depth": spec.teacher_depth(), "norm2": spec.norm2, "noise_std": spec.noise_std }),
+            teacher: json!({ "prior": spec.prior.to_string(), "depth": spec.teacher_depth(), "norm2": spec.norm2, "noise_std": spec.noise_std }),
             training: json!({ "samples": spec.samples, "mirror": spec.mirror.to_string(), "init": spec.init, "ridge": spec.ridge }),
         }
     }

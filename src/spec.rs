@@ -438,11 +438,11 @@ impl RawSpec {
         if !(ridge.is_finite() && ridge >= 0.0) {
             return Err(field_error("training.ridge", format!("must be finite and >= 0, got {ridge}")));
         }
-        if mirror == Mirror::Entropic {
-            // The entropic system (equations/entropic.md) is derived for an isotropic input, a
-            // last-layer teacher and exact interpolation only.
+        if mirror != Mirror::Squared {
+            // The general-map system (equations/entropic.md, pnorm.md) is derived for an
+            // isotropic input, a last-layer teacher and exact interpolation only.
             let not_derived = |key: &str, what: String| {
-                field_error(key, format!("{what}: not derived for the entropic map, only for the squared map (equations/teacher.md)"))
+                field_error(key, format!("{what}: not derived for the {mirror} map, only for the squared map (equations/teacher.md)"))
             };
             if ridge > 0.0 {
                 return Err(not_derived("training.ridge", format!("= {ridge}")));
@@ -457,7 +457,7 @@ impl RawSpec {
                 return Err(field_error(
                     "training.samples",
                     format!(
-                        "n = {samples} is not below the last width d_L = {last}: the entropic map needs an \
+                        "n = {samples} is not below the last width d_L = {last}: the {mirror} map needs an \
                          overparameterised last layer (an interpolator), samples < d_L"
                     ),
                 ));
@@ -515,7 +515,7 @@ impl RawSpec {
             Some(c) => c,
             // Squared map: start at zero (minimum-norm). Entropic: the prior's mean |a*_i|.
             None => match mirror {
-                Mirror::Squared => 0.0,
+                Mirror::Squared | Mirror::PNorm { .. } => 0.0,
                 Mirror::Entropic if norm2 == 0.0 => {
                     return Err(field_error(
                         "training.init",

@@ -100,7 +100,11 @@ pub fn sweep(points: usize, depth: usize, repeats: usize) -> Result<String, Fail
          past the boundary  {:>10}   (refused with exit 3 by predict)\n\
          linear teacher (k = 0), spectrum power:0.5, ridge 0.01, n doubled (both sides of d_L):\n\
          one prediction     {:>10.1} us   (median; {:.1} x the squared map's)\n\
-         slowest            {:>10.1} us\n",
+         slowest            {:>10.1} us\n\
+         p-norm maps q = 1.25, 1.5, 3 (sparse:0.1 teacher, noise 0.1), {} points each:\n\
+         one prediction     {:>10.2} ms   (median; {:.0} x the squared map's)\n\
+         slowest            {:>10.2} ms\n\
+         no prediction      {:>10}\n",
         b.points,
         b.depth,
         b.threads,
@@ -115,7 +119,12 @@ pub fn sweep(points: usize, depth: usize, repeats: usize) -> Result<String, Fail
         b.entropic_infeasible_points,
         b.general_prediction_seconds * 1e6,
         b.general_prediction_seconds / b.single_prediction_seconds,
-        b.general_slowest_seconds * 1e6
+        b.general_slowest_seconds * 1e6,
+        b.points,
+        b.pnorm_prediction_seconds * 1e3,
+        b.pnorm_prediction_seconds / b.single_prediction_seconds,
+        b.pnorm_slowest_seconds * 1e3,
+        b.pnorm_failed_points
     ))
 }
 

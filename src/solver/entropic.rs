@@ -32,14 +32,22 @@ pub struct Teacher {
 impl Teacher {
     fn mean(&self) -> f64 {
         match self.prior {
-            Prior::Gaussian => 0.0,
+            Prior::Gaussian | Prior::Sparse { .. } => 0.0,
             Prior::HalfNormal => self.r * (2.0 / PI).sqrt(),
+        }
+    }
+
+    /// The variance of the teacher's widest component: `r^2`, or `r^2 / eps` for the slab of a sparse one.
+    fn widest_variance(&self) -> f64 {
+        match self.prior {
+            Prior::Sparse { eps } => self.r * self.r / eps,
+            _ => self.r * self.r,
         }
     }
 
     /// Signed (or zero) teachers behave alike for feasibility: `P(a + sG > 0) = 1/2`.
     fn is_symmetric(&self) -> bool {
-        self.prior == Prior::Gaussian || self.r == 0.0
+        matches!(self.prior, Prior::Gaussian | Prior::Sparse { .. }) || self.r == 0.0
     }
 
     /// At `chi = a + sG`: the density of `chi` and the law of `a` given `chi`
@@ -53,6 +61,11 @@ impl Teacher {
         let base = normal_pdf(chi / spread) / spread;
         // chi - E[a | chi] for the untruncated Gaussian, without the cancellation chi - chi r^2/spread^2.
         let residual = chi * s * s / spread2;
+        if let Prior::Sparse { eps } = self.prior {
+            if eps < 1.0 && r > 0.0 {
+                return self.given_sparse(chi, s, eps);
+            }
+        }
         if self.is_symmetric() {
             return Conditional { density: base, residual, var: sd * sd };
         }
@@ -67,6 +80,31 @@ impl Teacher {
             density: 2.0 * base * cdf,
             residual: residual - sd * mills,
             var: sd * sd * (1.0 - x * mills - mills * mills).max(0.0),
+        }
+    }
+}
+
+impl Teacher {
+    /// `a = 0` with probability `1 - eps` (the spike), `N(0, tau^2)`, `tau^2 = r^2/eps`, with
+    /// probability `eps` (the slab), given `chi = a + sG` (equations/pnorm.md §3): each component
+    /// is Gaussian given `chi`, mixed by the posterior weights of the two.
+    fn given_sparse(&self, chi: f64, s: f64, eps: f64) -> Conditional {
+        let tau2 = self.r * self.r / eps;
+        let slab2 = tau2 + s * s;
+        // Log densities of chi under each component, so that far tails do not underflow the weights.
+        let log_spike = (1.0 - eps).ln() - 0.5 * (chi / s) * (chi / s) - s.ln();
+        let log_slab = eps.ln() - 0.5 * chi * chi / slab2 - 0.5 * slab2.ln();
+        let top = log_spike.max(log_slab);
+        let (w0, w1) = ((log_spike - top).exp(), (log_slab - top).exp());
+        let (pi0, pi1) = (w0 / (w0 + w1), w1 / (w0 + w1));
+        let density = (top.exp() * (w0 + w1)) / (2.0 * PI).sqrt();
+        // Given chi and the slab: a ~ N(chi tau^2/slab2, tau^2 s^2/slab2).
+        let (m1, v1) = (chi * tau2 / slab2, tau2 * s * s / slab2);
+        Conditional {
+            density,
+            // chi - pi1 m1 = chi (pi0 + pi1 s^2/slab2), without the cancellation.
+            residual: chi * (pi0 + pi1 * s * s / slab2),
+            var: pi1 * v1 + pi1 * pi0 * m1 * m1,
         }
     }
 }
@@ -117,7 +155,7 @@ const PANELS: usize = 48;
 /// - for a half-normal teacher, `chi = 0`, where the density of `chi` steps up over a
 ///   width `s` (and `s << r` as `n/d_L -> 1`).
 fn chi_grid(map: &dyn MirrorMap, teacher: Teacher, c: f64, eta: f64, s: f64) -> Vec<f64> {
-    let spread = (teacher.r * teacher.r + s * s).sqrt();
+    let spread = (teacher.widest_variance() + s * s).sqrt();
     let lo = if teacher.is_symmetric() { -12.0 * spread } else { -12.0 * s };
     let hi = 12.0 * spread;
     let width = (hi - lo) / PANELS as f64;
@@ -130,10 +168,11 @@ fn chi_grid(map: &dyn MirrorMap, teacher: Teacher, c: f64, eta: f64, s: f64) -> 
             h *= 2.0;
         }
     };
-    if map.positive_domain() {
-        graded(eta * (eta / c).ln(), eta);
+    for (centre, scale) in map.bends(eta, c) {
+        graded(centre, scale);
     }
-    if !teacher.is_symmetric() {
+    // A half-normal teacher's chi steps up at 0 over a width s; a sparse one's spike is that wide.
+    if !teacher.is_symmetric() || matches!(teacher.prior, Prior::Sparse { .. }) {
         graded(0.0, s);
     }
     breaks.retain(|b| (lo..=hi).contains(b));

@@ -28,6 +28,9 @@ pub trait MirrorMap: Sync {
     fn prox(&self, chi: f64, eta: f64, c: f64) -> Prox;
     /// Whether the domain of `phi` is bounded below by 0 (interpolation can be infeasible).
     fn positive_domain(&self) -> bool;
+    /// Where `P_eta` bends on a scale far below the teacher's: `(chi, scale)` pairs around
+    /// which the expectations grade their panels (entropic.md §7, "Expectations").
+    fn bends(&self, eta: f64, c: f64) -> Vec<(f64, f64)>;
 }
 
 /// `phi(x) = x^2 / 2`: SGD. `P = (chi + eta c)/(1 + eta)` (entropic.md §9).
@@ -48,6 +51,9 @@ impl MirrorMap for Squared {
     }
     fn positive_domain(&self) -> bool {
         false
+    }
+    fn bends(&self, _eta: f64, _c: f64) -> Vec<(f64, f64)> {
+        Vec::new()
     }
 }
 
@@ -71,6 +77,95 @@ impl MirrorMap for Entropic {
     }
     fn positive_domain(&self) -> bool {
         true
+    }
+    /// Near `chi = eta log(eta/c)`: above it the slack `1 - P'` decays like `eta/chi`.
+    fn bends(&self, eta: f64, c: f64) -> Vec<(f64, f64)> {
+        vec![(eta * (eta / c).ln(), eta)]
+    }
+}
+
+/// `phi(x) = |x|^q / q`, `1 < q < infinity` (equations/pnorm.md): `P` solves
+/// `g(P) + P/eta = g(c) + chi/eta` with `g(x) = phi'(x) = sgn(x)|x|^(q-1)`.
+pub struct PNorm {
+    pub q: f64,
+}
+
+impl PNorm {
+    /// `g(x) = sgn(x) |x|^(q-1)`.
+    fn g(&self, x: f64) -> f64 {
+        x.signum() * x.abs().powf(self.q - 1.0)
+    }
+
+    /// The root `P >= 0` of `g(P) + P/eta = z` for `z >= 0` (pnorm.md §2). `G(P) = g(P) + P/eta`
+    /// is bracketed within a factor 2: `P` lies between `min(eta z, z^(1/(q-1)))` and half of
+    /// each term's own root. Newton runs on the convex form of the equation from the upper end,
+    /// so it descends monotonically: in `P` for `q >= 2` (`g` convex), in `u = g(P)` for
+    /// `q < 2` (`u + u^(1/(q-1))/eta = z`, convex in `u`).
+    fn root(&self, z: f64, eta: f64) -> f64 {
+        if z == 0.0 {
+            return 0.0;
+        }
+        let (q, m) = (self.q, 1.0 / (self.q - 1.0));
+        let hi = (eta * z).min(z.powf(m));
+        // One powf per step: x^(q-2) (or u^(m-1)) gives both the function and its slope.
+        if q >= 2.0 {
+            let mut x = hi;
+            for _ in 0..100 {
+                let t = x.powf(q - 2.0);
+                let next = x - (x * t + x / eta - z) / ((q - 1.0) * t + 1.0 / eta);
+                if !(next < x) || next <= 0.0 {
+                    break;
+                }
+                x = next;
+            }
+            x
+        } else {
+            let mut u = hi.powf(q - 1.0).min(z);
+            for _ in 0..100 {
+                let t = u.powf(m - 1.0);
+                let next = u - (u + u * t / eta - z) / (1.0 + m * t / eta);
+                if !(next < u) || next <= 0.0 {
+                    break;
+                }
+                u = next;
+            }
+            u.powf(m)
+        }
+    }
+}
+
+impl MirrorMap for PNorm {
+    fn prox(&self, chi: f64, eta: f64, c: f64) -> Prox {
+        let q = self.q;
+        let b = self.g(c);
+        let z = b + chi / eta;
+        let x = z.signum() * self.root(z.abs(), eta);
+        let ax = x.abs();
+        // t = |P|^(q-2) gives g, g' and g'' (one powf).
+        let t = ax.powf(q - 2.0);
+        // P - chi = eta (g(c) - g(P)), without the cancellation of the difference.
+        let shift = eta * (b - x * t);
+        // h = eta g'(P) = eta (q-1) |P|^(q-2): infinite at P = 0 for q < 2, 0 for q > 2.
+        let h = eta * (q - 1.0) * t;
+        let (slope, slack) = if h.is_finite() { (1.0 / (1.0 + h), h / (1.0 + h)) } else { (0.0, 1.0) };
+        // g''(P) P'^3 eta, written so that P = 0 gives its limit 0 where it has one.
+        let g2 = if ax > 0.0 { (q - 1.0) * (q - 2.0) * t / x } else { 0.0 };
+        let curvature = if slope > 0.0 && ax > 0.0 { -eta * g2 * slope * slope * slope } else { 0.0 };
+        let d_eta = shift * slope / eta;
+        let g1 = if h.is_finite() { h / eta } else { f64::INFINITY };
+        let slope_d_eta = if slope > 0.0 && ax > 0.0 { -slope * slope * (g1 + eta * g2 * d_eta) } else { 0.0 };
+        Prox { x, shift, slope, slack, curvature, d_eta, slope_d_eta }
+    }
+    fn positive_domain(&self) -> bool {
+        false
+    }
+    /// Around `chi_0 = -eta g(c)`, where `P = 0` and `P'` jumps to 0 (q < 2) or 1 (q > 2): over
+    /// the `chi`-width where `eta g'(P)` passes 1, `|P| = (eta (q-1))^(1/(2-q))`.
+    fn bends(&self, eta: f64, c: f64) -> Vec<(f64, f64)> {
+        let p = (eta * (self.q - 1.0)).powf(1.0 / (2.0 - self.q));
+        let scale = p / eta + p.powf(self.q - 1.0);
+        let centre = -eta * self.g(c);
+        if scale.is_finite() && scale > 0.0 { vec![(centre, scale)] } else { vec![(centre, eta)] }
     }
 }
 
@@ -113,9 +208,12 @@ mod tests {
     /// a central difference.
     #[test]
     fn prox_derivatives_match_differences() {
-        let maps: [&dyn MirrorMap; 2] = [&Squared, &Entropic];
+        let maps: [&dyn MirrorMap; 6] = [&Squared, &Entropic, &PNorm { q: 1.25 }, &PNorm { q: 1.5 }, &PNorm { q: 3.0 }, &PNorm { q: 4.0 }];
         for map in maps {
-            for (chi, eta, c) in [(0.3, 0.7, 0.8), (-1.2, 0.05, 0.4), (2.5, 3.0, 0.1), (0.01, 1e-3, 1.0)] {
+            for (chi, eta, c) in [(0.3, 0.7, 0.8), (-1.2, 0.05, 0.4), (2.5, 3.0, 0.1), (0.01, 1e-3, 1.0), (-0.7, 0.9, 0.0), (0.2, 1.5, -0.3)] {
+                if map.positive_domain() && c <= 0.0 {
+                    continue; // the entropic map starts at c > 0
+                }
                 let p = map.prox(chi, eta, c);
                 let h = 1e-6;
                 let at = |chi: f64, eta: f64| map.prox(chi, eta, c);
@@ -133,6 +231,18 @@ mod tests {
                 close(p.slope_d_eta, fd(&|p| p.slope, 0.0, h * eta) / eta, "slope_d_eta");
             }
         }
+        // Optimality of the p-norm prox, g(P) - g(c) + (P - chi)/eta = 0, and q = 2 the squared map.
+        for q in [1.05, 1.25, 1.5, 3.0, 6.0] {
+            let map = PNorm { q };
+            for (chi, eta, c) in [(0.3, 0.7, 0.8), (-1.2, 0.05, 0.4), (40.0, 3.0, 0.0), (1e-9, 1e-3, 0.0), (-5.0, 200.0, 2.0)] {
+                let p = map.prox(chi, eta, c);
+                let residual = map.g(p.x) - map.g(c) + (p.x - chi) / eta;
+                let scale = map.g(p.x).abs() + map.g(c).abs() + (p.x.abs() + chi.abs()) / eta;
+                assert!(residual.abs() <= 1e-14 * scale, "q = {q} at {chi},{eta},{c}: residual {residual:e}");
+            }
+        }
+        let (a, b) = (PNorm { q: 2.0 }.prox(0.3, 0.7, 0.8), Squared.prox(0.3, 0.7, 0.8));
+        assert!((a.x - b.x).abs() < 1e-15 && (a.slope - b.slope).abs() < 1e-15 && (a.d_eta - b.d_eta).abs() < 1e-15);
         // Optimality of the entropic prox: log(P/c) + (P - chi)/eta = 0.
         let p = Entropic.prox(0.3, 0.7, 0.8);
         assert!(((p.x / 0.8).ln() + (p.x - 0.3) / 0.7).abs() < 1e-15);

@@ -152,7 +152,7 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
         return Err(PredictError::NotGaussianInputs(spec.source));
     }
     if !spec.activation.is_odd() {
-        if spec.mirror == Mirror::Entropic {
+        if spec.mirror != Mirror::Squared {
             return Err(PredictError::NotOdd(spec.activation, "the mean-corrected theory is derived for the squared map only (equations/nonodd.md §5)"));
         }
         if spec.depth() > nonodd::MAX_POLISHED_DEPTH {
@@ -185,33 +185,8 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
             approximation_error = s.approximation_error;
             (s.solution, s.bias, s.variance, s.slop, s.top, vec![], vec![], 0)
         }
-        Mirror::Entropic => {
-            let map = crate::solver::mirror::Entropic;
-            let (with_noise, solution) = entropic::solve(&map, &top_problem(spec, &layers, noise_var))?;
-            // The bias is the noise-free risk (for the squared map this is the usual
-            // split, the risk being affine in sigma^2); the variance is what noise adds.
-            let (bias, bias_error) = if noise_var == 0.0 {
-                (with_noise.excess_risk, with_noise.quadrature_error)
-            } else {
-                let noise_free = entropic::solve(&map, &top_problem(spec, &layers, 0.0))?.0;
-                (noise_free.excess_risk, noise_free.quadrature_error)
-            };
-            let slop = with_noise.quadrature_error * with_noise.excess_risk + bias_error * bias;
-            let top = TopReport {
-                eta: with_noise.eta,
-                s: with_noise.s,
-                q: with_noise.q,
-                distance: with_noise.distance,
-                feasible_above_ratio: with_noise.boundary,
-                quadrature_error: Some(with_noise.quadrature_error),
-            };
-            let unknowns = vec![Named { name: "eta".into(), value: with_noise.eta }, Named { name: "s".into(), value: with_noise.s }];
-            let residuals = vec![
-                Named { name: "T1".into(), value: with_noise.residuals[0] },
-                Named { name: "T2".into(), value: with_noise.residuals[1] },
-            ];
-            (solution, bias, with_noise.excess_risk - bias, slop, Some(top), unknowns, residuals, with_noise.iterations)
-        }
+        Mirror::Entropic => general_map(&crate::solver::mirror::Entropic, spec, &layers, noise_var)?,
+        Mirror::PNorm { q } => general_map(&crate::solver::mirror::PNorm { q }, spec, &layers, noise_var)?,
     };
     let variance = if (-slop..0.0).contains(&variance) { 0.0 } else { variance };
     let excess_risk = bias + variance;
@@ -222,7 +197,7 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
         // The entropic risk need not grow with the noise: its variance, the difference of two
         // solves, can be negative (seen at n/d_L ~ 1e-3 with a start far below the teacher's
         // scale, and reproduced by the Python reference). The squared map's cannot.
-        let may_be_negative = quantity == "variance" && spec.mirror == Mirror::Entropic;
+        let may_be_negative = quantity == "variance" && spec.mirror != Mirror::Squared;
         if value < 0.0 && !may_be_negative {
             return Err(PredictError::Negative { quantity, value, slop });
         }
@@ -265,6 +240,7 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
                 Mirror::Squared if spec.ridge > 0.0 => "equations/squared.md §6a",
                 Mirror::Squared => "equations/squared.md",
                 Mirror::Entropic => "equations/entropic.md",
+                Mirror::PNorm { .. } => "equations/pnorm.md",
             },
             unknowns,
             residuals,
@@ -272,6 +248,35 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
             iterations: solution.iterations + top_iterations,
         },
     })
+}
+
+/// What the general-mirror-map system gives [`predict`]: the layers, bias, variance, their
+/// rounding slop, the top report, and the top unknowns, residuals and iterations.
+type GeneralOutcome = (squared::Solution, f64, f64, f64, Option<TopReport>, Vec<Named>, Vec<Named>, u64);
+
+/// The entropic or p-norm map: the squared chain plus the top problem (equations/entropic.md).
+fn general_map(map: &dyn crate::solver::mirror::MirrorMap, spec: &Spec, layers: &[Layer], noise_var: f64) -> Result<GeneralOutcome, PredictError> {
+    let (with_noise, solution) = entropic::solve(map, &top_problem(spec, layers, noise_var))?;
+    // The bias is the noise-free risk (for the squared map this is the usual
+    // split, the risk being affine in sigma^2); the variance is what noise adds.
+    let (bias, bias_error) = if noise_var == 0.0 {
+        (with_noise.excess_risk, with_noise.quadrature_error)
+    } else {
+        let noise_free = entropic::solve(map, &top_problem(spec, layers, 0.0))?.0;
+        (noise_free.excess_risk, noise_free.quadrature_error)
+    };
+    let slop = with_noise.quadrature_error * with_noise.excess_risk + bias_error * bias;
+    let top = TopReport {
+        eta: with_noise.eta,
+        s: with_noise.s,
+        q: with_noise.q,
+        distance: with_noise.distance,
+        feasible_above_ratio: with_noise.boundary,
+        quadrature_error: Some(with_noise.quadrature_error),
+    };
+    let unknowns = vec![Named { name: "eta".into(), value: with_noise.eta }, Named { name: "s".into(), value: with_noise.s }];
+    let residuals = vec![Named { name: "T1".into(), value: with_noise.residuals[0] }, Named { name: "T2".into(), value: with_noise.residuals[1] }];
+    Ok((solution, bias, with_noise.excess_risk - bias, slop, Some(top), unknowns, residuals, with_noise.iterations))
 }
 
 /// What the squared map's solve gives [`predict`].

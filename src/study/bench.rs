@@ -29,6 +29,11 @@ pub struct SweepBench {
     /// and slowest time of one prediction.
     pub general_prediction_seconds: f64,
     pub general_slowest_seconds: f64,
+    /// The same points with the p-norm maps q = 1.25, 1.5 and 3 (sparse:0.1 teacher, noise 0.1):
+    /// median and slowest time of one prediction, and how many points had none.
+    pub pnorm_prediction_seconds: f64,
+    pub pnorm_slowest_seconds: f64,
+    pub pnorm_failed_points: usize,
 }
 
 fn best_of(repeats: usize, mut run: impl FnMut()) -> Duration {
@@ -103,6 +108,17 @@ pub fn sweep_bench(depth: usize, points: usize, repeats: usize) -> SweepBench {
         })
         .collect();
     general.sort();
+    let pnorm: Vec<(Duration, bool)> = specs
+        .iter()
+        .flat_map(|spec| {
+            [1.25, 1.5, 3.0].map(|q| {
+                let spec = crate::spec::Spec { mirror: crate::spec::Mirror::PNorm { q }, prior: crate::spec::Prior::Sparse { eps: 0.1 }, noise_std: 0.1, ..spec.clone() };
+                time_one(&spec)
+            })
+        })
+        .collect();
+    let mut pnorm_ok: Vec<Duration> = pnorm.iter().filter(|(_, ok)| *ok).map(|(t, _)| *t).collect();
+    pnorm_ok.sort();
     let mut feasible: Vec<Duration> = entropic.iter().filter(|(_, ok)| *ok).map(|(t, _)| *t).collect();
     feasible.sort();
     SweepBench {
@@ -118,6 +134,9 @@ pub fn sweep_bench(depth: usize, points: usize, repeats: usize) -> SweepBench {
         entropic_infeasible_points: entropic.len() - feasible.len(),
         general_prediction_seconds: general[general.len() / 2].as_secs_f64(),
         general_slowest_seconds: general[general.len() - 1].as_secs_f64(),
+        pnorm_prediction_seconds: pnorm_ok.get(pnorm_ok.len() / 2).map_or(f64::NAN, Duration::as_secs_f64),
+        pnorm_slowest_seconds: pnorm_ok.last().map_or(f64::NAN, Duration::as_secs_f64),
+        pnorm_failed_points: pnorm.len() - pnorm_ok.len(),
     }
 }
 

@@ -135,6 +135,15 @@ pub fn teacher(seed: u64, p: usize, prior: Prior, norm2: f64) -> Vec<f64> {
                 * match prior {
                     Prior::Gaussian => g,
                     Prior::HalfNormal => g.abs(),
+                    // Non-zero with probability eps, then of variance 1/eps: E entry^2 = 1.
+                    Prior::Sparse { eps } => {
+                        let keep = rng.random::<f64>() < eps;
+                        if keep {
+                            g / eps.sqrt()
+                        } else {
+                            0.0
+                        }
+                    }
                 }
         })
         .collect()

@@ -146,55 +146,90 @@ pub fn fast_tanh(x: f32) -> f32 {
     p / q
 }
 
-/// Gives an enum its spec names: `CHOICES` for parsing, `name()` for printing.
-macro_rules! named_choices {
-    ($ty:ident { $($variant:ident = $name:literal),+ $(,)? }) => {
-        impl $ty {
-            pub const CHOICES: &'static [(&'static str, $ty)] = &[$(($name, $ty::$variant)),+];
-            pub fn name(self) -> &'static str {
-                match self { $($ty::$variant => $name),+ }
-            }
-        }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.name())
-            }
-        }
-        impl FromStr for $ty {
-            type Err = String;
-            /// The error says which names exist: `unknown value `x` (expected one of ...)`.
-            fn from_str(s: &str) -> Result<Self, String> {
-                Self::CHOICES.iter().find(|(name, _)| *name == s).map(|(_, v)| *v).ok_or_else(|| {
-                    let names: Vec<&str> = Self::CHOICES.iter().map(|(n, _)| *n).collect();
-                    format!("unknown value `{s}` (expected one of {})", names.join(", "))
-                })
-            }
-        }
-        impl serde::Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.name())
-            }
-        }
-    };
-}
-
-named_choices!(Prior { Gaussian = "gaussian", HalfNormal = "half-normal" });
-named_choices!(Mirror { Squared = "squared", Entropic = "entropic" });
-
 pub use crate::weights::WeightLaw;
 
 /// Prior of the teacher's entries `a*_i`, scaled so that `E a*_i^2 = norm2 / d_L`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Prior {
     Gaussian,
     HalfNormal,
+    /// `Bernoulli(eps) x Gaussian`: a fraction `eps` in (0, 1] of the entries is non-zero, each
+    /// `N(0, norm2 / (eps d_L))`.
+    Sparse { eps: f64 },
+}
+
+impl fmt::Display for Prior {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Prior::Gaussian => f.write_str("gaussian"),
+            Prior::HalfNormal => f.write_str("half-normal"),
+            Prior::Sparse { eps } => write!(f, "sparse:{eps}"),
+        }
+    }
+}
+
+impl FromStr for Prior {
+    type Err = String;
+    /// `gaussian`, `half-normal`, `sparse:EPS` (0 < EPS <= 1).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split(':').collect::<Vec<_>>().as_slice() {
+            ["gaussian"] => Ok(Prior::Gaussian),
+            ["half-normal"] => Ok(Prior::HalfNormal),
+            ["sparse", eps] => match eps.parse::<f64>() {
+                Ok(eps) if eps > 0.0 && eps <= 1.0 => Ok(Prior::Sparse { eps }),
+                _ => Err(format!("`{s}`: EPS is the fraction of non-zero entries and must lie in (0, 1], got `{eps}`")),
+            },
+            _ => Err(format!("unknown value `{s}` (expected one of gaussian, half-normal, sparse:EPS)")),
+        }
+    }
+}
+
+impl serde::Serialize for Prior {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// The mirror map (potential) of stochastic mirror descent on the last layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Mirror {
     Squared,
     Entropic,
+    /// `phi(x) = |x|^q / q`, `1 < q < infinity` (equations/pnorm.md); `pnorm:2` is read as `Squared`.
+    PNorm { q: f64 },
+}
+
+impl fmt::Display for Mirror {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mirror::Squared => f.write_str("squared"),
+            Mirror::Entropic => f.write_str("entropic"),
+            Mirror::PNorm { q } => write!(f, "pnorm:{q}"),
+        }
+    }
+}
+
+impl FromStr for Mirror {
+    type Err = String;
+    /// `squared`, `entropic`, `pnorm:Q` (1 < Q < infinity; `pnorm:2` is the squared map itself).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split(':').collect::<Vec<_>>().as_slice() {
+            ["squared"] => Ok(Mirror::Squared),
+            ["entropic"] => Ok(Mirror::Entropic),
+            ["pnorm", q] => match q.parse::<f64>() {
+                Ok(q) if q == 2.0 => Ok(Mirror::Squared),
+                Ok(q) if q > 1.0 && q.is_finite() => Ok(Mirror::PNorm { q }),
+                _ => Err(format!("`{s}`: Q must be a finite number > 1 (Q = 1 is not strictly convex), got `{q}`")),
+            },
+            _ => Err(format!("unknown value `{s}` (expected one of squared, entropic, pnorm:Q)")),
+        }
+    }
+}
+
+impl serde::Serialize for Mirror {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// The eigenvalues of the input covariance `Sigma_0` (diagonal), normalised to mean 1
@@ -480,7 +515,7 @@ impl Spec {
     /// `E a*_i` under the prior.
     pub fn prior_mean_entry(&self) -> f64 {
         match self.prior {
-            Prior::Gaussian => 0.0,
+            Prior::Gaussian | Prior::Sparse { .. } => 0.0,
             Prior::HalfNormal => (2.0 * self.norm2 / (std::f64::consts::PI * self.teacher_width() as f64)).sqrt(),
         }
     }
@@ -511,10 +546,10 @@ impl fmt::Display for Spec {
             self.widths,
             self.samples,
             self.weights,
-            self.prior.name(),
+            self.prior,
             self.norm2,
             self.noise_std,
-            self.mirror.name(),
+            self.mirror,
         )?;
         if self.ridge > 0.0 {
             write!(f, ", ridge {}", self.ridge)?;
