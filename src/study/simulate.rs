@@ -56,6 +56,8 @@ pub enum SimulateError {
     Csv { path: PathBuf, message: String },
     #[error("{law} trial {trial} (seed {seed}): {source}")]
     Trial { law: String, trial: usize, seed: u64, source: validation::TrialError },
+    #[error("stopped after {done} of {total} trials")]
+    Stopped { done: usize, total: usize },
 }
 
 /// The seed of trial `k` of a run with seed `run_seed` (SplitMix64 of the pair),
@@ -108,6 +110,19 @@ impl Run<'_> {
     /// Runs every (law, trial) not already in `out`, appending each as it finishes.
     /// `progress(done, total)` is called after each trial.
     pub fn execute(&self, out: Option<&Path>, resume: bool, progress: &dyn Fn(usize, usize)) -> Result<Vec<TrialRow>, SimulateError> {
+        self.execute_until(out, resume, progress, &|| false)
+    }
+
+    /// [`Run::execute`], asking `stop()` before each trial: when it says yes the run ends
+    /// with [`SimulateError::Stopped`], every finished trial already in `out` (so `resume`
+    /// continues it). The Python package stops here on Ctrl-C.
+    pub fn execute_until(
+        &self,
+        out: Option<&Path>,
+        resume: bool,
+        progress: &dyn Fn(usize, usize),
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Vec<TrialRow>, SimulateError> {
         let mut rows = match out {
             Some(path) => self.open(path, resume)?,
             None => Vec::new(),
@@ -119,6 +134,9 @@ impl Run<'_> {
             .collect();
         progress(total - todo.len(), total);
         for (law, k) in todo {
+            if stop() {
+                return Err(SimulateError::Stopped { done: total - self.remaining(&rows), total });
+            }
             let seed = trial_seed(self.seed, k);
             let started = std::time::Instant::now();
             let row = match run_trial(self.spec, law, seed, self.n_test, self.trainer, self.backend, self.kernel) {
