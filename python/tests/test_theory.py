@@ -73,3 +73,18 @@ def test_numpy_values_are_accepted(cli):
             "teacher": {"noise_std": np.float64(0.1)}, "training": {"samples": 800}}
     assert rfrisk.predict(spec) == expected
     assert rfrisk.predict(EXAMPLE, **{"training.samples": np.int32(800), "features.widths": np.array([1500, 1500])}) == expected
+
+
+def test_the_readmes_example_prints_what_the_cli_prints(cli):
+    import re
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    example = re.search(r"## Python\n.*?```python\n(.*?)```", readme, re.S).group(1)
+    assert len(example.strip().splitlines()) == 5
+    printed = subprocess.run([sys.executable, "-c", example], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    line = next(l for l in cli("predict", EXAMPLE).stdout.splitlines() if l.startswith("excess risk"))
+    assert printed.splitlines()[0] == line == "excess risk  0.0968725457"
