@@ -2,7 +2,8 @@
 hidden weights (arXiv 2510.16250), from the same Rust library as the ``rfrisk`` command.
 
 A spec is a dict nested like the TOML file (``{"training": {"samples": 800}}``), a TOML or
-JSON string, or a path to a spec file. Overrides use the CLI's dotted keys, as keyword
+JSON string, or a path to a spec file (a ``pathlib.Path``, or a string with no ``=``, no
+line break and not starting with ``{`` or ``[``: a string with any of those is a document). Overrides use the CLI's dotted keys, as keyword
 arguments (``predict(spec, **{"training.samples": 800})``) or a ``set={...}`` mapping;
 a string value is read as the CLI reads ``--set KEY=VALUE`` (``"800"`` is the number 800).
 
@@ -26,6 +27,8 @@ from typing import Any, Union
 
 import numpy as np
 
+from importlib.metadata import PackageNotFoundError, version
+
 from . import _native
 from ._errors import Error, OutsideTheory, SimulationError, SolverError, SpecError
 
@@ -41,6 +44,11 @@ __all__ = [
     "SolverError",
     "SimulationError",
 ]
+
+try:
+    __version__ = version("rfrisk")
+except PackageNotFoundError:  # imported from a source tree without being installed
+    __version__ = "unknown"
 
 Spec = Union[Mapping[str, Any], str, "os.PathLike[str]"]
 Progress = Callable[[int, int], Any]

@@ -31,6 +31,17 @@ fn raise(py: Python<'_>, class: &str, message: String, attrs: &[(&str, Py<PyAny>
     }
 }
 
+/// A panic's message, for the RuntimeError that stands in for it.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let what = payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned()).unwrap_or_default();
+    format!("rfrisk: internal error (a panic in the library: {what}); please report it")
+}
+
+/// Runs one binding's body; a panic becomes a RuntimeError, never a PanicException in Python.
+fn no_panic<T>(body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or_else(|payload| Err(PyRuntimeError::new_err(panic_message(&*payload))))
+}
+
 fn spec_error(py: Python<'_>, e: SpecError) -> PyErr {
     let key = match &e {
         SpecError::Field { key, .. } => Some(key.clone()),
@@ -149,7 +160,7 @@ fn supervised<T: Send>(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>, work
                 ticker.stop.store(true, Ordering::Relaxed);
             }
         }
-        let result = handle.join().map_err(|_| PyRuntimeError::new_err("rfrisk: internal error (a panic in the library); please report it"))?;
+        let result = handle.join().map_err(|payload| PyRuntimeError::new_err(panic_message(&*payload)))?;
         match pending {
             Some(e) => Err(e),
             None => Ok(result),
@@ -161,20 +172,24 @@ fn supervised<T: Send>(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>, work
 #[pyfunction]
 #[pyo3(signature = (source, is_path, origin, overrides))]
 fn predict(py: Python<'_>, source: &str, is_path: bool, origin: &str, overrides: Vec<String>) -> PyResult<String> {
-    let doc = doc_of(source, is_path, origin, &overrides).map_err(|e| spec_error(py, e))?;
-    let spec = doc.to_spec().map_err(|e| spec_error(py, e))?;
-    let prediction = py.detach(|| rfrisk::predict(&spec)).map_err(|e| predict_error(py, e))?;
-    Ok(json(&rfrisk::report::PredictionJson { spec: rfrisk::report::SpecFile::of(&spec), prediction: &prediction }))
+    no_panic(|| {
+        let doc = doc_of(source, is_path, origin, &overrides).map_err(|e| spec_error(py, e))?;
+        let spec = doc.to_spec().map_err(|e| spec_error(py, e))?;
+        let prediction = py.detach(|| rfrisk::predict(&spec)).map_err(|e| predict_error(py, e))?;
+        Ok(json(&rfrisk::report::PredictionJson { spec: rfrisk::report::SpecFile::of(&spec), prediction: &prediction }))
+    })
 }
 
 /// `rfrisk gep --format json`, as its text.
 #[pyfunction]
 fn gep(py: Python<'_>, source: &str, is_path: bool, origin: &str, overrides: Vec<String>) -> PyResult<String> {
-    let spec = doc_of(source, is_path, origin, &overrides).and_then(|d| d.to_spec()).map_err(|e| spec_error(py, e))?;
-    let (_, gep, offsets) = py.detach(|| rfrisk::predict::mixed_layers(&spec));
-    Ok(match offsets {
-        None => json(&gep),
-        Some(laws) => json(&serde_json::json!({ "gep": gep, "offsets": laws })),
+    no_panic(|| {
+        let spec = doc_of(source, is_path, origin, &overrides).and_then(|d| d.to_spec()).map_err(|e| spec_error(py, e))?;
+        let (_, gep, offsets) = py.detach(|| rfrisk::predict::mixed_layers(&spec));
+        Ok(match offsets {
+            None => json(&gep),
+            Some(laws) => json(&serde_json::json!({ "gep": gep, "offsets": laws })),
+        })
     })
 }
 
@@ -196,50 +211,52 @@ fn sweep(
     values: Vec<String>,
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<Columns> {
-    let doc = doc_of(source, is_path, origin, &overrides).map_err(|e| spec_error(py, e))?;
-    // As the CLI does (src/cli/args.rs): an unknown key or a value of the wrong type fails every point the same way, so refuse it once.
-    let field = |reason: String| spec_error(py, SpecError::Field { key: param.clone(), reason });
-    if !rfrisk::spec::KEYS.contains(&param.as_str()) {
-        return Err(field(rfrisk::spec::unknown_key(&param)));
-    }
-    if values.is_empty() {
-        return Err(field("no values to sweep".into()));
-    }
-    for value in &values {
-        rfrisk::spec::check_value(&param, value).map_err(field)?;
-    }
-    let points = supervised(py, progress.as_ref(), |ticker| {
-        let total = values.len();
-        ticker.report(0, total);
-        values
-            .par_iter()
-            .map(|value| {
-                if ticker.stopped() {
-                    return None;
-                }
-                let point = rfrisk::sweep::sweep(&doc, &param, std::slice::from_ref(value)).pop();
-                ticker.done.fetch_add(1, Ordering::Relaxed);
-                point
-            })
-            .collect::<Option<Vec<_>>>()
-    })?;
-    let points = points.ok_or_else(|| PyRuntimeError::new_err("sweep stopped"))?;
-    let mut numbers = vec![Vec::with_capacity(points.len()); rfrisk::sweep::COLUMNS.len() - 1];
-    let mut status = Vec::with_capacity(points.len());
-    for point in &points {
-        let row = match &point.outcome {
-            Ok(p) => [Some(p.excess_risk), Some(p.test_error), Some(p.bias), Some(p.variance), p.top.as_ref().map(|t| t.eta), p.top.as_ref().map(|t| t.s), Some(p.solver.max_residual)],
-            Err(_) => [None; 7],
-        };
-        for (column, x) in numbers.iter_mut().zip(row) {
-            column.push(x.unwrap_or(f64::NAN));
+    no_panic(|| {
+        let doc = doc_of(source, is_path, origin, &overrides).map_err(|e| spec_error(py, e))?;
+        // As the CLI does (src/cli/args.rs): an unknown key or a value of the wrong type fails every point the same way, so refuse it once.
+        let field = |reason: String| spec_error(py, SpecError::Field { key: param.clone(), reason });
+        if !rfrisk::spec::KEYS.contains(&param.as_str()) {
+            return Err(field(rfrisk::spec::unknown_key(&param)));
         }
-        status.push(match &point.outcome {
-            Ok(_) => "ok".to_owned(),
-            Err(e) => rfrisk::sweep::one_line(e),
-        });
-    }
-    Ok((values, numbers, status))
+        if values.is_empty() {
+            return Err(field("no values to sweep".into()));
+        }
+        for value in &values {
+            rfrisk::spec::check_value(&param, value).map_err(field)?;
+        }
+        let points = supervised(py, progress.as_ref(), |ticker| {
+            let total = values.len();
+            ticker.report(0, total);
+            values
+                .par_iter()
+                .map(|value| {
+                    if ticker.stopped() {
+                        return None;
+                    }
+                    let point = rfrisk::sweep::sweep(&doc, &param, std::slice::from_ref(value)).pop();
+                    ticker.done.fetch_add(1, Ordering::Relaxed);
+                    point
+                })
+                .collect::<Option<Vec<_>>>()
+        })?;
+        let points = points.ok_or_else(|| PyRuntimeError::new_err("sweep stopped"))?;
+        let mut numbers = vec![Vec::with_capacity(points.len()); rfrisk::sweep::COLUMNS.len() - 1];
+        let mut status = Vec::with_capacity(points.len());
+        for point in &points {
+            let row = match &point.outcome {
+                Ok(p) => [Some(p.excess_risk), Some(p.test_error), Some(p.bias), Some(p.variance), p.top.as_ref().map(|t| t.eta), p.top.as_ref().map(|t| t.s), Some(p.solver.max_residual)],
+                Err(_) => [None; 7],
+            };
+            for (column, x) in numbers.iter_mut().zip(row) {
+                column.push(x.unwrap_or(f64::NAN));
+            }
+            status.push(match &point.outcome {
+                Ok(_) => "ok".to_owned(),
+                Err(e) => rfrisk::sweep::one_line(e),
+            });
+        }
+        Ok((values, numbers, status))
+    })
 }
 
 /// The CLI's `--backend`, `--trainer` and `--kernel` choices (src/cli/common.rs, args.rs).
@@ -344,10 +361,12 @@ fn simulate(
     resume: bool,
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<String> {
-    let spec = doc_of(source, is_path, origin, &overrides).and_then(|d| d.to_spec()).map_err(|e| spec_error(py, e))?;
-    let run = trials_of(py, spec, trials, &weights, seed, n_test, trainer, backend, kernel)?;
-    let rows = run.execute(py, out.as_deref(), resume, progress.as_ref())?;
-    Ok(serde_json::to_string(&rows).expect("rows serialize"))
+    no_panic(|| {
+        let spec = doc_of(source, is_path, origin, &overrides).and_then(|d| d.to_spec()).map_err(|e| spec_error(py, e))?;
+        let run = trials_of(py, spec, trials, &weights, seed, n_test, trainer, backend, kernel)?;
+        let rows = run.execute(py, out.as_deref(), resume, progress.as_ref())?;
+        Ok(serde_json::to_string(&rows).expect("rows serialize"))
+    })
 }
 
 /// `rfrisk gap --format json` on one spec, as its text.
@@ -372,30 +391,34 @@ fn gap(
     power: f64,
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<String> {
-    // The CLI's checks (src/cli/trials.rs), in its words.
-    if !(detect > 0.0 && detect.is_finite()) {
-        return Err(PyValueError::new_err(format!("detect must be > 0, got {detect}")));
-    }
-    if !(alpha > 0.0 && alpha < 1.0 && power > 0.0 && power < 1.0) {
-        return Err(PyValueError::new_err(format!("alpha and power must be in (0, 1), got {alpha} and {power}")));
-    }
-    let spec = doc_of(source, is_path, origin, &overrides).and_then(|d| d.to_spec()).map_err(|e| spec_error(py, e))?;
-    let run = trials_of(py, spec, trials, &weights, seed, n_test, trainer, backend, kernel)?;
-    if run.laws.len() != 2 {
-        return Err(PyValueError::new_err(rfrisk::gap::GapError::NotTwoLaws(run.laws.len()).to_string()));
-    }
-    let rows = run.execute(py, None, false, progress.as_ref())?;
-    let report = py.detach(|| rfrisk::gap::report(&run.spec, &run.laws, &rows, detect, alpha, power)).map_err(|e| match e {
-        rfrisk::gap::GapError::Simulate(e) => simulate_error(py, e),
-        other => PyValueError::new_err(other.to_string()),
-    })?;
-    Ok(json(&report))
+    no_panic(|| {
+        // The CLI's checks (src/cli/trials.rs), in its words.
+        if !(detect > 0.0 && detect.is_finite()) {
+            return Err(PyValueError::new_err(format!("detect must be > 0, got {detect}")));
+        }
+        if !(alpha > 0.0 && alpha < 1.0 && power > 0.0 && power < 1.0) {
+            return Err(PyValueError::new_err(format!("alpha and power must be in (0, 1), got {alpha} and {power}")));
+        }
+        let spec = doc_of(source, is_path, origin, &overrides).and_then(|d| d.to_spec()).map_err(|e| spec_error(py, e))?;
+        let run = trials_of(py, spec, trials, &weights, seed, n_test, trainer, backend, kernel)?;
+        if run.laws.len() != 2 {
+            return Err(PyValueError::new_err(rfrisk::gap::GapError::NotTwoLaws(run.laws.len()).to_string()));
+        }
+        let rows = run.execute(py, None, false, progress.as_ref())?;
+        let report = py.detach(|| rfrisk::gap::report(&run.spec, &run.laws, &rows, detect, alpha, power)).map_err(|e| match e {
+            rfrisk::gap::GapError::Simulate(e) => simulate_error(py, e),
+            other => PyValueError::new_err(other.to_string()),
+        })?;
+        Ok(json(&report))
+    })
 }
 
 /// `--values` as the CLI expands it: `a:b:step` (inclusive) or `v1,v2,...`.
 #[pyfunction]
 fn expand_values(py: Python<'_>, param: String, text: &str) -> PyResult<Vec<String>> {
-    rfrisk::sweep::parse_values(text).map_err(|reason| spec_error(py, SpecError::Field { key: param, reason }))
+    no_panic(|| {
+        rfrisk::sweep::parse_values(text).map_err(|reason| spec_error(py, SpecError::Field { key: param, reason }))
+    })
 }
 
 #[pymodule]
