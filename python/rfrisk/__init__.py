@@ -215,6 +215,8 @@ def gap(
     trainer: str = "direct",
     backend: str = "auto",
     kernel: str = "auto",
+    scan: str | None = None,
+    values: Iterable[Any] | str | None = None,
     progress: Progress | None = None,
     set: Mapping[str, Any] | None = None,
     **overrides: Any,
@@ -223,10 +225,19 @@ def gap(
     ``rfrisk gap --format json``: the theory's checklist (``assumptions``), the paired
     gap in excess risk with its confidence interval and p-value, and the trials needed
     to detect a relative gap ``detect`` at level ``alpha`` with power ``power``.
-    Releases the GIL, stops on Ctrl-C between trials, ``progress(done, total)``."""
+
+    With ``scan`` (a spec key, typically ``"features.width"``) and ``values`` (a sequence
+    or the CLI's ``"a:b:step"``), as ``--scan --values``: ``{"scan", "points", "slope"}``,
+    the report and the mean |gap| at each value and the fitted log-log slope.
+    Releases the GIL, stops on Ctrl-C between trials, ``progress(done, total)``
+    (per point of a scan)."""
     trials, laws = _trial_args(trials, weights)
+    if isinstance(values, str):
+        texts = _native.expand_values(scan or "--values", values)
+    else:
+        texts = None if values is None else [_value(v) for v in values]
     report = _native.gap(
         *_source(spec), _overrides(set, overrides), trials, laws, int(seed), int(n_test), trainer, backend, kernel,
-        float(detect), float(alpha), float(power), progress,
+        float(detect), float(alpha), float(power), scan, texts, progress,
     )
     return json.loads(report)

@@ -15,5 +15,6 @@ def simulate(
 ) -> str: ...
 def gap(
     source: str, is_path: bool, origin: str, overrides: list[str], trials: int, weights: list[str], seed: int, n_test: int,
-    trainer: str, backend: str, kernel: str, detect: float, alpha: float, power: float, progress: _Progress = None,
+    trainer: str, backend: str, kernel: str, detect: float, alpha: float, power: float,
+    scan: Optional[str] = None, values: Optional[list[str]] = None, progress: _Progress = None,
 ) -> str: ...

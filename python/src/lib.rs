@@ -369,9 +369,10 @@ fn simulate(
     })
 }
 
-/// `rfrisk gap --format json` on one spec, as its text.
+/// `rfrisk gap --format json`, as its text: on one spec, or with `scan` at each of `values`
+/// of that key (the mean |gap| per value and its fitted log-log slope).
 #[pyfunction]
-#[pyo3(signature = (source, is_path, origin, overrides, trials, weights, seed, n_test, trainer, backend, kernel, detect, alpha, power, progress=None))]
+#[pyo3(signature = (source, is_path, origin, overrides, trials, weights, seed, n_test, trainer, backend, kernel, detect, alpha, power, scan=None, values=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn gap(
     py: Python<'_>,
@@ -389,6 +390,8 @@ fn gap(
     detect: f64,
     alpha: f64,
     power: f64,
+    scan: Option<String>,
+    values: Option<Vec<String>>,
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     no_panic(|| {
@@ -399,17 +402,46 @@ fn gap(
         if !(alpha > 0.0 && alpha < 1.0 && power > 0.0 && power < 1.0) {
             return Err(PyValueError::new_err(format!("alpha and power must be in (0, 1), got {alpha} and {power}")));
         }
-        let spec = doc_of(source, is_path, origin, &overrides).and_then(|d| d.to_spec()).map_err(|e| spec_error(py, e))?;
-        let run = trials_of(py, spec, trials, &weights, seed, n_test, trainer, backend, kernel)?;
-        if run.laws.len() != 2 {
-            return Err(PyValueError::new_err(rfrisk::gap::GapError::NotTwoLaws(run.laws.len()).to_string()));
+        let doc = doc_of(source, is_path, origin, &overrides).map_err(|e| spec_error(py, e))?;
+        // (value, spec) per point: one unnamed point without a scan.
+        let points: Vec<(String, rfrisk::Spec)> = match (&scan, values) {
+            (None, None) => vec![(String::new(), doc.to_spec().map_err(|e| spec_error(py, e))?)],
+            (Some(key), Some(values)) => {
+                let field = |reason: String| spec_error(py, SpecError::Field { key: key.clone(), reason });
+                if !rfrisk::spec::KEYS.contains(&key.as_str()) {
+                    return Err(field(rfrisk::spec::unknown_key(key)));
+                }
+                values
+                    .into_iter()
+                    .map(|v| {
+                        rfrisk::spec::check_value(key, &v).map_err(field)?;
+                        let mut d = doc.clone();
+                        d.set(&format!("{key}={v}")).and_then(|()| d.to_spec()).map(|spec| (v, spec)).map_err(|e| spec_error(py, e))
+                    })
+                    .collect::<PyResult<_>>()?
+            }
+            _ => return Err(PyValueError::new_err("scan and values go together")),
+        };
+        let mut scanned = Vec::new();
+        for (value, spec) in points {
+            let run = trials_of(py, spec, trials, &weights, seed, n_test, trainer, backend, kernel)?;
+            let [a, b] = run.laws[..] else {
+                return Err(PyValueError::new_err(rfrisk::gap::GapError::NotTwoLaws(run.laws.len()).to_string()));
+            };
+            let rows = run.execute(py, None, false, progress.as_ref())?;
+            let (mean_abs_gap, mean_abs_gap_stderr) = rfrisk::gap::mean_abs_gap(&rows, a, b);
+            let report = rfrisk::gap::report(&run.spec, &run.laws, &rows, detect, alpha, power).map_err(|e| match e {
+                rfrisk::gap::GapError::Simulate(e) => simulate_error(py, e),
+                other => PyValueError::new_err(other.to_string()),
+            })?;
+            scanned.push(rfrisk::gap::ScanPoint { value, mean_abs_gap, mean_abs_gap_stderr, report });
         }
-        let rows = run.execute(py, None, false, progress.as_ref())?;
-        let report = py.detach(|| rfrisk::gap::report(&run.spec, &run.laws, &rows, detect, alpha, power)).map_err(|e| match e {
-            rfrisk::gap::GapError::Simulate(e) => simulate_error(py, e),
-            other => PyValueError::new_err(other.to_string()),
-        })?;
-        Ok(json(&report))
+        let Some(scan) = scan else {
+            return Ok(json(&scanned[0].report));
+        };
+        let xy: Vec<(f64, f64)> = scanned.iter().filter_map(|p| p.value.parse::<f64>().ok().map(|x| (x, p.mean_abs_gap))).collect();
+        let slope = rfrisk::gap::log_log_slope(&xy, alpha);
+        Ok(json(&serde_json::json!({ "scan": scan, "points": scanned, "slope": slope })))
     })
 }
 

@@ -50,6 +50,15 @@ def test_gap_equals_the_clis_json(cli, write_spec):
     assert got["in_theory"] is True and len(got["assumptions"]) == 5
 
 
+def test_a_gap_scan_equals_the_clis_json(cli, write_spec):
+    path = write_spec(SMALL)
+    expected = cli.json("gap", path, *TRIAL, "--scan", "features.width", "--values", "100,200,400", "--format", "json")
+    got = rfrisk.gap(SMALL, 4, n_test=500, backend="cpu", seed=7, scan="features.width", values=[100, 200, 400])
+    assert got == expected
+    assert [p["value"] for p in got["points"]] == ["100", "200", "400"] and got["scan"] == "features.width"
+    assert rfrisk.gap(SMALL, 4, n_test=500, backend="cpu", seed=7, scan="features.width", values="100:400:100")["points"][3]["value"] == "400"
+
+
 def test_entropic_infeasible_trials_have_none_not_nan():
     spec = {"data": {"dim": 100}, "features": {"widths": [200]}, "teacher": {"prior": "half-normal", "noise_std": 0.5},
             "training": {"samples": 180, "mirror": "entropic"}}
