@@ -6,7 +6,10 @@ best of 20); Python's is rfrisk.sweep on the same spec and values, best of 20. A
 times an entropic sweep (predictions 300 times slower) through Python and through the
 `rfrisk sweep` command (process start included). Run from the repository root:
 
-    python python/bench_sweep.py [path/to/rfrisk]
+    python python/bench/bench_sweep.py [path/to/rfrisk]
+
+(Not from python/ itself: there `import rfrisk` would find the source folder, which has no
+native module, before the installed package.)
 """
 
 import re
@@ -17,7 +20,7 @@ from pathlib import Path
 
 import rfrisk
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BINARY = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "target" / "release" / "rfrisk")
 REPEATS = 20
 
