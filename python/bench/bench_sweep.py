@@ -8,8 +8,8 @@ times an entropic sweep (predictions 300 times slower) through Python and throug
 
     python python/bench/bench_sweep.py [path/to/rfrisk]
 
-(Not from python/ itself: there `import rfrisk` would find the source folder, which has no
-native module, before the installed package.)
+(It lives in python/bench/, not python/: a script's folder comes first on sys.path, and in
+python/ `import rfrisk` would find the source folder, which has no native module.)
 """
 
 import re
