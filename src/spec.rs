@@ -50,11 +50,19 @@ impl SpecDoc {
     pub fn read(path: &Path) -> Result<SpecDoc, SpecError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| SpecError::Io { path: path.to_owned(), source })?;
+        SpecDoc::parse(&text, path)
+    }
+
+    /// A spec document from its text (TOML, or JSON by `origin`'s extension or the text's
+    /// first character); `origin` names it in errors. The Python package reads a dict or a
+    /// string through this, so every key reaches it as it reaches a file.
+    pub fn parse(text: &str, origin: &Path) -> Result<SpecDoc, SpecError> {
+        let path = origin;
         let is_json = path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
         let parsed = if is_json {
-            serde_json::from_str::<toml::Table>(&text).map_err(|e| e.to_string())
+            serde_json::from_str::<toml::Table>(text).map_err(|e| e.to_string())
         } else {
-            toml::from_str::<toml::Table>(&text).map_err(|e| e.message().to_owned())
+            toml::from_str::<toml::Table>(text).map_err(|e| e.message().to_owned())
         };
         parsed
             .map(|table| SpecDoc { table })

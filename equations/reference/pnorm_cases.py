@@ -98,9 +98,10 @@ def main(extra=False):
     if extra:
         print("q scans (case 4 and case 2 and case 1 setups)")
         for base in (CASES[3], CASES[1], CASES[0]):
-            for q in (1.05, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0):
+            qs = (1.03, 1.05, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0) if base is CASES[3] else (1.05, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0)
+            for q in qs:
                 case = (base[0], base[1], q) + base[3:]
-                o = run(case, refine=(q in (1.05, 1.1, 4.0)))
+                o = run(case, refine=(q in (1.03, 1.05, 1.1, 4.0)))
                 p = o["p"]
                 ch = f"{o['change']:.1e}" if "change" in o else "-"
                 print(f"   {assignments(*case)}: eta {p['eta']:.12g}  s {p['s']:.12g}  risk {p['risk']:.12g}  "

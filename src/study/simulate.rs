@@ -63,6 +63,8 @@ pub enum SimulateError {
     Shards { path: PathBuf, reason: String },
     #[error("--merge {path}: the shards do not hold every unit exactly once: {}", merge_problems(.missing, .duplicated, .absent))]
     Merge { path: PathBuf, missing: Vec<String>, duplicated: Vec<String>, absent: Vec<String> },
+    #[error("stopped after {done} of {total} trials")]
+    Stopped { done: usize, total: usize },
 }
 
 fn merge_problems(missing: &[String], duplicated: &[String], absent: &[String]) -> String {
@@ -133,6 +135,19 @@ impl Run<'_> {
     /// (`study::shard`). `progress(done, total)` is called after each trial. A shard returns
     /// its own trials only.
     pub fn execute(&self, out: Option<&Path>, storage: impl Into<Storage>, progress: &dyn Fn(usize, usize)) -> Result<Vec<TrialRow>, SimulateError> {
+        self.execute_until(out, storage, progress, &|| false)
+    }
+
+    /// [`Run::execute`], asking `stop()` before each trial: when it says yes the run ends
+    /// with [`SimulateError::Stopped`], every finished trial already in `out` (so `resume`
+    /// continues it). The Python package stops here on Ctrl-C.
+    pub fn execute_until(
+        &self,
+        out: Option<&Path>,
+        storage: impl Into<Storage>,
+        progress: &dyn Fn(usize, usize),
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Vec<TrialRow>, SimulateError> {
         let storage = storage.into();
         let (file, resume) = match (storage.split, out) {
             (Split::Whole, out) => (out.map(Path::to_owned), storage.resume),
@@ -163,6 +178,9 @@ impl Run<'_> {
         let mut done = total - todo.len();
         progress(done, total);
         for (law, k) in todo {
+            if stop() {
+                return Err(SimulateError::Stopped { done, total });
+            }
             let seed = trial_seed(self.seed, k);
             let started = std::time::Instant::now();
             let row = match run_trial(self.spec, law, seed, self.n_test, self.trainer, self.backend, self.kernel) {
