@@ -59,6 +59,7 @@ fn predict_error(py: Python<'_>, e: PredictError) -> PyErr {
         PredictError::NoSignal { .. }
         | PredictError::NotGaussianInputs(_)
         | PredictError::RealData(_)
+        | PredictError::Classification
         | PredictError::NotOdd(..)
         | PredictError::InfiniteRisk(_)
         | PredictError::Top(TopError::Infeasible { .. }) => return raise(py, "OutsideTheory", e.to_string(), &[]),
@@ -78,7 +79,8 @@ fn simulate_error(py: Python<'_>, e: SimulateError) -> PyErr {
     let message = e.to_string();
     match e {
         SimulateError::Exists { .. } => PyFileExistsError::new_err(message),
-        SimulateError::Mismatch { .. } => PyValueError::new_err(message),
+        SimulateError::Mismatch { .. } | SimulateError::ShardNeedsFile => PyValueError::new_err(message),
+        SimulateError::Shards { .. } | SimulateError::Merge { .. } => PyRuntimeError::new_err(message),
         SimulateError::Io { .. } | SimulateError::Csv { .. } => PyOSError::new_err(message),
         SimulateError::Trial { source: TrialError::Train(TrainError::NoPositiveInterpolator { .. }), .. } => raise(py, "OutsideTheory", message, &[]),
         SimulateError::Trial { source: TrialError::Train(TrainError::SmdNeedsInterpolation), .. } => PyValueError::new_err(message),
@@ -429,7 +431,7 @@ fn gap(
                 return Err(PyValueError::new_err(rfrisk::gap::GapError::NotTwoLaws(run.laws.len()).to_string()));
             };
             let rows = run.execute(py, None, false, progress.as_ref())?;
-            let (mean_abs_gap, mean_abs_gap_stderr) = rfrisk::gap::mean_abs_gap(&rows, a, b);
+            let (mean_abs_gap, mean_abs_gap_stderr) = rfrisk::gap::mean_abs_gap(&rows, a, b, rfrisk::gap::Measure::of(&run.spec));
             let report = rfrisk::gap::report(&run.spec, &run.laws, &rows, detect, alpha, power).map_err(|e| match e {
                 rfrisk::gap::GapError::Simulate(e) => simulate_error(py, e),
                 other => PyValueError::new_err(other.to_string()),

@@ -47,7 +47,7 @@ def test_gap_equals_the_clis_json(cli, write_spec):
     expected = cli.json("gap", path, *TRIAL, "--format", "json")
     got = rfrisk.gap(path, 4, n_test=500, backend="cpu", seed=7)
     assert got == expected
-    assert got["in_theory"] is True and len(got["assumptions"]) == 5
+    assert got["in_theory"] is True and len(got["assumptions"]) == 6
 
 
 def test_a_gap_scan_equals_the_clis_json(cli, write_spec):
