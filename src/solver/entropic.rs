@@ -156,7 +156,11 @@ const PANELS: usize = 48;
 ///   width `s` (and `s << r` as `n/d_L -> 1`).
 fn chi_grid(map: &dyn MirrorMap, teacher: Teacher, c: f64, eta: f64, s: f64) -> Vec<f64> {
     let spread = (teacher.widest_variance() + s * s).sqrt();
-    let lo = if teacher.is_symmetric() { -12.0 * spread } else { -12.0 * s };
+    let lo = match (teacher.is_symmetric(), half_line(map, teacher, c)) {
+        (_, true) => 0.0,
+        (true, false) => -12.0 * spread,
+        (false, false) => -12.0 * s,
+    };
     let hi = 12.0 * spread;
     let width = (hi - lo) / PANELS as f64;
     let mut breaks: Vec<f64> = (0..=PANELS).map(|k| lo + (hi - lo) * k as f64 / PANELS as f64).collect();
@@ -181,6 +185,12 @@ fn chi_grid(map: &dyn MirrorMap, teacher: Teacher, c: f64, eta: f64, s: f64) -> 
     breaks
 }
 
+/// Whether the expectations fold onto `chi >= 0`: an odd prox and a symmetric teacher make
+/// every integrand of [`moments`] even in `chi`.
+fn half_line(map: &dyn MirrorMap, teacher: Teacher, c: f64) -> bool {
+    map.is_odd(c) && teacher.mean() == 0.0 && teacher.is_symmetric()
+}
+
 /// The moments at `(eta, s)` by one quadrature over `chi = a + sG` (entropic.md §7,
 /// "Expectations"): `E h(a, chi) = int E[h | chi] density(chi) dchi`, so one prox
 /// evaluation per node serves every teacher value, and the teacher's law enters
@@ -190,6 +200,7 @@ pub fn moments(map: &dyn MirrorMap, teacher: Teacher, c: f64, eta: f64, s: f64, 
     static RULE: OnceLock<(Vec<f64>, Vec<f64>)> = OnceLock::new();
     let (t, w) = RULE.get_or_init(|| gauss_legendre(NODES));
     let mut m = Moments::default();
+    let fold = if half_line(map, teacher, c) { 2.0 } else { 1.0 };
     for pair in chi_grid(map, teacher, c, eta, s).windows(2) {
         let width = (pair[1] - pair[0]) / refine as f64;
         for piece in 0..refine {
@@ -197,7 +208,7 @@ pub fn moments(map: &dyn MirrorMap, teacher: Teacher, c: f64, eta: f64, s: f64, 
             for (&ti, &wi) in t.iter().zip(w) {
                 let chi = left + 0.5 * width * (ti + 1.0);
                 let given = teacher.given(chi, s);
-                let weight = 0.5 * width * wi * given.density;
+                let weight = fold * 0.5 * width * wi * given.density;
                 if weight == 0.0 {
                     continue;
                 }
@@ -428,6 +439,14 @@ fn top_root(map: &dyn MirrorMap, p: &Problem, q: f64, eta0: f64, s0: f64) -> Opt
         count.set(count.get() + 1);
         newton_system(&moments(map, p.teacher, p.start, eta, s, 1), p, q, eta, s)
     };
+    // A map on the whole line has no feasibility edge to fall off: plain damped Newton in
+    // (log eta, log s) from the squared map's point usually lands in a handful of steps; the
+    // nested roots below are the fallback that always brackets.
+    if !map.positive_domain() {
+        if let Some((eta, s)) = damped_newton(&system, eta0, s0) {
+            return Some((eta, s, count.get()));
+        }
+    }
     // F1 increases with eta in its W form; the V form is negated to match.
     let orient = if p.ratio.delta <= 0.5 { -1.0 } else { 1.0 };
     let mut log_eta = eta0.ln();
@@ -472,6 +491,38 @@ fn top_root(map: &dyn MirrorMap, p: &Problem, q: f64, eta0: f64, s0: f64) -> Opt
         (point, f, jac) = (trial, ft, jt);
     }
     Some((point[0].exp(), point[1].exp(), count.get()))
+}
+
+/// Newton on (T1), (T2) in `(log eta, log s)`, each step halved until the worst residual
+/// falls; the point once the residuals are at rounding level (no step improves them
+/// below [`MAX_RESIDUAL`]), or `None` when a step cannot be made to improve before that.
+fn damped_newton(system: &dyn Fn(f64, f64) -> ([f64; 2], [[f64; 2]; 2]), eta0: f64, s0: f64) -> Option<(f64, f64)> {
+    let mut point = [eta0.ln(), s0.ln()];
+    let (mut f, mut jac) = system(eta0, s0);
+    for _ in 0..40 {
+        let step = newton_step(&f, &jac)?;
+        let mut t = 1.0;
+        let improved = loop {
+            let trial = [point[0] + t * step[0], point[1] + t * step[1]];
+            let (ft, jt) = system(trial[0].exp(), trial[1].exp());
+            if worst(&ft) < worst(&f) {
+                break Some((trial, ft, jt));
+            }
+            t *= 0.5;
+            if t < 1e-3 {
+                break None;
+            }
+        };
+        match improved {
+            Some((trial, ft, jt)) => (point, f, jac) = (trial, ft, jt),
+            None if worst(&f) <= MAX_RESIDUAL => return Some((point[0].exp(), point[1].exp())),
+            None => return None,
+        }
+        if worst(&f) <= NEWTON_TOLERANCE {
+            return Some((point[0].exp(), point[1].exp()));
+        }
+    }
+    (worst(&f) <= MAX_RESIDUAL).then(|| (point[0].exp(), point[1].exp()))
 }
 
 /// A root of a function that is negative below it and positive above, on `(-inf, hi)`:

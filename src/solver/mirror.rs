@@ -31,6 +31,11 @@ pub trait MirrorMap: Sync {
     /// Where `P_eta` bends on a scale far below the teacher's: `(chi, scale)` pairs around
     /// which the expectations grade their panels (entropic.md §7, "Expectations").
     fn bends(&self, eta: f64, c: f64) -> Vec<(f64, f64)>;
+    /// Whether `P_eta` is odd in `chi` from the start `c`: the expectations over a symmetric
+    /// teacher then need only `chi >= 0` (every integrand of `entropic::moments` is even).
+    fn is_odd(&self, _c: f64) -> bool {
+        false
+    }
 }
 
 /// `phi(x) = x^2 / 2`: SGD. `P = (chi + eta c)/(1 + eta)` (entropic.md §9).
@@ -54,6 +59,9 @@ impl MirrorMap for Squared {
     }
     fn bends(&self, _eta: f64, _c: f64) -> Vec<(f64, f64)> {
         Vec::new()
+    }
+    fn is_odd(&self, c: f64) -> bool {
+        c == 0.0
     }
 }
 
@@ -96,40 +104,56 @@ impl PNorm {
         x.signum() * x.abs().powf(self.q - 1.0)
     }
 
-    /// The root `P >= 0` of `g(P) + P/eta = z` for `z >= 0` (pnorm.md §2). `G(P) = g(P) + P/eta`
-    /// is bracketed within a factor 2: `P` lies between `min(eta z, z^(1/(q-1)))` and half of
-    /// each term's own root. Newton runs on the convex form of the equation from the upper end,
-    /// so it descends monotonically: in `P` for `q >= 2` (`g` convex), in `u = g(P)` for
-    /// `q < 2` (`u + u^(1/(q-1))/eta = z`, convex in `u`).
-    fn root(&self, z: f64, eta: f64) -> f64 {
+    /// The root `P >= 0` of `g(P) + P/eta = z` for `z >= 0` (pnorm.md §2), with `|P|^(q-2)`.
+    /// `G(P) = g(P) + P/eta` is bracketed within a factor 2: `P` lies between
+    /// `min(eta z, z^(1/(q-1)))` and half of each term's own root. Halley's method runs on the
+    /// convex form of the equation from the upper end: in `P` for `q >= 2` (`g` convex), in
+    /// `u = g(P)` for `q < 2` (`u + u^(1/(q-1))/eta = z`, convex in `u`). Its cubic
+    /// convergence takes the factor-2 start to full precision in about four steps, each one
+    /// `powf`: the prox's cost is nearly all in these powers (`rfrisk bench sweep`).
+    fn root(&self, z: f64, eta: f64) -> (f64, f64) {
         if z == 0.0 {
-            return 0.0;
+            return (0.0, if self.q > 2.0 { 0.0 } else { f64::INFINITY });
         }
         let (q, m) = (self.q, 1.0 / (self.q - 1.0));
         let hi = (eta * z).min(z.powf(m));
-        // One powf per step: x^(q-2) (or u^(m-1)) gives both the function and its slope.
+        // Half of each term's root: (eta z)/2 and (z/2)^m = z^m 2^-m.
+        let lo = (0.5 * eta * z).min(z.powf(m) * (-m).exp2());
+        // Halley on f with f' > 0, f'' >= 0, kept inside the bracket [lo, hi] (in P or u).
+        let halley = |x: f64, f: f64, f1: f64, f2: f64, lo: f64, hi: f64| {
+            let newton = f / f1;
+            let next = x - newton / (1.0 - 0.5 * newton * f2 / f1).max(0.5);
+            next.clamp(lo, hi)
+        };
         if q >= 2.0 {
             let mut x = hi;
-            for _ in 0..100 {
+            for _ in 0..50 {
                 let t = x.powf(q - 2.0);
-                let next = x - (x * t + x / eta - z) / ((q - 1.0) * t + 1.0 / eta);
-                if !(next < x) || next <= 0.0 {
-                    break;
+                let f = x * t + x / eta - z;
+                let next = halley(x, f, (q - 1.0) * t + 1.0 / eta, (q - 1.0) * (q - 2.0) * t / x, lo, hi);
+                if (next - x).abs() <= 2.0 * f64::EPSILON * x {
+                    return (next, next.powf(q - 2.0));
                 }
                 x = next;
             }
-            x
+            (x, x.powf(q - 2.0))
         } else {
-            let mut u = hi.powf(q - 1.0).min(z);
-            for _ in 0..100 {
-                let t = u.powf(m - 1.0);
-                let next = u - (u + u * t / eta - z) / (1.0 + m * t / eta);
-                if !(next < u) || next <= 0.0 {
-                    break;
+            // The same bracket in u = P^(q-1): (eta z)^(q-1) and z, each halved (in P) for the lower end.
+            let a = (eta * z).powf(q - 1.0);
+            let (u_lo, u_hi) = ((a * (1.0 - q).exp2()).min(0.5 * z), a.min(z));
+            let mut u = u_hi;
+            for _ in 0..50 {
+                let w = u.powf(m - 1.0); // u^(m-1): P = u w, |P|^(q-2) = 1/w
+                let f = u + u * w / eta - z;
+                let next = halley(u, f, 1.0 + m * w / eta, m * (m - 1.0) * w / (u * eta), u_lo, u_hi);
+                if (next - u).abs() <= 2.0 * f64::EPSILON * u {
+                    let w = next.powf(m - 1.0);
+                    return (next * w, 1.0 / w);
                 }
                 u = next;
             }
-            u.powf(m)
+            let w = u.powf(m - 1.0);
+            (u * w, 1.0 / w)
         }
     }
 }
@@ -139,10 +163,10 @@ impl MirrorMap for PNorm {
         let q = self.q;
         let b = self.g(c);
         let z = b + chi / eta;
-        let x = z.signum() * self.root(z.abs(), eta);
+        // t = |P|^(q-2) gives g, g' and g''.
+        let (magnitude, t) = self.root(z.abs(), eta);
+        let x = z.signum() * magnitude;
         let ax = x.abs();
-        // t = |P|^(q-2) gives g, g' and g'' (one powf).
-        let t = ax.powf(q - 2.0);
         // P - chi = eta (g(c) - g(P)), without the cancellation of the difference.
         let shift = eta * (b - x * t);
         // h = eta g'(P) = eta (q-1) |P|^(q-2): infinite at P = 0 for q < 2, 0 for q > 2.
@@ -160,12 +184,16 @@ impl MirrorMap for PNorm {
         false
     }
     /// Around `chi_0 = -eta g(c)`, where `P = 0` and `P'` jumps to 0 (q < 2) or 1 (q > 2): over
-    /// the `chi`-width where `eta g'(P)` passes 1, `|P| = (eta (q-1))^(1/(2-q))`.
+    /// the `chi`-width where `eta g'(P)` passes 1, `|P| = (eta (q-1))^(1/(2-q))`, that is
+    /// `chi - chi_0 = P + eta g(P)` there.
     fn bends(&self, eta: f64, c: f64) -> Vec<(f64, f64)> {
         let p = (eta * (self.q - 1.0)).powf(1.0 / (2.0 - self.q));
-        let scale = p / eta + p.powf(self.q - 1.0);
+        let scale = p + eta * p.powf(self.q - 1.0);
         let centre = -eta * self.g(c);
         if scale.is_finite() && scale > 0.0 { vec![(centre, scale)] } else { vec![(centre, eta)] }
+    }
+    fn is_odd(&self, c: f64) -> bool {
+        c == 0.0
     }
 }
 
