@@ -165,8 +165,12 @@ fn chi_grid(map: &dyn MirrorMap, teacher: Teacher, c: f64, eta: f64, s: f64) -> 
     let width = (hi - lo) / PANELS as f64;
     let mut breaks: Vec<f64> = (0..=PANELS).map(|k| lo + (hi - lo) * k as f64 / PANELS as f64).collect();
     let mut graded = |centre: f64, scale: f64| {
+        if !(centre.is_finite() && scale > 0.0) {
+            return;
+        }
         breaks.push(centre);
-        let mut h = scale / 8.0;
+        // At most about 40 doublings: a scale below 1e-12 of a panel is graded from there.
+        let mut h = (scale / 8.0).max(1e-12 * width);
         while h < width {
             breaks.extend([centre - h, centre + h]);
             h *= 2.0;
@@ -501,7 +505,8 @@ fn damped_newton(system: &dyn Fn(f64, f64) -> ([f64; 2], [[f64; 2]; 2]), eta0: f
     let (mut f, mut jac) = system(eta0, s0);
     for _ in 0..40 {
         let step = newton_step(&f, &jac)?;
-        let mut t = 1.0;
+        // A step of more than a factor e^4 in eta or s is taken as far as that at most.
+        let mut t = (4.0 / step[0].abs().max(step[1].abs())).min(1.0);
         let improved = loop {
             let trial = [point[0] + t * step[0], point[1] + t * step[1]];
             let (ft, jt) = system(trial[0].exp(), trial[1].exp());
