@@ -4,6 +4,9 @@ use faer::prelude::*;
 use faer::linalg::matmul::triangular::BlockStructure;
 use faer::{Accum, Mat, Side};
 
+pub mod pnorm;
+pub use pnorm::pnorm;
+
 /// Why a trial could not be trained.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TrainError {
