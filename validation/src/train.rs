@@ -244,12 +244,16 @@ pub enum Potential {
 /// SMD travels to, coordinate by coordinate. Measured (`pnorm_smd_epochs`: n = 30, 50, 100
 /// with p = 3n, 4n, 3n; starts 0, 0.01, -0.3), epochs to residual 1e-10:
 /// q = 1.1: 230-2863; 1.25: 216-860; 1.5: 189-345; 2: 140-215; 3: 526-4983, all within
-/// 5e-10 of [`pnorm`]. q = 4: 2 of 9 runs converge (28544 and 37505 epochs), the others
-/// stall at residual 1e-5 .. 0.2 after 50000 epochs: near `a_j = 0` the inverse Hessian
-/// `|a|^{2-q}/(q-1)` is unbounded, so no constant step is stable for every coordinate
-/// that passes there. A single step for all coordinates, at `s = max(|start|, s_ls)` with
-/// `s_ls` the rms coordinate of the minimum-norm interpolator, was measured too: equally
-/// good for q < 2, but at q = 3 it failed at n = 100 (and one start at n = 50).
+/// 5e-10 of [`pnorm`]. q = 4: 2 of 9 runs converge (28544 and 37505 epochs); the others
+/// are at residual 3e-5 .. 0.2 after 50000 epochs. Near `a_j = 0` the inverse Hessian
+/// `|a|^{2-q}/(q-1)` is unbounded and far from it small, so for `q > 2` one constant step
+/// is both too long for the coordinates near 0 and too short for the large ones. Also
+/// measured and not kept: one `h` for all coordinates at `s = max(|start|, s_ls)`, `s_ls`
+/// the rms coordinate of the minimum-norm interpolator (as good for q < 2; at q = 3 it
+/// failed all 3 starts at n = 100 and one at n = 50; q = 4 failed everywhere); `h_j` at
+/// [`pnorm`]'s own solution (q = 3: 244-3563 epochs; q = 4: 7 of 9 converge, 2483-23896
+/// epochs), not kept because it sets SMD's step from the answer it is meant to check; and
+/// the larger of the two with the start's (slower: q = 3 up to 13999 epochs, q = 4 1 of 9).
 pub fn smd(phi: &Mat<f64>, y: &[f64], start: f64, potential: Potential, tolerance: f64, max_epochs: usize) -> Result<(Vec<f64>, f64), TrainError> {
     smd_counted(phi, y, start, potential, tolerance, max_epochs).0
 }
@@ -269,7 +273,7 @@ pub(crate) fn smd_counted(phi: &Mat<f64>, y: &[f64], start: f64, potential: Pote
                 Ok((closest, _)) => closest,
                 Err(e) => return (Err(e), 0),
             };
-            closest.iter().map(|a| a.abs().powf(2.0 - q) / (q - 1.0)).collect()
+            closest.iter().map(|m| m.abs().powf(2.0 - q) / (q - 1.0)).collect()
         }
     };
     let eta = 0.5 / rows.iter().map(|r| r.iter().zip(&curvature).map(|(x, h)| h * x * x).sum::<f64>()).fold(0.0, f64::max);
