@@ -3,7 +3,7 @@
 use crate::backend::{Backend, KernelChoice, Layer};
 use crate::draws::{self, Stream};
 use crate::model::{Mirror, Spec, WeightLaw};
-use crate::train::{entropic, min_distance, ridge, smd, TrainError, Trainer};
+use crate::train::{entropic, min_distance, ridge, smd, Potential, TrainError, Trainer};
 use faer::Mat;
 use std::time::Instant;
 
@@ -84,7 +84,10 @@ pub fn run_trial(
         (Trainer::Direct, false) => min_distance(&phi, &y, spec.init)?,
         (Trainer::Direct, true) => entropic(&phi, &y, spec.init)?,
         (Trainer::Smd, _) if spec.ridge > 0.0 || n >= p => return Err(TrialError::Train(TrainError::SmdNeedsInterpolation)),
-        (Trainer::Smd, _) => smd(&phi, &y, spec.init, entropic_map, 1e-8, 100_000)?,
+        (Trainer::Smd, _) => {
+            let potential = if entropic_map { Potential::Entropic } else { Potential::Squared };
+            smd(&phi, &y, spec.init, potential, 1e-8, 100_000)?
+        }
     };
 
     // Risk on fresh inputs through the same weights: phi_L(x)^T a_hat - f*(x), and the
