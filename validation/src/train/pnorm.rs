@@ -413,6 +413,9 @@ mod tests {
         }
     }
 
+    /// A route of [`pnorm`]: its answer and the Newton iterations it took.
+    type Route = fn(&Mat<f64>, &[f64], f64, f64) -> (Result<(Vec<f64>, f64), TrainError>, usize);
+
     /// The measurement behind the choice of route in [`pnorm`]:
     /// `cargo test --release -p rfrisk-validation --lib pnorm_routes -- --ignored --nocapture`
     /// (`PNORM_SIZES=large` for n = 600 and the chosen route only). Per problem: D (dual)
@@ -428,7 +431,7 @@ mod tests {
                 for sparse in [false, true] {
                     let (phi, y) = problem(n, p, sparse, (n * 7 + p) as u64 + sparse as u64);
                     for c in [0.0, 0.01, -0.3] {
-                        let routes: &[(&str, fn(&Mat<f64>, &[f64], f64, f64) -> (Result<(Vec<f64>, f64), TrainError>, usize))] = match (large, q <= 2.0) {
+                        let routes: &[(&str, Route)] = match (large, q <= 2.0) {
                             (false, _) => &[("D", dual_newton), ("P", primal_newton)],
                             (true, true) => &[("D", dual_newton)],
                             (true, false) => &[("P", primal_newton)],
