@@ -3,7 +3,7 @@
 use crate::backend::{Backend, KernelChoice, Layer};
 use crate::draws::{self, Stream};
 use crate::model::{Mirror, Spec, WeightLaw};
-use crate::train::{entropic, min_distance, ridge, smd, Potential, TrainError, Trainer};
+use crate::train::{entropic, min_distance, pnorm, ridge, smd, Potential, TrainError, Trainer};
 use faer::Mat;
 use std::time::Instant;
 
@@ -78,14 +78,18 @@ pub fn run_trial(
     let phi = Mat::<f64>::from_fn(n, p, |i, j| features[(i, j)] as f64);
     let noise = draws::noise(seed, Stream::TrainNoise, n, spec.noise_std);
     let y: Vec<f64> = target(0..n).iter().zip(&noise).map(|(f, e)| f + e).collect();
-    let entropic_map = spec.mirror == Mirror::Entropic;
-    let (a_hat, train_residual) = match (trainer, entropic_map) {
-        (Trainer::Direct, false) if spec.ridge > 0.0 || n >= p => ridge(&phi, &y, spec.init, spec.ridge)?,
-        (Trainer::Direct, false) => min_distance(&phi, &y, spec.init)?,
-        (Trainer::Direct, true) => entropic(&phi, &y, spec.init)?,
+    let (a_hat, train_residual) = match (trainer, spec.mirror) {
+        (Trainer::Direct, Mirror::Squared) if spec.ridge > 0.0 || n >= p => ridge(&phi, &y, spec.init, spec.ridge)?,
+        (Trainer::Direct, Mirror::Squared) => min_distance(&phi, &y, spec.init)?,
+        (Trainer::Direct, Mirror::Entropic) => entropic(&phi, &y, spec.init)?,
+        (Trainer::Direct, Mirror::PNorm { q }) => pnorm(&phi, &y, spec.init, q)?,
         (Trainer::Smd, _) if spec.ridge > 0.0 || n >= p => return Err(TrialError::Train(TrainError::SmdNeedsInterpolation)),
-        (Trainer::Smd, _) => {
-            let potential = if entropic_map { Potential::Entropic } else { Potential::Squared };
+        (Trainer::Smd, mirror) => {
+            let potential = match mirror {
+                Mirror::Squared => Potential::Squared,
+                Mirror::Entropic => Potential::Entropic,
+                Mirror::PNorm { q } => Potential::PNorm(q),
+            };
             smd(&phi, &y, spec.init, potential, 1e-8, 100_000)?
         }
     };
