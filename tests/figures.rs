@@ -62,7 +62,7 @@ fn every_committed_figure_is_rebuilt_from_its_committed_trials() {
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(Path::new(FIGURES), &dir);
     let trials_before = files_under(&dir.join("runs"));
-    for name in ["depth", "gap", "mirrors", "double-descent", "activations", "tails", "fashion"] {
+    for name in ["depth", "gap", "mirrors", "double-descent", "activations", "tails", "fashion", "mirror-family"] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_rfrisk"))
             .args(["reproduce", name, "--resume", "--backend", "cpu", "--out-dir", dir.to_str().unwrap()])
             .output()
@@ -352,4 +352,28 @@ fn the_fashion_figure_statements() {
     let accuracy = 1.0 - l1.test_error.unwrap();
     assert!((0.75..=0.84).contains(&accuracy), "L = 1, width 4096: accuracy {accuracy}");
     common::record("figure-fashion", &format!("accuracy at L = 1, width 4096: {accuracy:.3} (Gaussian); one-bit − Gaussian accuracy: {}", parts.join("; ")));
+}
+
+/// The mirror-family figure (issue 20): every simulated point within 3 s.e. of the p-norm
+/// theory, and the exponent each teacher prefers: q = 2 (SGD) for the dense teacher, the
+/// smallest q for the sparse one, in the theory and in the simulated means alike.
+#[test]
+fn the_mirror_family_figure_statements() {
+    let curve = committed("mirror-family");
+    let z = z_values(&curve);
+    assert_eq!(z.len(), 4 * 6 * 2, "4 variants x 6 exponents x 2 laws");
+    assert!(outside_three(&z).is_empty(), "{:?}", outside_three(&z));
+    let mut parts = Vec::new();
+    for (variant, best) in [("dense teacher, noise 0", 2.0), ("dense teacher, noise 0.1", 2.0), ("sparse:0.1 teacher, noise 0", 1.1), ("sparse:0.1 teacher, noise 0.1", 1.1)] {
+        let theory: Vec<&Row> = curve.rows.iter().filter(|r| r.series == format!("{variant}/theory")).collect();
+        let argmin = |rows: &[&Row]| rows.iter().min_by(|a, b| a.test_error.unwrap().total_cmp(&b.test_error.unwrap())).map(|r| r.x).unwrap();
+        assert_eq!(argmin(&theory), best, "{variant}: theory");
+        for law in ["gaussian", "onebit"] {
+            let sim: Vec<&Row> = curve.rows.iter().filter(|r| r.series == format!("{variant}/{law}")).collect();
+            assert_eq!(argmin(&sim), best, "{variant} {law}");
+        }
+        let at_q = |q: f64| at(&curve, &format!("{variant}/theory"), q).test_error.unwrap();
+        parts.push(format!("{variant}: best q = {best} ({:.4}; q = 2: {:.4}, q = 4: {:.4})", at_q(best), at_q(2.0), at_q(4.0)));
+    }
+    common::record("figure-mirror-family", &format!("{} points: {} within 2 s.e., all within 3; {}", z.len(), within(&z, 2.0), parts.join("; ")));
 }

@@ -171,7 +171,7 @@ impl Axis {
 
     /// Tick positions at round values: 1, 2, 5 x 10^k on a linear axis (or every
     /// integer when `integer` and few), and at 1, 2, 5 x 10^k of the value on a log axis
-    /// (1, 2, 3, 5 x 10^k, or 1..9 x 10^k, where that gives too few).
+    /// (1, 2, 3, 5 x 10^k, or 1..9 x 10^k, then 1.25 and 1.5 too, where that gives too few).
     fn ticks(&self, integer: bool) -> Vec<f64> {
         let (lo, hi) = (self.lo, self.hi);
         if self.log {
@@ -185,7 +185,12 @@ impl Axis {
                 return coarse;
             }
             let medium = pick(&[1.0, 2.0, 3.0, 5.0]);
-            return if medium.len() >= 3 { medium } else { pick(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]) };
+            if medium.len() >= 3 {
+                return medium;
+            }
+            // Within one decade: every mantissa, and 1.25, 1.5 where the range starts below 2.
+            let fine = pick(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+            return if fine.len() >= 4 { fine } else { pick(&[1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]) };
         }
         if integer && hi - lo <= 12.0 {
             return (lo.ceil() as i64..=hi.floor() as i64).map(|v| v as f64).collect();

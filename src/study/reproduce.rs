@@ -20,6 +20,10 @@ pub enum Kind {
     /// One overlay per variant (its label and the assignments it adds to the base), against
     /// the swept key or against `d_L/n` whichever key is swept.
     Variants(&'static [Variant], XAxis),
+    /// The p-norm family: for each variant, the values are the exponents q of
+    /// `training.mirror = pnorm:Q` (theory on a dense log grid of q, both laws simulated at
+    /// the values), against q.
+    MirrorFamily(&'static [Variant]),
     /// Heavy-tailed inputs: for each t family of [`TAIL_FAMILIES`], the values are its degrees
     /// of freedom NU (`inf`: Gaussian inputs), drawn at x = 1/NU against the Gaussian-input
     /// theory; the paired one-bit − Gaussian gaps go to NAME-gap.csv.
@@ -51,6 +55,14 @@ const MIRROR_VARIANTS: &[Variant] = &[
     Variant { label: "entropic, noise 0", assignments: &["training.mirror=entropic", "teacher.noise_std=0"] },
     Variant { label: "squared, noise 0.3", assignments: &["training.mirror=squared", "teacher.noise_std=0.3"] },
     Variant { label: "entropic, noise 0.3", assignments: &["training.mirror=entropic", "teacher.noise_std=0.3"] },
+];
+
+/// The curves of the `mirror-family` figure: a dense and a sparse teacher, without and with noise.
+const MIRROR_FAMILY_VARIANTS: &[Variant] = &[
+    Variant { label: "dense teacher, noise 0", assignments: &["teacher.prior=gaussian", "teacher.noise_std=0"] },
+    Variant { label: "dense teacher, noise 0.1", assignments: &["teacher.prior=gaussian", "teacher.noise_std=0.1"] },
+    Variant { label: "sparse:0.1 teacher, noise 0", assignments: &["teacher.prior=sparse:0.1", "teacher.noise_std=0"] },
+    Variant { label: "sparse:0.1 teacher, noise 0.1", assignments: &["teacher.prior=sparse:0.1", "teacher.noise_std=0.1"] },
 ];
 
 /// The curves of the `activations` figure: odd, sigmoid and the ReLU family.
@@ -224,6 +236,25 @@ pub const FIGURES: &[Figure] = &[
         log_y: false,
     },
     Figure {
+        name: "mirror-family",
+        caption: "Which implicit bias suits which target: test error against the exponent q of the p-norm mirror map \
+                  psi(a) = sum |sqrt(d_L) a_i|^q / q (q = 2 is SGD; q -> 1 approaches basis pursuit), log axes; tanh, L = 2, \
+                  d0 = 500, hidden widths 1000, n = 400, SMD from a0 = 0. A dense Gaussian teacher and a sparse one (10% of \
+                  its entries non-zero), each without label noise and with noise 0.1. The theory (equations/pnorm.md) as a \
+                  line; Gaussian (filled) and one-bit (open) hidden weights, mean ± s.e. of 10 paired trials with 2000 test \
+                  inputs each, the last layer trained to the exact minimum-Bregman-divergence interpolator.",
+        kind: Kind::MirrorFamily(MIRROR_FAMILY_VARIANTS),
+        base: &["data.dim=500", "features.widths=[1000,1000]", "features.activation=tanh", "training.samples=400"],
+        key: "q",
+        values: &["1.1", "1.25", "1.5", "2", "3", "4"],
+        with_value: nothing,
+        trials: 10,
+        n_test: two_thousand,
+        metric: Metric::TestError,
+        log_x: true,
+        log_y: true,
+    },
+    Figure {
         name: "double-descent",
         caption: "Test error against d_L/n through the interpolation threshold (log axes): a linear teacher \
                   y = x^T a* + noise (teacher.depth = 0), tanh, d0 = n = 200, hidden widths d_L = 20..2000 at every layer, \
@@ -303,6 +334,7 @@ impl Figure {
             }
             Kind::Gap => self.gap(&work, &values, trials, storage, backend, progress)?,
             Kind::Variants(variants, axis) => self.variants(variants, axis, &work, &values, trials, storage, backend, progress)?,
+            Kind::MirrorFamily(variants) => self.mirror_family(variants, &work, &values, trials, storage, backend, progress)?,
             Kind::Tails => {
                 let (curve, gaps) = self.tails(&work, &values, trials, storage, backend, progress)?;
                 if storage.shard().is_some() {
@@ -320,7 +352,11 @@ impl Figure {
         curve.write(&csv).map_err(|e| ReproduceError::Output(e.to_string()))?;
         let spec = {
             let mut doc = self.doc();
-            let first = if self.kind == Kind::Tails { vec![] } else { vec![format!("{}={}", self.key, values[0])] };
+            let first = match self.kind {
+                Kind::Tails => vec![],
+                Kind::MirrorFamily(_) => vec![format!("training.mirror=pnorm:{}", values[0])],
+                _ => vec![format!("{}={}", self.key, values[0])],
+            };
             for a in (self.with_value)(&values[0]).into_iter().chain(first) {
                 doc.set(&a).expect("figure specs are valid");
             }
@@ -338,10 +374,12 @@ impl Figure {
                 Kind::Variants(..) if self.name == "activations" => "activations against depth: d0 = 500, width 1000, n = 250, noise 0.1".into(),
                 Kind::Variants(..) => "double descent: linear teacher, tanh, d0 = n = 200, noise 0.2".into(),
                 Kind::Tails => "heavy-tailed inputs: tanh, L = 2, d0 = 1000, widths 2000, n = 500, noise 0.1".into(),
+                Kind::MirrorFamily(_) => "p-norm mirror maps: tanh, L = 2, d0 = 500, widths 1000, n = 400".into(),
             },
             y_label: match self.kind {
                 Kind::Variants(..) if self.name == "fashion" => Some("test misclassification rate (1 − accuracy)".into()),
                 Kind::Overlay | Kind::Variants(..) | Kind::Tails => None,
+                Kind::MirrorFamily(_) => Some("test error".into()),
                 Kind::Gap => Some("mean |one-bit − Gaussian| excess risk".into()),
             },
             theory_band: false,
@@ -399,6 +437,64 @@ impl Figure {
         }
         rows.sort_by(|a, b| a.series.cmp(&b.series).then(a.x.total_cmp(&b.x)));
         Ok(Curve { key: if axis == XAxis::Key { self.key.to_owned() } else { "d_L/n".to_owned() }, rows })
+    }
+
+    /// The `mirror-family` figure: per variant, the theory at 60 exponents log-spaced over the
+    /// values' range (and at the values), and both laws' means at each value (trials under
+    /// `work/VARIANT/trials/q=Q.csv`).
+    #[allow(clippy::too_many_arguments)]
+    fn mirror_family(
+        &self,
+        variants: &[Variant],
+        work: &Path,
+        values: &[String],
+        trials: usize,
+        storage: Storage,
+        backend: &dyn validation::Backend,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<Curve, ReproduceError> {
+        let laws = [WeightLaw::Gaussian, WeightLaw::Onebit];
+        let total = variants.len() * values.len() * laws.len() * trials;
+        let qs: Vec<f64> = values.iter().map(|v| v.parse().expect("mirror-family values are exponents")).collect();
+        let (lo, hi) = (qs.iter().cloned().fold(f64::INFINITY, f64::min), qs.iter().cloned().fold(0.0, f64::max));
+        let mut grid: Vec<f64> = (0..60).map(|i| lo * (hi / lo).powf(i as f64 / 59.0)).chain(qs.iter().copied()).collect();
+        grid.sort_by(f64::total_cmp);
+        let spec_at = |variant: &Variant, q: &str| -> Result<crate::spec::Spec, ReproduceError> {
+            let mut doc = self.doc();
+            for a in variant.assignments.iter().map(|a| a.to_string()).chain([format!("training.mirror=pnorm:{q}")]) {
+                doc.set(&a).expect("figure specs are valid");
+            }
+            doc.to_spec().map_err(|e| ReproduceError::Output(e.to_string()))
+        };
+        let mut rows = Vec::new();
+        for (v, variant) in variants.iter().enumerate() {
+            for &q in &grid {
+                let series = format!("{}/theory", variant.label);
+                rows.push(match crate::predict(&spec_at(variant, &q.to_string())?) {
+                    Ok(p) => Row { series, x: q, excess_risk: Some(p.excess_risk), excess_stderr: None, test_error: Some(p.test_error), test_stderr: None, trials: None, status: "ok".into() },
+                    Err(e) => Row::failed(&series, q, format!("error: {e}")),
+                });
+            }
+            for (i, value) in values.iter().enumerate() {
+                let spec = spec_at(variant, value)?;
+                let run = Run { spec: &spec, laws: laws.to_vec(), trials, n_test: (self.n_test)(value), seed: 0, trainer: validation::Trainer::Direct, backend, kernel: validation::KernelChoice::Auto };
+                let before = (v * values.len() + i) * laws.len() * trials;
+                let done = run_value(&run, &work.join(self.variant_directory(variant)), "q", value, storage, (before, total), progress)?;
+                for law in laws {
+                    let of = |pick: fn(&crate::study::simulate::TrialRow) -> Option<f64>| {
+                        Estimate::of(&done.iter().filter(|r| r.weights == law.to_string()).filter_map(pick).collect::<Vec<f64>>())
+                    };
+                    let series = format!("{}/{law}", variant.label);
+                    let x = qs[i];
+                    rows.push(match (of(|r| r.excess_risk), of(|r| r.test_error)) {
+                        (Some(e), Some(t)) => Row { series, x, excess_risk: Some(e.mean), excess_stderr: Some(e.stderr), test_error: Some(t.mean), test_stderr: Some(t.stderr), trials: Some(e.n), status: "ok".into() },
+                        _ => Row::failed(&series, x, "error: no trials".into()),
+                    });
+                }
+            }
+        }
+        rows.sort_by(|a, b| a.series.cmp(&b.series).then(a.x.total_cmp(&b.x)));
+        Ok(Curve { key: "q".into(), rows })
     }
 
     /// The `tails` figure: per family and NU, both laws' mean excess and test error, the
