@@ -26,7 +26,8 @@ fn log_uniform(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f64 {
 }
 
 /// A random valid spec as `--set` assignments: widths 10..1e6, depth 1..20 (1% at
-/// 500..2000), every activation, prior and mirror map, norm2 and noise 0 or 1e-8..1e8,
+/// 500..2000), every activation, prior (sparse:EPS with EPS in 0.01..1) and mirror map
+/// (pnorm:Q with Q in 1.1..4), norm2 and noise 0 or 1e-8..1e8,
 /// n/d_L from 1e-4 to 1 - 1e-4 (log-uniform in n/d_L or in 1 - n/d_L).
 fn valid_spec(rng: &mut ChaCha8Rng) -> Vec<String> {
     let depth = if rng.random_bool(0.01) { rng.random_range(500..=2000) } else { rng.random_range(1..=20) };
@@ -34,8 +35,16 @@ fn valid_spec(rng: &mut ChaCha8Rng) -> Vec<String> {
     let dim = width(rng);
     let widths: Vec<usize> = (0..depth).map(|_| width(rng)).collect();
     let activation = ["tanh", "erf", "identity", "sign", "relu"][rng.random_range(0..5)];
-    let mirror = if rng.random_bool(0.5) { "squared" } else { "entropic" };
-    let prior = if rng.random_bool(0.5) { "gaussian" } else { "half-normal" };
+    let mirror = match rng.random_range(0..3) {
+        0 => "squared".to_string(),
+        1 => "entropic".to_string(),
+        _ => format!("pnorm:{:.3}", log_uniform(rng, 1.1, 4.0)),
+    };
+    let prior = match rng.random_range(0..3) {
+        0 => "gaussian".to_string(),
+        1 => "half-normal".to_string(),
+        _ => format!("sparse:{:.3}", log_uniform(rng, 0.01, 1.0)),
+    };
     let scale = |rng: &mut ChaCha8Rng| if rng.random_bool(0.1) { 0.0 } else { log_uniform(rng, 1e-8, 1e8) };
     let (norm2, noise) = (scale(rng), scale(rng));
     // Identity features have rank min(d_0..d_L): n must stay below it.
@@ -58,7 +67,7 @@ fn valid_spec(rng: &mut ChaCha8Rng) -> Vec<String> {
     // else any real (squared) or any positive number (entropic), on the scale of 1/sqrt(d_L).
     if rng.random_bool(0.5) || (mirror == "entropic" && norm2 == 0.0) {
         let c = log_uniform(rng, 1e-3, 1e3) / (last as f64).sqrt();
-        let c = if mirror == "squared" && rng.random_bool(0.5) { -c } else { c };
+        let c = if mirror != "entropic" && rng.random_bool(0.5) { -c } else { c };
         set.push(format!("training.init={c:e}"));
     }
     set
@@ -97,7 +106,11 @@ fn run_valid(count: usize, seed: u64) -> Tally {
         let start = Instant::now();
         let result = predict(&spec);
         let elapsed = start.elapsed();
-        let map = if set.iter().any(|s| s == "training.mirror=entropic") { "entropic" } else { "squared" };
+        let map = match spec.mirror {
+            rfrisk::spec::Mirror::Squared => "squared",
+            rfrisk::spec::Mirror::Entropic => "entropic",
+            rfrisk::spec::Mirror::PNorm { .. } => "pnorm",
+        };
         let slowest = tally.slowest.entry(map).or_insert((Duration::ZERO, String::new()));
         if elapsed > slowest.0 {
             *slowest = (elapsed, format!("{set:?}"));
@@ -106,7 +119,7 @@ fn run_valid(count: usize, seed: u64) -> Tally {
             Ok(p) => {
                 let tolerance = 1e-10;
                 // The entropic variance may be negative (the risk need not grow with noise).
-                let numbers = [p.excess_risk, p.test_error, p.bias, if map == "entropic" { p.variance.abs() } else { p.variance }];
+                let numbers = [p.excess_risk, p.test_error, p.bias, if map != "squared" { p.variance.abs() } else { p.variance }];
                 let json = serde_json::to_value(&p).unwrap();
                 if !numbers.iter().all(|x| x.is_finite() && *x >= 0.0) {
                     tally.failures.push(format!("case {case}: risk {numbers:?}\n  {set:?}"));

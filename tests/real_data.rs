@@ -173,6 +173,25 @@ fn gap_on_a_file_measures_the_accuracy_gap() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `rfrisk validate` on a file source: both laws at each value, no theory line (nothing to fail).
+#[test]
+fn validate_on_a_file_draws_the_simulations_without_a_theory_line() {
+    let dir = scratch("validate");
+    write_layouts(&dir);
+    let spec = spec_file(&dir);
+    let out_dir = dir.join("out");
+    let mut args = vec!["validate".to_owned(), spec.display().to_string(), "--param".into(), "data.per_class".into(), "--values".into(), "10,20".into(), "--trials".into(), "2".into()];
+    args.extend(base(&dir.join("last-column.npy")));
+    args.extend(["--out-dir".to_owned(), out_dir.display().to_string()]);
+    let out = rfrisk(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let curve = rfrisk::curve::Curve::read(&out_dir.join("validate.csv")).unwrap();
+    let series: Vec<(&str, f64, &str)> = curve.rows.iter().map(|r| (r.series.as_str(), r.x, r.status.as_str())).collect();
+    assert_eq!(series, [("gaussian", 10.0, "ok"), ("onebit", 10.0, "ok"), ("gaussian", 20.0, "ok"), ("onebit", 20.0, "ok")], "{series:?}");
+    assert!(out_dir.join("validate.png").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Every malformed file and every mismatch with the spec: exit 2, stdout empty, the path (or
 /// the key) and the reason in stderr, and the `--out` file never created.
 #[test]

@@ -382,7 +382,7 @@ pub fn solve(map: &dyn MirrorMap, p: &Problem) -> Result<(Solution, squared::Sol
     let reff2 = r * r - 2.0 * c * p.teacher.mean() + c * c;
     // Start at the squared map's step and noise level (§9), s capped below s_max.
     let s0 = ((slack * reff2 + p.noise_var / q) / (delta * slack)).sqrt().min(0.9 * limit);
-    let (eta, s, iterations) = top_root(map, p, q, slack / delta, s0).ok_or(TopError::NoSolution { start: c, scale: r })?;
+    let (eta, s, iterations) = top_root(map, p, q, slack / delta * map.step_scale((reff2 + p.noise_var / q).sqrt()), s0).ok_or(TopError::NoSolution { start: c, scale: r })?;
     let m = moments(map, p.teacher, c, eta, s, 1);
     let (residuals, jac) = newton_system(&m, p, q, eta, s);
     if !(worst(&residuals) <= MAX_RESIDUAL && eta > 0.0) {

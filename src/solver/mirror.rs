@@ -36,6 +36,11 @@ pub trait MirrorMap: Sync {
     fn is_odd(&self, _c: f64) -> bool {
         false
     }
+    /// How the prox step scales with the problem's scale `r` (the teacher's, or the noise's):
+    /// the squared map's start `eta = (1 - delta)/delta` times this.
+    fn step_scale(&self, _r: f64) -> f64 {
+        1.0
+    }
 }
 
 /// `phi(x) = x^2 / 2`: SGD. `P = (chi + eta c)/(1 + eta)` (entropic.md §9).
@@ -194,6 +199,11 @@ impl MirrorMap for PNorm {
     }
     fn is_odd(&self, c: f64) -> bool {
         c == 0.0
+    }
+    /// Scaling `(r, sigma, c)` by `l` scales `s` by `l` and `eta` by `l^(2-q)` (pnorm.md §2).
+    fn step_scale(&self, r: f64) -> f64 {
+        let scale = r.powf(2.0 - self.q);
+        if scale.is_finite() && scale > 0.0 { scale } else { 1.0 }
     }
 }
 

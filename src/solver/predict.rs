@@ -169,6 +169,11 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
             ));
         }
     }
+    if matches!(spec.mirror, Mirror::PNorm { .. }) && spec.norm2 == 0.0 && spec.init == 0.0 && spec.noise_std == 0.0 {
+        // Zero labels and a zero start: every map's interpolator is a_0 = 0, the squared map's
+        // among them; its system answers (risk 0) where the p-norm one degenerates (s = 0).
+        return predict(&Spec { mirror: Mirror::Squared, ..spec.clone() });
+    }
     let (mixed, gep, offsets) = mixed_layers(spec);
     if let Some((i, g)) = gep.iter().enumerate().find(|(_, g)| !(g.rho1 > 0.0)) {
         return Err(PredictError::NoSignal { layer: i + 1, rho1: g.rho1 });
@@ -261,6 +266,10 @@ fn general_map(map: &dyn crate::solver::mirror::MirrorMap, spec: &Spec, layers: 
     // split, the risk being affine in sigma^2); the variance is what noise adds.
     let (bias, bias_error) = if noise_var == 0.0 {
         (with_noise.excess_risk, with_noise.quadrature_error)
+    } else if spec.norm2 == 0.0 && spec.init == 0.0 && !map.positive_domain() {
+        // No teacher and a zero start: without noise the labels are 0 and a_0 = 0 interpolates
+        // them, so the bias is exactly 0 (the top problem degenerates to s = 0 there).
+        (0.0, 0.0)
     } else {
         let noise_free = entropic::solve(map, &top_problem(spec, layers, 0.0))?.0;
         (noise_free.excess_risk, noise_free.quadrature_error)

@@ -286,6 +286,17 @@ fn one_thousand(_: &str) -> usize {
     1000
 }
 
+/// One law's mean excess risk and test error over `done`, as the figure row `series` at `x`.
+fn law_row(done: &[crate::study::simulate::TrialRow], law: WeightLaw, series: String, x: f64) -> Row {
+    let of = |pick: fn(&crate::study::simulate::TrialRow) -> Option<f64>| {
+        Estimate::of(&done.iter().filter(|r| r.weights == law.to_string()).filter_map(pick).collect::<Vec<f64>>())
+    };
+    match (of(|r| r.excess_risk), of(|r| r.test_error)) {
+        (Some(e), Some(t)) => Row { series, x, excess_risk: Some(e.mean), excess_stderr: Some(e.stderr), test_error: Some(t.mean), test_stderr: Some(t.stderr), trials: Some(e.n), status: "ok".into() },
+        _ => Row::failed(&series, x, "error: no trials".into()),
+    }
+}
+
 pub fn find(name: &str) -> Option<&'static Figure> {
     FIGURES.iter().find(|f| f.name == name)
 }
@@ -480,17 +491,7 @@ impl Figure {
                 let run = Run { spec: &spec, laws: laws.to_vec(), trials, n_test: (self.n_test)(value), seed: 0, trainer: validation::Trainer::Direct, backend, kernel: validation::KernelChoice::Auto };
                 let before = (v * values.len() + i) * laws.len() * trials;
                 let done = run_value(&run, &work.join(self.variant_directory(variant)), "q", value, storage, (before, total), progress)?;
-                for law in laws {
-                    let of = |pick: fn(&crate::study::simulate::TrialRow) -> Option<f64>| {
-                        Estimate::of(&done.iter().filter(|r| r.weights == law.to_string()).filter_map(pick).collect::<Vec<f64>>())
-                    };
-                    let series = format!("{}/{law}", variant.label);
-                    let x = qs[i];
-                    rows.push(match (of(|r| r.excess_risk), of(|r| r.test_error)) {
-                        (Some(e), Some(t)) => Row { series, x, excess_risk: Some(e.mean), excess_stderr: Some(e.stderr), test_error: Some(t.mean), test_stderr: Some(t.stderr), trials: Some(e.n), status: "ok".into() },
-                        _ => Row::failed(&series, x, "error: no trials".into()),
-                    });
-                }
+                rows.extend(laws.iter().map(|&law| law_row(&done, law, format!("{}/{law}", variant.label), qs[i])));
             }
         }
         rows.sort_by(|a, b| a.series.cmp(&b.series).then(a.x.total_cmp(&b.x)));
@@ -524,16 +525,7 @@ impl Figure {
                 let before = (f * values.len() + i) * laws.len() * trials;
                 let done = run_value(&run, &work.join(family), "nu", nu, storage, (before, total), progress)?;
                 rows.push(Row { series: format!("{family}/theory"), x, excess_risk: Some(theory.excess_risk), excess_stderr: None, test_error: Some(theory.test_error), test_stderr: None, trials: None, status: "ok".into() });
-                for law in laws {
-                    let of = |pick: fn(&crate::study::simulate::TrialRow) -> Option<f64>| {
-                        Estimate::of(&done.iter().filter(|r| r.weights == law.to_string()).filter_map(pick).collect::<Vec<f64>>())
-                    };
-                    let (e, t) = (of(|r| r.excess_risk), of(|r| r.test_error));
-                    rows.push(match (e, t) {
-                        (Some(e), Some(t)) => Row { series: format!("{family}/{law}"), x, excess_risk: Some(e.mean), excess_stderr: Some(e.stderr), test_error: Some(t.mean), test_stderr: Some(t.stderr), trials: Some(e.n), status: "ok".into() },
-                        _ => Row::failed(&format!("{family}/{law}"), x, "error: no trials".into()),
-                    });
-                }
+                rows.extend(laws.iter().map(|&law| law_row(&done, law, format!("{family}/{law}"), x)));
                 let paired: Vec<f64> = crate::study::gap::pairs(&done, WeightLaw::Gaussian, WeightLaw::Onebit, crate::study::gap::Measure::ExcessRisk).iter().map(|(g, o)| o - g).collect();
                 gaps.push(match Estimate::of(&paired) {
                     Some(e) => Row { series: format!("{family}/paired gap"), x, excess_risk: Some(e.mean), excess_stderr: Some(e.stderr), test_error: None, test_stderr: None, trials: Some(e.n), status: "ok".into() },

@@ -83,7 +83,11 @@ impl Validation<'_> {
         for v in self.values {
             v.parse::<f64>().map_err(|_| ValidateError::NotNumeric(v.clone()))?;
         }
-        let mut rows: Vec<Row> = sweep(self.doc, self.key, &theory_grid(self.values, log_x))
+        // Real data and classification have no theory (predict says why, exit 3): no theory line,
+        // rather than a grid of failed points.
+        let theory = self.doc.to_spec().map_or(true, |s| !s.source.is_real() && s.task == validation::model::Task::Regression);
+        let grid = if theory { theory_grid(self.values, log_x) } else { Vec::new() };
+        let mut rows: Vec<Row> = sweep(self.doc, self.key, &grid)
             .into_iter()
             .map(|p| {
                 let x = p.value.parse().expect("grid values are numbers");
