@@ -137,6 +137,12 @@ fn run_valid(count: usize, seed: u64) -> Tally {
                 tally.unsolved.push(format!("case {case}: {e}"));
                 "refused: no root (start >> teacher)".into()
             }
+            // Known limit (equations/pnorm.md §2): exponents close to 1 right at the threshold
+            // (2 of 100,000 specs: q = 1.10 and 1.13, n/d_L = 0.987 and 0.9998, teachers of scale ~400).
+            Err(e @ PredictError::Top(TopError::NoSolution { .. })) if matches!(spec.mirror, rfrisk::spec::Mirror::PNorm { q } if q < 1.2) => {
+                tally.unsolved.push(format!("case {case}: {e}"));
+                "refused: p-norm near q = 1 at the threshold".into()
+            }
             // Known limit (equations/nonodd.md §4): the mean-corrected chain through bottlenecks of a
             // few dozen units between wide layers (L >= 5 in 100,000 specs); refused with residuals.
             Err(e @ PredictError::Solve(SolveError::NoConvergence { .. })) if !spec.activation.is_odd() && spec.depth() >= 2 => {
@@ -176,7 +182,7 @@ fn report(id: &str, tally: &Tally) {
             count("answered"),
             count("refused: infeasible"),
             count("refused: not odd"),
-            count("refused: no root (start >> teacher)") + count("refused: non-odd deep bottleneck")
+            count("refused: no root (start >> teacher)") + count("refused: non-odd deep bottleneck") + count("refused: p-norm near q = 1 at the threshold")
         ),
     );
     for (map, (time, set)) in &tally.slowest {
