@@ -192,7 +192,7 @@ fn chi_grid(map: &dyn MirrorMap, teacher: Teacher, c: f64, eta: f64, s: f64) -> 
 /// Whether the expectations fold onto `chi >= 0`: an odd prox and a symmetric teacher make
 /// every integrand of [`moments`] even in `chi`.
 fn half_line(map: &dyn MirrorMap, teacher: Teacher, c: f64) -> bool {
-    map.is_odd(c) && teacher.mean() == 0.0 && teacher.is_symmetric()
+    map.is_odd(c) && teacher.is_symmetric()
 }
 
 /// The moments at `(eta, s)` by one quadrature over `chi = a + sG` (entropic.md §7,

@@ -103,9 +103,15 @@ impl Shard {
 }
 
 fn shard_path(file: &Path, tag: &str) -> PathBuf {
+    let (stem, extension) = stem_and_extension(file);
+    file.with_file_name(format!("{stem}.{tag}{extension}"))
+}
+
+/// `NAME.csv` -> (`NAME`, `.csv`).
+fn stem_and_extension(file: &Path) -> (String, String) {
     let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let extension = file.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
-    file.with_file_name(format!("{stem}.{tag}{extension}"))
+    (stem, extension)
 }
 
 /// FNV-1a of the file's name (not its directory, which differs between machines).
@@ -121,8 +127,7 @@ pub fn shard_files(file: &Path) -> Result<Vec<(Shard, PathBuf)>, String> {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => PathBuf::from("."),
     };
-    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let extension = file.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    let (stem, extension) = stem_and_extension(file);
     let prefix = format!("{stem}.shard-");
     let mut found = Vec::new();
     let entries = match std::fs::read_dir(&dir) {

@@ -193,15 +193,32 @@ struct Table {
     labels: Vec<String>,
 }
 
-/// A user's data set (`data.source = "file"`), read once per (path, layout).
-pub fn file(path: &Path, layout: &DataLayout) -> Result<Arc<Dataset>, DataError> {
-    type Key = (PathBuf, DataLayout);
-    static CACHE: OnceLock<Mutex<Vec<(Key, Arc<Dataset>)>>> = OnceLock::new();
+/// What a data set is read from: the key under which [`cached`] keeps it.
+#[derive(Clone, Debug, PartialEq)]
+enum Origin {
+    File(PathBuf, DataLayout),
+    FashionMnist(PathBuf, Preprocess),
+}
+
+/// The data set `origin` names, read by `read` the first time and kept for the process:
+/// a spec's check and every trial of a run share one read.
+fn cached(origin: Origin, read: impl FnOnce() -> Result<Dataset, DataError>) -> Result<Arc<Dataset>, DataError> {
+    static CACHE: OnceLock<Mutex<Vec<(Origin, Arc<Dataset>)>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
-    let key = (path.to_owned(), layout.clone());
-    if let Some((_, d)) = cache.lock().expect("no panic while holding the cache").iter().find(|(k, _)| *k == key) {
+    if let Some((_, d)) = cache.lock().expect("no panic while holding the cache").iter().find(|(k, _)| *k == origin) {
         return Ok(d.clone());
     }
+    let data = Arc::new(read()?);
+    cache.lock().expect("no panic while holding the cache").push((origin, data.clone()));
+    Ok(data)
+}
+
+/// A user's data set (`data.source = "file"`), read once per (path, layout).
+pub fn file(path: &Path, layout: &DataLayout) -> Result<Arc<Dataset>, DataError> {
+    cached(Origin::File(path.to_owned(), layout.clone()), || read_file(path, layout))
+}
+
+fn read_file(path: &Path, layout: &DataLayout) -> Result<Dataset, DataError> {
     let train = read_table(path, layout.labels.as_deref(), &layout.label)?;
     let (train, test, test_at) = match &layout.test_path {
         Some(test_path) => {
@@ -242,9 +259,7 @@ pub fn file(path: &Path, layout: &DataLayout) -> Result<Arc<Dataset>, DataError>
         return Err(DataError::Mismatch { path: test_at, reason: format!("labels {missing:?} appear in the test split but in no training row") });
     }
     let (train_labels, test_labels) = (index(&train.labels), index(&test.labels));
-    let data = Arc::new(Dataset::preprocessed(&train.values, train_labels, &test.values, test_labels, train.cols, names, layout.preprocess, path)?);
-    cache.lock().expect("no panic while holding the cache").push((key, data.clone()));
-    Ok(data)
+    Dataset::preprocessed(&train.values, train_labels, &test.values, test_labels, train.cols, names, layout.preprocess, path)
 }
 
 /// Reads `.npy` (labels in `labels`, or the last column) or `.csv` (a header; labels in column `label`).
@@ -438,13 +453,10 @@ pub fn fashion_mnist(dir: &Path) -> Result<Arc<Dataset>, DataError> {
 
 /// Fashion-MNIST from `dir`, preprocessed as `preprocess` says, read once per (directory, preprocessing).
 fn fashion_mnist_as(dir: &Path, preprocess: Preprocess) -> Result<Arc<Dataset>, DataError> {
-    type Key = (PathBuf, Preprocess);
-    static CACHE: OnceLock<Mutex<Vec<(Key, Arc<Dataset>)>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
-    let key = (dir.to_owned(), preprocess);
-    if let Some((_, d)) = cache.lock().expect("no panic while holding the cache").iter().find(|(k, _)| *k == key) {
-        return Ok(d.clone());
-    }
+    cached(Origin::FashionMnist(dir.to_owned(), preprocess), || read_fashion_mnist(dir, preprocess))
+}
+
+fn read_fashion_mnist(dir: &Path, preprocess: Preprocess) -> Result<Dataset, DataError> {
     let file = |name: &str| {
         let gz = dir.join(format!("{name}.gz"));
         if gz.exists() {
@@ -480,9 +492,7 @@ fn fashion_mnist_as(dir: &Path, preprocess: Preprocess) -> Result<Arc<Dataset>, 
     let classes = train_labels.iter().chain(&test_labels).max().map_or(0, |m| m + 1);
     let as_f64 = |idx: &Idx| idx.values.iter().map(|&v| v as f64).collect::<Vec<_>>();
     let names = (0..classes).map(|c| c.to_string()).collect();
-    let data = Arc::new(Dataset::preprocessed(&as_f64(&train), train_labels, &as_f64(&test), test_labels, dim, names, preprocess, &train_path)?);
-    cache.lock().expect("no panic while holding the cache").push((key, data.clone()));
-    Ok(data)
+    Dataset::preprocessed(&as_f64(&train), train_labels, &as_f64(&test), test_labels, dim, names, preprocess, &train_path)
 }
 
 #[cfg(test)]
