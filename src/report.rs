@@ -123,7 +123,11 @@ pub fn prediction_table(spec: &Spec, p: &Prediction, set: &[&str]) -> String {
         writeln!(out, "last layer: {why} its scalar problem is not derived (equations/teacher.md)").unwrap();
         return rest(out, p);
     };
-    writeln!(out, "last layer as a scalar denoising problem (equations/entropic.md §6)").unwrap();
+    if p.solver.equations.starts_with("equations/nonodd.md") {
+        writeln!(out, "last layer as one scalar denoising problem per unit, with the mean spike's constraint (equations/nonodd.md §5; averages over the units)").unwrap();
+    } else {
+        writeln!(out, "last layer as a scalar denoising problem (equations/entropic.md §6)").unwrap();
+    }
     writeln!(out, "  eta        {:.10}   prox step", t.eta).unwrap();
     writeln!(out, "  s          {:.10}   effective noise level", t.s).unwrap();
     writeln!(out, "  Q          {:.10}   excess risk per unit ||a_hat - a*||^2", t.q).unwrap();

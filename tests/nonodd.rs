@@ -74,7 +74,7 @@ fn both_routes(spec: &Spec, seed: u64) -> (f64, f64) {
 /// the test: from L = 2 on it fluctuates like d^(-1/2) about zero (the empirical law of the
 /// per-unit offsets is an average of d terms), with a standard deviation of 1.5e-2 for ReLU
 /// L = 3 at d_L = 2000 (16 draws), while the mean stays within 1.3 s.e. of 0 at d_L = 1000,
-/// 2000 and 4000 (equations/nonodd.md §7).
+/// 2000 and 4000 (equations/nonodd.md §9).
 fn assert_realized_agrees(num: usize, den: usize, draws: usize, id: &str) {
     let mut worst = (0.0f64, 0.0f64, "");
     for (i, (name, s)) in specs().iter().enumerate() {

@@ -30,7 +30,7 @@ pub struct Teacher {
 }
 
 impl Teacher {
-    fn mean(&self) -> f64 {
+    pub fn mean(&self) -> f64 {
         match self.prior {
             Prior::Gaussian | Prior::Sparse { .. } => 0.0,
             Prior::HalfNormal => self.r * (2.0 / PI).sqrt(),
@@ -135,6 +135,9 @@ pub struct Moments {
     pub v: f64,
     pub w: f64,
     pub d: f64,
+    /// `E (P - a)`: how far the student's mean entry is from the teacher's (0 by symmetry
+    /// on the half line). The features' mean spike forces it to 0 (equations/nonodd.md §5).
+    pub gap: f64,
     pub v_eta: f64,
     pub v_s: f64,
     pub d_eta: f64,
@@ -222,6 +225,7 @@ pub fn moments(map: &dyn MirrorMap, teacher: Teacher, c: f64, eta: f64, s: f64, 
                 m.v += weight * p.slope;
                 m.w += weight * p.slack;
                 m.d += weight * (gap * gap + given.var);
+                m.gap += weight * gap;
                 m.v_eta += weight * p.slope_d_eta;
                 m.v_s += weight * p.curvature * noise;
                 m.d_eta += weight * 2.0 * p.d_eta * gap;
@@ -231,6 +235,9 @@ pub fn moments(map: &dyn MirrorMap, teacher: Teacher, c: f64, eta: f64, s: f64, 
     }
     m.v_s /= s;
     m.d_s /= s;
+    if fold == 2.0 {
+        m.gap = 0.0;
+    }
     m
 }
 
@@ -262,6 +269,14 @@ pub enum TopError {
         "top equations (T1), (T2): no root in (eta, s) was found (equations/entropic.md §10); the scaled start is c = {start:e} and the teacher's scale r = {scale:e}. Known limits of this solver: starts far above r, where (T1) folds back in s, and p-norm exponents q < 1.2 within a few units of n = d_L (equations/pnorm.md §2)"
     )]
     NoSolution { start: f64, scale: f64 },
+    #[error(
+        "the top equations (N4a)-(N4e) of a non-odd network did not converge after {evaluations} evaluations: residuals {residuals:?} exceed {MAX_RESIDUAL:e} (equations/nonodd.md §5)"
+    )]
+    UnitLawNoConvergence { evaluations: u64, residuals: Vec<f64> },
+    #[error(
+        "no positive interpolator: the features of a non-odd activation share a mean direction with positive entries, so a positive interpolator must carry the teacher's mass sum_i a*_i, and a signed teacher has none (equations/nonodd.md §5); use teacher.prior = half-normal"
+    )]
+    NoMass,
 }
 
 /// A solved top problem.

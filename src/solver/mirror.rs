@@ -41,6 +41,10 @@ pub trait MirrorMap: Sync {
     fn step_scale(&self, _r: f64) -> f64 {
         1.0
     }
+    /// The start `c'` with `phi'(c') = phi'(c) - t`: `D_phi(x, c) + t x` is `D_phi(x, c')` up to a
+    /// constant, so a linear tilt of the objective (the multiplier of the mean spike's
+    /// constraint, equations/nonodd.md §5) moves the start.
+    fn tilted_start(&self, c: f64, t: f64) -> f64;
 }
 
 /// `phi(x) = x^2 / 2`: SGD. `P = (chi + eta c)/(1 + eta)` (entropic.md §9).
@@ -68,6 +72,9 @@ impl MirrorMap for Squared {
     fn is_odd(&self, c: f64) -> bool {
         c == 0.0
     }
+    fn tilted_start(&self, c: f64, t: f64) -> f64 {
+        c - t
+    }
 }
 
 /// `phi(x) = x log x` on `x > 0`: exponentiated gradient.
@@ -94,6 +101,9 @@ impl MirrorMap for Entropic {
     /// Near `chi = eta log(eta/c)`: above it the slack `1 - P'` decays like `eta/chi`.
     fn bends(&self, eta: f64, c: f64) -> Vec<(f64, f64)> {
         vec![(eta * (eta / c).ln(), eta)]
+    }
+    fn tilted_start(&self, c: f64, t: f64) -> f64 {
+        c * (-t).exp()
     }
 }
 
@@ -204,6 +214,10 @@ impl MirrorMap for PNorm {
     fn step_scale(&self, r: f64) -> f64 {
         let scale = r.powf(2.0 - self.q);
         if scale.is_finite() && scale > 0.0 { scale } else { 1.0 }
+    }
+    fn tilted_start(&self, c: f64, t: f64) -> f64 {
+        let z = self.g(c) - t;
+        z.signum() * z.abs().powf(1.0 / (self.q - 1.0))
     }
 }
 

@@ -13,12 +13,13 @@ use crate::solver::squared::{self, brent_root, Chain, Input, Layer, Ratio, Solve
 /// Nodes of the Gauss–Hermite rule over a layer's offset law.
 pub const OFFSET_NODES: usize = 48;
 
-/// One node of a layer's unit law: its weight, `rho1(b)^2` and `rho2(b)^2`.
+/// One node of a layer's unit law: its weight, `rho1(b)^2`, `rho2(b)^2` and its feature's mean `mu(b)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Unit {
     pub weight: f64,
     pub r1: f64,
     pub r2: f64,
+    pub mean: f64,
 }
 
 /// A hidden layer whose units have a law of coefficients (equations/nonodd.md (N2)).
@@ -79,7 +80,7 @@ pub fn fold(activation: Activation, depth: usize) -> Vec<(OffsetLaw, Vec<Unit>)>
                 v_out: units.iter().map(|(w, m)| w * m.variance).sum(),
                 mean_square_out: units.iter().map(|(w, m)| w * m.mean * m.mean).sum(),
             };
-            let list = units.iter().map(|(w, m)| Unit { weight: *w, r1: m.rho1 * m.rho1, r2: m.rho2_squared(v) }).collect();
+            let list = units.iter().map(|(w, m)| Unit { weight: *w, r1: m.rho1 * m.rho1, r2: m.rho2_squared(v), mean: m.mean }).collect();
             (v, offset_var) = (law.v_out, law.mean_square_out);
             (law, list)
         })
@@ -349,7 +350,7 @@ mod tests {
         let layer = Layer { rho1: 0.7, rho2: 0.3, aspect: 1.3 };
         let split = MixedLayer {
             aspect: 1.3,
-            units: vec![Unit { weight: 0.25, r1: 0.49, r2: 0.09 }, Unit { weight: 0.75, r1: 0.49, r2: 0.09 }],
+            units: vec![Unit { weight: 0.25, r1: 0.49, r2: 0.09, mean: 0.0 }, Unit { weight: 0.75, r1: 0.49, r2: 0.09, mean: 0.0 }],
         };
         let below = Trace::input(0.4);
         let (a, ta, ga) = squared::layer_equation(&layer, 0.4, below, None).unwrap();

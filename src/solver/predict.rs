@@ -128,7 +128,7 @@ pub fn mixed_layers(spec: &Spec) -> (Vec<MixedLayer>, Vec<Gep>, Option<Vec<Offse
         let layers = gep
             .iter()
             .zip(aspects)
-            .map(|(g, aspect)| MixedLayer { aspect, units: vec![nonodd::Unit { weight: 1.0, r1: g.rho1 * g.rho1, r2: g.rho2 * g.rho2 }] })
+            .map(|(g, aspect)| MixedLayer { aspect, units: vec![nonodd::Unit { weight: 1.0, r1: g.rho1 * g.rho1, r2: g.rho2 * g.rho2, mean: 0.0 }] })
             .collect();
         return (layers, gep, None);
     }
@@ -151,23 +151,11 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
     if matches!(spec.source, InputSource::StudentT { .. } | InputSource::EllipticalT { .. }) {
         return Err(PredictError::NotGaussianInputs(spec.source));
     }
-    if !spec.activation.is_odd() {
-        if spec.mirror != Mirror::Squared {
-            return Err(PredictError::NotOdd(spec.activation, "the mean-corrected theory is derived for the squared map only (equations/nonodd.md §5)"));
-        }
-        if spec.depth() > nonodd::MAX_POLISHED_DEPTH {
-            return Err(PredictError::NotOdd(
-                spec.activation,
-                "the mean-corrected solver takes at most 40 layers (its variance shrinks geometrically with depth, and its Newton polish is dense; equations/nonodd.md §4)",
-            ));
-        }
-        if spec.prior_mean_entry() != 0.0 || spec.init != 0.0 {
-            return Err(PredictError::NotOdd(
-                spec.activation,
-                "a teacher prior or a start with a mean along 1 meets the features' mean direction, which the mean-corrected theory \
-                 does not resolve (equations/nonodd.md §4); use teacher.prior = gaussian and training.init = 0",
-            ));
-        }
+    if !spec.activation.is_odd() && spec.depth() > nonodd::MAX_POLISHED_DEPTH {
+        return Err(PredictError::NotOdd(
+            spec.activation,
+            "the mean-corrected solver takes at most 40 layers (its variance shrinks geometrically with depth, and its Newton polish is dense; equations/nonodd.md §4)",
+        ));
     }
     if matches!(spec.mirror, Mirror::PNorm { .. }) && spec.norm2 == 0.0 && spec.init == 0.0 && spec.noise_std == 0.0 {
         // Zero labels and a zero start: every map's interpolator is a_0 = 0, the squared map's
@@ -184,7 +172,18 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
     let mut approximation_error = 0.0;
     // `slop`: how far below zero the variance may fall by rounding alone (it is a
     // difference of two computed numbers); it is then reported as 0.
+    // A non-odd network's mean spike meets a mean along 1 (a teacher prior's or the start's) and
+    // every map but the squared one: the top problem of nonodd.md §5.
+    let mean_top = !spec.activation.is_odd() && (spec.mirror != Mirror::Squared || spec.prior_mean_entry() != 0.0 || spec.init != 0.0);
     let (solution, bias, variance, slop, top, extra_unknowns, extra_residuals, top_iterations) = match spec.mirror {
+        _ if mean_top => {
+            let mirror: Box<dyn crate::solver::mirror::MirrorMap> = match spec.mirror {
+                Mirror::Squared => Box::new(crate::solver::mirror::Squared),
+                Mirror::Entropic => Box::new(crate::solver::mirror::Entropic),
+                Mirror::PNorm { q } => Box::new(crate::solver::mirror::PNorm { q }),
+            };
+            unit_law_map(mirror.as_ref(), spec, &mixed, noise_var)?
+        }
         Mirror::Squared => {
             let s = predict_squared(spec, &mixed, noise_var)?;
             approximation_error = s.approximation_error;
@@ -239,6 +238,7 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
         top,
         solver: SolverReport {
             equations: match spec.mirror {
+                _ if mean_top => "equations/nonodd.md §5",
                 Mirror::Squared if spec.teacher_depth.is_some() || !spec.spectrum.is_identity() || spec.samples >= spec.last_width() => {
                     "equations/teacher.md"
                 }
@@ -285,6 +285,58 @@ fn general_map(map: &dyn crate::solver::mirror::MirrorMap, spec: &Spec, layers: 
     };
     let unknowns = vec![Named { name: "eta".into(), value: with_noise.eta }, Named { name: "s".into(), value: with_noise.s }];
     let residuals = vec![Named { name: "T1".into(), value: with_noise.residuals[0] }, Named { name: "T2".into(), value: with_noise.residuals[1] }];
+    Ok((solution, bias, with_noise.excess_risk - bias, slop, Some(top), unknowns, residuals, with_noise.iterations))
+}
+
+/// A non-odd network's top problem for any map (equations/nonodd.md §5): the chain below
+/// reaches `u_L`, and the top unknowns are `beta, u_L, X, Y, lambda`.
+fn unit_law_map(map: &dyn crate::solver::mirror::MirrorMap, spec: &Spec, layers: &[MixedLayer], noise_var: f64) -> Result<GeneralOutcome, PredictError> {
+    use crate::solver::nonodd_top::{self, MeanTop};
+    if spec.teacher_depth() != spec.depth() || spec.ridge > 0.0 || spec.samples >= spec.last_width() || !spec.spectrum.is_identity() {
+        return Err(PredictError::NotOdd(
+            spec.activation,
+            "with a mean along 1 (a half-normal teacher or a start) or a map other than the squared one, the mean-corrected theory is derived \
+             for a last-layer teacher, no ridge, n < d_L and isotropic inputs (equations/nonodd.md §5)",
+        ));
+    }
+    let input = Input::Isotropic;
+    let problem = |noise_var| MeanTop {
+        input: &input,
+        layers,
+        ratio: Ratio::of_counts(spec.samples, spec.last_width()),
+        teacher: Teacher { prior: spec.prior, r: spec.norm2.sqrt() },
+        start: spec.init * (spec.last_width() as f64).sqrt(),
+        noise_var,
+    };
+    let with_noise = nonodd_top::solve(map, &problem(noise_var))?;
+    let noise_free = if noise_var == 0.0 { with_noise.clone() } else { nonodd_top::solve(map, &problem(0.0))? };
+    let bias = noise_free.excess_risk;
+    let slop = with_noise.quadrature_error * with_noise.excess_risk + noise_free.quadrature_error * bias;
+    let depth = spec.depth();
+    let below_residuals = if depth == 1 {
+        vec![]
+    } else {
+        nonodd::residuals(&input, &layers[..depth - 1], Ratio::new(0.5), 0.0, &with_noise.below)[1..].to_vec()
+    };
+    let top = TopReport {
+        eta: with_noise.eta,
+        s: with_noise.s,
+        q: with_noise.q,
+        distance: with_noise.distance,
+        feasible_above_ratio: with_noise.boundary,
+        quadrature_error: Some(with_noise.quadrature_error),
+    };
+    let [log_beta, _, log_x, log_y, lambda] = with_noise.point;
+    let unknowns = vec![
+        Named { name: "beta".into(), value: log_beta.exp() },
+        Named { name: "X".into(), value: log_x.exp() },
+        Named { name: "Y".into(), value: log_y.exp() },
+        Named { name: "lambda".into(), value: lambda },
+    ];
+    // The layer equations below (E_1..E_{L-1}), then the top's.
+    let names = (1..depth).map(|l| format!("E_{l}")).chain(["N4a", "N4b", "N4c", "N4d", "N4e"].map(String::from));
+    let residuals = names.zip(below_residuals.into_iter().chain(with_noise.residuals)).map(|(name, value)| Named { name, value }).collect();
+    let solution = squared::Solution { chain: with_noise.below.clone(), residuals: vec![], iterations: 0 };
     Ok((solution, bias, with_noise.excess_risk - bias, slop, Some(top), unknowns, residuals, with_noise.iterations))
 }
 
