@@ -25,7 +25,7 @@ pub mod study;
 pub use figures::{curve, plot};
 pub use finite_size::{det_equiv, realized};
 pub use solver::activation::{Activation, GaussianEquivalence, Gep};
-pub use solver::{activation, entropic, gep, mirror, nonodd, predict, quadrature, squared};
+pub use solver::{activation, entropic, gep, mirror, nonodd, nonodd_top, predict, quadrature, squared};
 pub use solver::{PredictError, Prediction};
 pub use spec::{Spec, SpecDoc, SpecError};
 pub use study::{bench, gap, reproduce, shard, simulate, sweep, tune, validate};

@@ -130,7 +130,7 @@ fn run_valid(count: usize, seed: u64) -> Tally {
                 }
                 "answered".to_string()
             }
-            Err(PredictError::Top(TopError::Infeasible { .. })) => "refused: infeasible".into(),
+            Err(PredictError::Top(TopError::Infeasible { .. } | TopError::NoMass)) => "refused: infeasible".into(),
             Err(PredictError::NotOdd(..)) => "refused: not odd".into(),
             // Known limit (README, equations/entropic.md §10): starts far above the teacher's scale.
             Err(e @ PredictError::Top(TopError::NoSolution { start, scale })) if start > 5.0 * scale => {
@@ -178,7 +178,7 @@ fn report(id: &str, tally: &Tally) {
     common::record(
         id,
         &format!(
-            "{} answered, {} infeasible, {} not odd (entropic, or a mean along 1), {} known-limit refusals, {failures} failures",
+            "{} answered, {} infeasible, {} not odd (deeper than 40 layers), {} known-limit refusals, {failures} failures",
             count("answered"),
             count("refused: infeasible"),
             count("refused: not odd"),

@@ -316,7 +316,9 @@ fn sup_lambda_m(teacher: Teacher, noise_over_q: f64) -> Option<(f64, f64, f64)> 
 /// §6): with one law of units the largest `delta` with `delta < sup_s Lambda_m(s)` (`Q(delta)` from
 /// the chain at each trial `delta`), else that point polished by Newton on (N4a)–(N4e) with the
 /// projection in `(delta, u, X, Y, lambda)` (`beta` drops out of the projection; it is set to 1).
-fn boundary(p: &MeanTop, averaged: &[Layer], by_newton: bool) -> Result<f64, TopError> {
+/// `by_newton` takes the second route with one law too (the two are compared in tests).
+pub fn boundary(p: &MeanTop, by_newton: bool) -> Result<f64, TopError> {
+    let averaged = &p.averaged_layers();
     let feasible = |delta: f64| {
         let ratio = Ratio::new(delta);
         squared::solve(averaged, ratio).ok().and_then(|c| {
@@ -357,7 +359,7 @@ pub fn solve(map: &dyn MirrorMap, p: &MeanTop) -> Result<MeanSolution, TopError>
     if map.positive_domain() && !(p.teacher.mean() > 0.0) {
         return Err(TopError::NoMass);
     }
-    let boundary = if map.positive_domain() && p.noise_var > 0.0 { Some(boundary(p, &p.averaged_layers(), false)?) } else { None };
+    let boundary = if map.positive_domain() && p.noise_var > 0.0 { Some(boundary(p, false)?) } else { None };
     if let Some(b) = boundary {
         if p.ratio.delta >= b {
             return Err(TopError::Infeasible { ratio: 1.0 / p.ratio.delta, boundary: 1.0 / b });

@@ -23,8 +23,12 @@ pub struct Assumption {
 /// The theory's conditions, checked for one spec and pair of laws.
 pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<Assumption> {
     let odd = spec.activation.is_odd();
-    // A non-odd activation has the mean-corrected theory (equations/nonodd.md) where it is derived.
-    let mean_corrected = !odd && spec.mirror == Mirror::Squared && spec.prior_mean_entry() == 0.0 && spec.init == 0.0;
+    // A non-odd activation has the mean-corrected theory (equations/nonodd.md); with a mean along 1
+    // or a map other than the squared one, its top system (§5) is derived for a last-layer teacher,
+    // no ridge, n < d_L and isotropic inputs.
+    let plain = spec.mirror == Mirror::Squared && spec.prior_mean_entry() == 0.0 && spec.init == 0.0;
+    let top_covered = spec.teacher_depth() == spec.depth() && spec.ridge == 0.0 && spec.samples < spec.last_width() && spec.spectrum.is_identity();
+    let mean_corrected = !odd && (plain || top_covered);
     let infeasible = rows.iter().any(|r| r.status == "infeasible");
     let finite_risk = spec.samples != spec.last_width() || spec.ridge > 0.0 || spec.noise_std == 0.0;
     use validation::model::{InputSource, Task};
@@ -52,9 +56,10 @@ pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<As
             holds: odd || mean_corrected,
             detail: match (odd, mean_corrected) {
                 (true, _) => format!("{} is odd: centred features (equations/gep.md)", spec.activation),
-                (false, true) => format!("{} is not odd: the mean-corrected theory applies (equations/nonodd.md)", spec.activation),
+                (false, true) if plain => format!("{} is not odd: the mean-corrected theory applies (equations/nonodd.md §4)", spec.activation),
+                (false, true) => format!("{} is not odd: the mean-corrected theory with the mean spike's constraint applies (equations/nonodd.md §5)", spec.activation),
                 (false, false) => format!(
-                    "{} is not odd, and the mean-corrected theory is derived for the squared map from a gaussian prior and training.init = 0 only",
+                    "{} is not odd, and with a mean along 1 or a map other than the squared one the mean-corrected theory is derived for a last-layer teacher, no ridge, n < d_L and isotropic inputs only",
                     spec.activation
                 ),
             },
@@ -71,8 +76,9 @@ pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<As
         },
         {
             // The theory's verdict (equations/entropic.md §8) beside what the trials met.
-            let theory = (spec.mirror == Mirror::Entropic && odd).then(|| crate::solver::predict(spec));
-            let theory_feasible = !matches!(theory, Some(Err(crate::PredictError::Top(crate::solver::entropic::TopError::Infeasible { .. }))));
+            let theory = (spec.mirror == Mirror::Entropic && (odd || mean_corrected)).then(|| crate::solver::predict(spec));
+            use crate::solver::entropic::TopError;
+            let theory_feasible = !matches!(theory, Some(Err(crate::PredictError::Top(TopError::Infeasible { .. } | TopError::NoMass))));
             let trials = if infeasible { "some trial had no positive interpolator" } else { "every trial had a positive interpolator" };
             Assumption {
                 name: "entropic feasibility",

@@ -1,0 +1,180 @@
+//! Non-odd activations with every mirror map, and with a teacher or a start with a mean along
+//! 1 (equations/nonodd.md §5–6): the per-unit top system (N4a)–(N4e) against the squared map's
+//! deterministic-equivalent chain and a closed form, the two feasibility routes against each
+//! other, and the real model (Gaussian and one-bit weights) against all of it.
+
+mod common;
+use common::{relative, spec};
+use rfrisk::entropic::{TopError, Teacher};
+use rfrisk::mirror::Squared;
+use rfrisk::nonodd_top::{self, MeanTop};
+use rfrisk::predict::{mixed_layers, predict, PredictError};
+use rfrisk::simulate::{Run, TrialRow};
+use rfrisk::spec::{Prior, Spec, WeightLaw};
+use rfrisk::squared::{Input, Ratio};
+
+/// The top problem of `spec` as `predict` builds it.
+fn top_problem<'a>(spec: &Spec, input: &'a Input, layers: &'a [rfrisk::nonodd::MixedLayer]) -> MeanTop<'a> {
+    MeanTop {
+        input,
+        layers,
+        ratio: Ratio::of_counts(spec.samples, spec.last_width()),
+        teacher: Teacher { prior: spec.prior, r: spec.norm2.sqrt() },
+        start: spec.init * (spec.last_width() as f64).sqrt(),
+        noise_var: spec.noise_std * spec.noise_std,
+    }
+}
+
+/// For the squared map, (N4a)–(N4e) are derived by the CGMT per unit; §4's chain is the
+/// variance-profile deterministic equivalent. With a centred teacher from a zero start both
+/// apply, and they give the same risk (nonodd.md §5, "Reductions").
+#[test]
+fn the_per_unit_cgmt_reproduces_the_deterministic_equivalent_chain() {
+    let mut worst: f64 = 0.0;
+    for activation in ["relu", "leaky-relu:0.1", "sigmoid", "gelu", "softplus"] {
+        for (depth, noise) in [(2, "0.1"), (3, "0"), (3, "0.3")] {
+            let s = spec(&[
+                "data.dim=400",
+                "features.widths=[1000]",
+                &format!("features.depth={depth}"),
+                &format!("features.activation={activation}"),
+                "training.samples=300",
+                &format!("teacher.noise_std={noise}"),
+            ]);
+            let chain = predict(&s).unwrap().excess_risk;
+            let (layers, _, _) = mixed_layers(&s);
+            let input = Input::Isotropic;
+            let per_unit = nonodd_top::solve(&Squared, &top_problem(&s, &input, &layers)).unwrap().excess_risk;
+            let gap = relative(per_unit, chain);
+            eprintln!("{activation} L={depth} noise {noise}: chain {chain:.12}, per-unit CGMT {per_unit:.12}, rel. diff {gap:.1e}");
+            assert!(gap < 1e-9, "{activation} L={depth}: {per_unit} vs {chain}");
+            worst = worst.max(gap);
+        }
+    }
+    common::record("nonodd-cgmt-chain", &format!("worst relative difference {worst:.0e} (15 specs)"));
+}
+
+/// At L = 1 the squared map absorbs the whole mean part of `a* - a_0` (nonodd.md §5): the risk
+/// of a half-normal teacher from any start is that of a Gaussian teacher of variance
+/// `norm2 (1 - 2/pi)` from zero, and a Gaussian teacher's start costs nothing.
+#[test]
+fn at_one_layer_the_squared_map_absorbs_the_mean_part() {
+    let base = ["data.dim=400", "features.widths=[1000]", "features.activation=relu", "training.samples=300", "teacher.noise_std=0.1"];
+    let with = |extra: &[&str]| predict(&spec(&[&base[..], extra].concat())).unwrap().excess_risk;
+    let variance = format!("teacher.norm2={}", 1.0 - 2.0 / std::f64::consts::PI);
+    let centred = with(&[&variance]);
+    let mut worst: f64 = 0.0;
+    for init in ["0", "0.01", "0.05", "-0.03"] {
+        let start = format!("training.init={init}");
+        let half_normal = with(&["teacher.prior=half-normal", &start]);
+        let gaussian = with(&[&start]);
+        worst = worst.max(relative(half_normal, centred)).max(relative(gaussian, with(&[])));
+    }
+    eprintln!("worst relative difference {worst:.1e}");
+    assert!(worst < 1e-10, "{worst}");
+    common::record("nonodd-absorbed-mean", &format!("worst relative difference {worst:.0e}"));
+}
+
+/// The feasibility boundary (N5) at one law (sup of Lambda_m, a root in delta) and the projection
+/// system (N4a)–(N4e) solved by Newton in (delta, u, X, Y, lambda) are two routes to one number.
+#[test]
+fn the_two_feasibility_routes_agree_at_one_layer() {
+    let mut worst: f64 = 0.0;
+    for (activation, noise) in [("relu", "0.1"), ("relu", "0.5"), ("sigmoid", "0.05"), ("gelu", "0.3")] {
+        let s = spec(&[
+            "data.dim=400",
+            "features.widths=[1000]",
+            &format!("features.activation={activation}"),
+            "training.samples=300",
+            "training.mirror=entropic",
+            "teacher.prior=half-normal",
+            &format!("teacher.noise_std={noise}"),
+        ]);
+        let (layers, _, _) = mixed_layers(&s);
+        let input = Input::Isotropic;
+        let p = top_problem(&s, &input, &layers);
+        let (a, b) = (nonodd_top::boundary(&p, false).unwrap(), nonodd_top::boundary(&p, true).unwrap());
+        eprintln!("{activation} noise {noise}: (N5) {a:.15}, projection system {b:.15}");
+        assert!(relative(a, b) < 1e-10, "{a} vs {b}");
+        worst = worst.max(relative(a, b));
+    }
+    common::record("nonodd-boundary-routes", &format!("worst relative difference {worst:.0e}"));
+}
+
+/// Specs the top system is not derived for are refused, naming why; a signed teacher has no
+/// positive interpolator under the spike.
+#[test]
+fn unsupported_and_infeasible_specs_are_refused() {
+    let entropic_signed = spec(&["features.activation=relu", "training.mirror=entropic", "training.samples=200"]);
+    assert!(matches!(predict(&entropic_signed), Err(PredictError::Top(TopError::NoMass))));
+    for extra in ["teacher.depth=1", "training.ridge=0.1", "data.spectrum=power:1"] {
+        let s = spec(&["features.activation=relu", "features.depth=2", "teacher.prior=half-normal", extra]);
+        match predict(&s) {
+            Err(PredictError::NotOdd(_, why)) => assert!(why.contains("last-layer teacher"), "{extra}: {why}"),
+            other => panic!("{extra}: expected a refusal, got {other:?}"),
+        }
+    }
+}
+
+fn rows(spec: &Spec, trials: usize, seed: u64) -> Vec<TrialRow> {
+    let run = Run { spec, laws: vec![WeightLaw::Gaussian, WeightLaw::Onebit], trials, n_test: 2000, seed, trainer: validation::Trainer::Direct, backend: &validation::Cpu, kernel: validation::KernelChoice::Auto };
+    run.execute(None, false, &|_, _| {}).unwrap()
+}
+
+/// The real model against the theory of nonodd.md §5: widths 1000, 16 paired trials per law,
+/// entropic, p-norm and squared maps, half-normal teachers and starts, noise 0 and 0.1, Gaussian
+/// and one-bit weights; every law within the 3σ band (t).
+#[test]
+fn the_real_model_matches_the_top_system_for_every_map() {
+    let trials = 16;
+    let cases: [(&str, &[&str]); 7] = [
+        ("relu L=1 entropic", &["features.activation=relu", "training.mirror=entropic", "teacher.prior=half-normal", "training.init=0.03", "teacher.noise_std=0.1"]),
+        ("relu L=2 entropic", &["features.activation=relu", "features.depth=2", "training.mirror=entropic", "teacher.prior=half-normal", "training.init=0.03", "teacher.noise_std=0.1"]),
+        ("sigmoid L=2 entropic", &["features.activation=sigmoid", "features.depth=2", "training.mirror=entropic", "teacher.prior=half-normal", "training.init=0.03"]),
+        ("gelu L=2 entropic", &["features.activation=gelu", "features.depth=2", "training.mirror=entropic", "teacher.prior=half-normal", "training.init=0.01", "teacher.noise_std=0.1"]),
+        ("relu L=2 pnorm:1.5", &["features.activation=relu", "features.depth=2", "training.mirror=pnorm:1.5", "training.init=0.02", "teacher.noise_std=0.1"]),
+        ("relu L=2 squared, half-normal", &["features.activation=relu", "features.depth=2", "teacher.prior=half-normal", "training.init=0.03", "teacher.noise_std=0.1"]),
+        ("leaky-relu L=1 squared, start", &["features.activation=leaky-relu:0.1", "training.init=0.05", "teacher.noise_std=0.1"]),
+    ];
+    let mut records = Vec::new();
+    for (i, (name, assignments)) in cases.into_iter().enumerate() {
+        let s = spec(&[&["data.dim=800", "features.widths=[1000]", "training.samples=300"][..], assignments].concat());
+        let row = common::laws_against_theory(name, &s, trials, 2000, 900 + i as u64);
+        records.push(format!("{name} ({row})"));
+    }
+    common::record("simulate-nonodd-maps", &format!("z: {}; {trials} trials per law", records.join("; ")));
+}
+
+/// The simulator's verdict on a positive interpolator (per trial) against the theory: under the
+/// spike a signed teacher never interpolates, where an odd network does (d_L/n = 5); a noisy
+/// half-normal one interpolates below the boundary of (N5) and not above it.
+#[test]
+fn simulated_feasibility_follows_the_spike() {
+    let count = |s: &Spec| rows(s, 4, 31).iter().filter(|r| r.status == "ok").count();
+    let signed = spec(&["data.dim=800", "features.widths=[1000]", "features.activation=relu", "training.mirror=entropic", "training.samples=200", "teacher.noise_std=0.1"]);
+    assert_eq!(count(&signed), 0, "relu, signed teacher: a positive interpolator");
+    let tanh = Spec { activation: rfrisk::Activation::Tanh, ..signed.clone() };
+    assert_eq!(count(&tanh), 8, "tanh, signed teacher: every trial interpolates");
+    let noisy = |n: usize| spec(&[
+        "data.dim=800",
+        "features.widths=[1000]",
+        "features.activation=relu",
+        "training.mirror=entropic",
+        "teacher.prior=half-normal",
+        "teacher.noise_std=0.5",
+        "training.init=0.03",
+        &format!("training.samples={n}"),
+    ]);
+    let boundary = match predict(&noisy(100)) {
+        Ok(p) => 1.0 / p.top.unwrap().feasible_above_ratio.unwrap(),
+        Err(e) => panic!("{e}"),
+    };
+    let n_star = boundary * 1000.0;
+    let (inside, outside) = ((0.8 * n_star) as usize, (1.2 * n_star) as usize);
+    assert!(predict(&noisy(inside)).is_ok() && matches!(predict(&noisy(outside)), Err(PredictError::Top(TopError::Infeasible { .. }))));
+    let (ok_inside, ok_outside) = (count(&noisy(inside)), count(&noisy(outside)));
+    eprintln!("boundary n = {n_star:.1}: {ok_inside}/8 interpolate at n = {inside}, {ok_outside}/8 at n = {outside}");
+    assert_eq!((ok_inside, ok_outside), (8, 0));
+    assert_eq!(Prior::HalfNormal, noisy(inside).prior);
+    common::record("nonodd-feasibility", &format!("signed teacher 0/8 (tanh 8/8); half-normal, noise 0.5: boundary n = {n_star:.0}, {ok_inside}/8 at n = {inside}, {ok_outside}/8 at n = {outside}"));
+}
