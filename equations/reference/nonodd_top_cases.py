@@ -10,7 +10,11 @@ init 0.03, noise 0.1) or ent2.toml (the same with widths [1000, 1000]) with the 
 printed.  Printed per case: (beta, u, X, Y, lambda), the excess risk delta X^2 - sigma^2 (12
 significant digits), the largest residual of (N4a)-(N4e), and the refinement change: the relative
 change of the risk when every chi panel is split in two and the offset rule has 1.5x the
-Gauss-Hermite nodes (64 against 48 at L = 2), the system re-solved.
+Gauss-Hermite nodes (64 against 48 at L = 2), the system re-solved.  Case g is the L = 1 boundary
+(N5); case h solves (N4a)-(N4e) for a signed (gaussian) teacher with the entropic map at L = 2 by
+continuation in the prior (nonodd_top_theory.solve_signed): for GELU at n = 100 it has a solution,
+although section 5 says there is none at any n (GELU and leaky-ReLU offsets give units with mu_i < 0).
+Runs in about 3 minutes on one core (case h is most of it).
 """
 import math
 import os
@@ -95,6 +99,19 @@ def main():
               f"{time.time() - t0:.1f} s)")
     for s2 in (0.01, 0.1, 1.0):
         print(f"   sup_s Lambda_m at sigma^2/Q = {s2:g}: {T.sup_lambda('half-normal', 1.0, s2)[0]:.12g}")
+    print("h. signed (gaussian) teacher with the entropic map at L = 2 (nonodd.md section 5 says: no positive")
+    print("   interpolator at any n; rfrisk exits 3).  Continuation in the prior from half-normal to gaussian:")
+    for act, n in (("gelu", 100), ("gelu", 300), ("leaky-relu", 100)):
+        t0 = time.time()
+        P, sol = T.solve_signed(act, [400, 1000, 1000], n, "entropic", 1.0, 0.1, 0.03)
+        laws, _, _ = T.fold(act, 2)
+        w, _, _, mu = laws[-1]
+        tag = "SOLVED at the gaussian teacher" if P == 0.5 else f"no solution past P = {P:.2f}"
+        print(f"   {act}, n = {n}: weight of units with mu_i < 0 = {w[mu < 0].sum():.4f}; {tag}: risk {sol['risk']:.12g}, "
+              f"lambda {sol['lam']:.6g}, max residual {max(abs(sol['res'])):.1e} ({time.time() - t0:.0f} s)")
+        if P == 0.5:
+            print(f"      rfrisk predict /tmp/w/ent2.toml --set features.activation={act} --set teacher.prior=gaussian "
+                  f"--set training.samples={n}")
     print(f"total {time.time() - t_all:.0f} s")
 
 

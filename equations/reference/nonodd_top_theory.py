@@ -27,6 +27,9 @@ Per-unit moments, by a 1-D integral (not the 2-D teacher x noise rule)
     in b) against sub = 1.  `check_moments_2d` compares with a brute 2-D rule.
     Squared map: closed forms, P = (chi + eta c)/(1 + eta).
 
+Teacher priors: 'gaussian', 'half-normal', and 'mix:P' (half-normal w.p. P, its mirror image w.p.
+1 - P; P = 1/2 is the gaussian) for a continuation from a positive to a signed teacher.
+
 Maps and the tilt (nonodd.md section 5): unit i's start is c_i with phi'(c_i) = phi'(c) - lambda mu_i:
     squared c_i = c - lambda mu_i; entropic c_i = c exp(-lambda mu_i) (carried as log c_i); p-norm
     phi'(c_i) = phi'(c) - lambda mu_i (only phi'(c_i) enters the p-norm prox).
@@ -248,11 +251,19 @@ class Map:
 
 # ------------------------------------------------------------------ teacher
 def teacher_mean(prior, r):
+    if prior.startswith("mix:"):  # half-normal w.p. P, its mirror image w.p. 1 - P (P = 1/2: gaussian)
+        P = float(prior.split(":")[1])
+        return (2 * P - 1) * r * math.sqrt(2 / math.pi)
     return r * math.sqrt(2 / math.pi) if prior == "half-normal" else 0.0
 
 
 def chi_weights(prior, r, s, chi):
     """p(chi), p E[a|chi], p E[a^2|chi]."""
+    if prior.startswith("mix:"):
+        P = float(prior.split(":")[1])
+        u0, u1, u2 = chi_weights("half-normal", r, s, chi)
+        v0, v1, v2 = chi_weights("half-normal", r, s, -chi)
+        return P * u0 + (1 - P) * v0, P * u1 - (1 - P) * v1, P * u2 + (1 - P) * v2
     S2 = r * r + s * s
     S = math.sqrt(S2)
     N = np.exp(-0.5 * chi * chi / S2) / (SQ2PI * S)
@@ -464,6 +475,25 @@ def solve_one_law(mp, prior, r, s2noise, delta, sub=1):
     eta, s = math.exp(v[0]), math.exp(v[1])
     V, D, gap = moments(mp, eta, s, mp.tilt(v[2]), prior, r, sub)
     return dict(eta=eta, s=s, lam_mu=v[2], D=D, V=V, gap=gap, res=best[1])
+
+
+def solve_signed(act, widths, n, mirror, r, sigma, init, steps=25, nb=48, sub=1):
+    """A signed (gaussian) teacher by continuation in the prior 'mix:P' (half-normal w.p. P, its mirror
+    image w.p. 1 - P) from P = 1 (half-normal) to P = 1/2 (gaussian).  Returns the last solution and
+    the last P reached with residual < 1e-10 (P = 0.5: the gaussian teacher has a solution)."""
+    top = Top(act, widths, n, mirror, "half-normal", r, sigma, init, nb, sub)
+    sol = top.solve()
+    last = (1.0, sol)
+    for P in np.linspace(1, 0.5, steps + 1)[1:]:
+        top = Top(act, widths, n, mirror, "mix:%.12f" % P, r, sigma, init, nb, sub)
+        try:
+            sol = top.solve(y0=last[1]["y"])
+        except (RuntimeError, ValueError, OverflowError, np.linalg.LinAlgError):
+            break
+        if not np.max(np.abs(sol["res"])) < 1e-10:
+            break
+        last = (P, sol)
+    return last
 
 
 # ------------------------------------------------------------------ L = 1 chain scalars, (4.6)-(4.7)

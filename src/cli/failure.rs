@@ -20,7 +20,7 @@ impl From<SpecError> for Failure {
 impl From<PredictError> for Failure {
     fn from(e: PredictError) -> Self {
         let code = match e {
-            PredictError::NoSignal { .. } | PredictError::NotGaussianInputs(_) | PredictError::RealData(_) | PredictError::Classification | PredictError::NotOdd(..) | PredictError::InfiniteRisk(_) | PredictError::Top(TopError::Infeasible { .. }) => 3,
+            PredictError::NoSignal { .. } | PredictError::NotGaussianInputs(_) | PredictError::RealData(_) | PredictError::Classification | PredictError::NotOdd(..) | PredictError::InfiniteRisk(_) | PredictError::Top(TopError::Infeasible { .. } | TopError::NoMass) => 3,
             PredictError::Solve(_) | PredictError::Top(_) | PredictError::NonFinite { .. } | PredictError::Negative { .. } => 4,
         };
         Failure { code, message: e.to_string() }

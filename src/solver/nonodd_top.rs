@@ -63,6 +63,10 @@ pub struct MeanSolution {
     pub iterations: u64,
 }
 
+/// The deepest network whose top system is solved: beyond it the quasi-Newton from the averaged
+/// problem's point often fails (deep chains through bottlenecks; nonodd.md §5), so it is refused.
+pub const MAX_DEPTH: usize = 6;
+
 /// Units whose weight in the offset law is below this are left out (Gauss–Hermite tails).
 const NEGLIGIBLE_WEIGHT: f64 = 1e-14;
 
@@ -106,6 +110,9 @@ impl MeanTop<'_> {
             let eta = 1.0 / (beta * q);
             let s = (x * x * unit.r2 + gamma * unit.r1 * y * y).sqrt() / q;
             let c = map.tilted_start(self.start, lambda * unit.mean);
+            if !(eta > 0.0 && eta.is_finite() && s > 0.0 && s.is_finite() && c.is_finite()) {
+                return None; // outside the unknowns' domain: a Newton trial step that overshot
+            }
             let m = moments(map, self.teacher, c, eta, s, refine);
             let w = unit.weight;
             s1 += w * unit.r1 * m.v / q;
@@ -205,46 +212,90 @@ fn uniform_with_mass(map: &dyn MirrorMap, p: &MeanTop, layers: &[Layer]) -> Resu
     Ok((solution, chain, t))
 }
 
-/// Newton on `f` from `z` with a finite-difference Jacobian, each step halved until the
-/// worst residual falls; the best point, its residuals and the evaluations used.
-fn damped_newton(f: &dyn Fn(&[f64; 5]) -> Option<[f64; 5]>, mut z: [f64; 5]) -> Option<([f64; 5], [f64; 5], u64)> {
-    let mut r = f(&z)?;
-    let mut count = 1u64;
-    for _ in 0..40 {
-        if worst(&r) <= 1e-14 {
-            break;
-        }
-        let mut jacobian = faer::Mat::<f64>::zeros(5, 5);
-        for j in 0..5 {
-            let h = 1e-6 * z[j].abs().max(1.0);
-            let mut y = z;
-            y[j] += h;
-            let ry = f(&y)?;
-            count += 1;
-            for i in 0..5 {
-                jacobian[(i, j)] = (ry[i] - r[i]) / h;
+/// What [`damped_newton`] ends with: the point, its residuals, the evaluations used and the
+/// Jacobian there (for the quadrature error's Newton step).
+struct Newton {
+    point: [f64; 5],
+    residuals: [f64; 5],
+    evaluations: u64,
+    jacobian: faer::Mat<f64>,
+}
+
+impl Newton {
+    /// `-J^{-1} r`.
+    fn step(&self, r: &[f64; 5]) -> [f64; 5] {
+        let rhs = faer::Mat::<f64>::from_fn(5, 1, |i, _| r[i]);
+        let step = faer::linalg::solvers::Solve::solve(&self.jacobian.partial_piv_lu(), &rhs);
+        std::array::from_fn(|i| -step[(i, 0)])
+    }
+}
+
+/// Quasi-Newton on `f` from `z`: a finite-difference Jacobian, then Broyden's rank-one updates
+/// (each evaluation costs a quadrature per unit, so they are worth saving); each step halved
+/// until the worst residual falls, and the Jacobian recomputed once when no halving helps.
+fn damped_newton(f: &dyn Fn(&[f64; 5]) -> Option<[f64; 5]>, z: [f64; 5]) -> Option<Newton> {
+    let mut count = 0u64;
+    let mut eval = |z: &[f64; 5]| {
+        count += 1;
+        f(z)
+    };
+    let r = eval(&z)?;
+    let jacobian = |z: &[f64; 5], r: &[f64; 5], eval: &mut dyn FnMut(&[f64; 5]) -> Option<[f64; 5]>| -> Option<faer::Mat<f64>> {
+        let mut j = faer::Mat::<f64>::zeros(5, 5);
+        for col in 0..5 {
+            let h = 1e-6 * z[col].abs().max(1.0);
+            let mut y = *z;
+            y[col] += h;
+            let ry = eval(&y)?;
+            for row in 0..5 {
+                j[(row, col)] = (ry[row] - r[row]) / h;
             }
         }
-        let rhs = faer::Mat::<f64>::from_fn(5, 1, |i, _| r[i]);
-        let step = faer::linalg::solvers::Solve::solve(&jacobian.partial_piv_lu(), &rhs);
+        Some(j)
+    };
+    let first = jacobian(&z, &r, &mut eval)?;
+    let mut state = Newton { point: z, residuals: r, evaluations: 0, jacobian: first };
+    let mut fresh = true;
+    for _ in 0..60 {
+        if worst(&state.residuals) <= 1e-14 {
+            break;
+        }
+        let step = state.step(&state.residuals);
         let mut scale = 1.0;
-        let mut improved = false;
-        for _ in 0..30 {
-            let trial: [f64; 5] = std::array::from_fn(|i| z[i] - scale * step[(i, 0)]);
-            count += 1;
-            if let Some(rt) = f(&trial) {
-                if worst(&rt) < worst(&r) {
-                    (z, r, improved) = (trial, rt, true);
+        let mut accepted = None;
+        for _ in 0..12 {
+            let trial: [f64; 5] = std::array::from_fn(|i| state.point[i] + scale * step[i]);
+            if let Some(rt) = eval(&trial) {
+                if worst(&rt) < worst(&state.residuals) {
+                    accepted = Some((trial, rt));
                     break;
                 }
             }
             scale *= 0.5;
         }
-        if !improved {
-            break;
+        match accepted {
+            Some((trial, rt)) => {
+                // Broyden: J += (dr - J dz) dz^T / |dz|^2.
+                let dz: [f64; 5] = std::array::from_fn(|i| trial[i] - state.point[i]);
+                let norm2: f64 = dz.iter().map(|x| x * x).sum();
+                for row in 0..5 {
+                    let predicted: f64 = (0..5).map(|col| state.jacobian[(row, col)] * dz[col]).sum();
+                    let miss = rt[row] - state.residuals[row] - predicted;
+                    for col in 0..5 {
+                        state.jacobian[(row, col)] += miss * dz[col] / norm2;
+                    }
+                }
+                (state.point, state.residuals, fresh) = (trial, rt, false);
+            }
+            None if !fresh => {
+                state.jacobian = jacobian(&state.point, &state.residuals, &mut eval)?;
+                fresh = true;
+            }
+            None => break,
         }
     }
-    Some((z, r, count))
+    state.evaluations = count;
+    Some(state)
 }
 
 /// The indicator of `x >= 0` with a linear tilt: `P = (chi + eta c)_+`. The limit of the
@@ -277,16 +328,20 @@ impl MirrorMap for Projection {
 /// `Lambda_m(s) = 2 P(chi > tau) - (E e_+^2 + sigma^2/Q)/s^2` with `tau` the tilt that keeps the
 /// mass, `E (chi - tau)_+ = E a` (nonodd.md (N5)); one law of units, `sigma^2/Q` given.
 fn lambda_m(teacher: Teacher, s: f64, noise_over_q: f64) -> Option<(f64, f64)> {
-    let gap = |tau: f64| moments(&Projection, teacher, -tau, 1.0, s, 1).gap;
-    let mut hi = teacher.r + s;
-    while gap(hi) > 0.0 {
-        hi *= 2.0;
-        if hi > 1e6 * (teacher.r + s) {
-            return None;
+    // E (chi - tau)_+ falls in tau with slope -P(chi > tau) = -V: safeguarded Newton from tau = 0,
+    // where E (chi)_+ >= E chi = E a.
+    let (mut lo, mut hi, mut tau) = (0.0, f64::INFINITY, 0.0);
+    for _ in 0..100 {
+        let m = moments(&Projection, teacher, -tau, 1.0, s, 1);
+        if m.gap > 0.0 { lo = tau } else { hi = tau }
+        let next = tau + m.gap / m.v.max(f64::MIN_POSITIVE);
+        let next = if next > lo && next < hi { next } else if hi.is_finite() { 0.5 * (lo + hi) } else { 2.0 * tau + teacher.r + s };
+        if (next - tau).abs() <= 1e-15 * (teacher.r + s) {
+            tau = next;
+            break;
         }
+        tau = next;
     }
-    // E (chi)_+ >= E chi = E a: the root lies in [0, hi].
-    let (tau, _) = brent_root(gap, 0.0, hi, 1e-15 * hi, 200)?;
     let m = moments(&Projection, teacher, -tau, 1.0, s, 1);
     Some((2.0 * m.v - (m.d + noise_over_q) / (s * s), tau))
 }
@@ -295,16 +350,21 @@ fn lambda_m(teacher: Teacher, s: f64, noise_over_q: f64) -> Option<(f64, f64)> {
 fn sup_lambda_m(teacher: Teacher, noise_over_q: f64) -> Option<(f64, f64, f64)> {
     let scale = teacher.r + noise_over_q.sqrt();
     let at = |log_s: f64| lambda_m(teacher, log_s.exp(), noise_over_q).map_or(f64::NEG_INFINITY, |(l, _)| l);
-    let grid: Vec<f64> = (0..=24).map(|k| (scale * 1e-3).ln() + k as f64 * (1e6f64).ln() / 24.0).collect();
+    let grid: Vec<f64> = (0..=18).map(|k| (scale * 1e-3).ln() + k as f64 * (1e6f64).ln() / 18.0).collect();
     let best = (0..grid.len()).max_by(|&i, &j| at(grid[i]).total_cmp(&at(grid[j])))?;
     let (mut a, mut b) = (grid[best.saturating_sub(1)], grid[(best + 1).min(grid.len() - 1)]);
     let golden = 0.5 * (5f64.sqrt() - 1.0);
-    for _ in 0..45 {
-        let (x1, x2) = (b - golden * (b - a), a + golden * (b - a));
-        if at(x1) > at(x2) {
-            b = x2;
+    let (mut x1, mut x2) = (b - golden * (b - a), a + golden * (b - a));
+    let (mut f1, mut f2) = (at(x1), at(x2));
+    for _ in 0..32 {
+        if f1 > f2 {
+            (b, x2, f2) = (x2, x1, f1);
+            x1 = b - golden * (b - a);
+            f1 = at(x1);
         } else {
-            a = x1;
+            (a, x1, f1) = (x1, x2, f2);
+            x2 = a + golden * (b - a);
+            f2 = at(x2);
         }
     }
     let s = (0.5 * (a + b)).exp();
@@ -328,7 +388,11 @@ pub fn boundary(p: &MeanTop, by_newton: bool) -> Result<f64, TopError> {
     };
     // sup Lambda_m - delta: positive as delta -> 0 (Q stays bounded), negative as delta -> 1 (noise).
     let margin = |delta: f64| feasible(delta).map_or(-1.0, |(value, ..)| value - delta);
-    let (uniform, _) = brent_root(margin, 1e-6, 1.0 - 1e-9, 1e-13, 200).ok_or(TopError::NoSolution { start: p.start, scale: p.teacher.r })?;
+    const SMALLEST: f64 = 1e-6;
+    if !(margin(SMALLEST) > 0.0) {
+        return Ok(SMALLEST); // noise far above the teacher's scale: no positive interpolator at any n/d_L we resolve
+    }
+    let (uniform, _) = brent_root(margin, SMALLEST, 1.0 - 1e-9, 1e-13, 200).ok_or(TopError::NoSolution { start: p.start, scale: p.teacher.r })?;
     if p.layers.iter().all(|l| l.uniform().is_some()) && !by_newton {
         return Ok(uniform);
     }
@@ -344,11 +408,11 @@ pub fn boundary(p: &MeanTop, by_newton: bool) -> Result<f64, TopError> {
         let at = MeanTop { ratio: Ratio::new(delta), start: 0.0, ..*p };
         at.evaluate(&Projection, &[0.0, w[1], w[2], w[3], w[4]], 1).map(|e| e.residuals)
     };
-    let (w, residuals, evaluations) = damped_newton(&system, w0).ok_or_else(no_boundary)?;
-    if !(worst(&residuals) <= entropic::MAX_RESIDUAL) {
-        return Err(TopError::UnitLawNoConvergence { evaluations, residuals: residuals.to_vec() });
+    let newton = damped_newton(&system, w0).ok_or_else(no_boundary)?;
+    if !(worst(&newton.residuals) <= entropic::MAX_RESIDUAL) {
+        return Err(TopError::UnitLawNoConvergence { evaluations: newton.evaluations, residuals: newton.residuals.to_vec() });
     }
-    Ok(1.0 / (1.0 + (-w[0]).exp()))
+    Ok(1.0 / (1.0 + (-newton.point[0]).exp()))
 }
 
 /// Solves (N4a)–(N4e) for `map`: the uniform problem with the mass constraint gives the
@@ -356,7 +420,9 @@ pub fn boundary(p: &MeanTop, by_newton: bool) -> Result<f64, TopError> {
 /// For the entropic map, a signed teacher has no positive interpolator, and label noise brings
 /// the boundary of §6.
 pub fn solve(map: &dyn MirrorMap, p: &MeanTop) -> Result<MeanSolution, TopError> {
-    if map.positive_domain() && !(p.teacher.mean() > 0.0) {
+    // Every unit's feature has a positive mean (one law at L = 1, whatever the activation): a
+    // positive student must then carry the teacher's mass, which a signed teacher lacks.
+    if map.positive_domain() && !(p.teacher.mean() > 0.0) && p.top().units.iter().all(|u| u.mean > 0.0) {
         return Err(TopError::NoMass);
     }
     let boundary = if map.positive_domain() && p.noise_var > 0.0 { Some(boundary(p, false)?) } else { None };
@@ -372,17 +438,17 @@ pub fn solve(map: &dyn MirrorMap, p: &MeanTop) -> Result<MeanSolution, TopError>
     let mean = p.mean_feature();
     let system = |z: &[f64; 5]| p.evaluate(map, z, 1).map(|e| e.residuals);
     let no_convergence = |r: [f64; 5], evaluations: u64| TopError::UnitLawNoConvergence { evaluations, residuals: r.to_vec() };
-    let (z, residuals, iterations) = damped_newton(&system, z0).ok_or(no_convergence([f64::INFINITY; 5], 0))?;
+    let newton = damped_newton(&system, z0).ok_or(no_convergence([f64::INFINITY; 5], 0))?;
+    let (z, residuals, iterations) = (newton.point, newton.residuals, newton.evaluations);
     if !(worst(&residuals) <= entropic::MAX_RESIDUAL) {
         return Err(no_convergence(residuals, iterations));
     }
     let at = p.evaluate(map, &z, 1).expect("evaluated above");
-    let risk = |z: &[f64; 5]| p.ratio.delta * (2.0 * z[2]).exp() - p.noise_var;
-    let excess_risk = risk(&z);
-    // The quadrature error: the solution on a grid with every panel halved, from here.
-    let fine_system = |z: &[f64; 5]| p.evaluate(map, z, 2).map(|e| e.residuals);
-    let quadrature_error = match damped_newton(&fine_system, z) {
-        Some((fine, _, _)) => (risk(&fine) - excess_risk).abs() / excess_risk.abs().max(f64::MIN_POSITIVE),
+    let excess_risk = p.ratio.delta * (2.0 * z[2]).exp() - p.noise_var;
+    // The quadrature error: the residuals on a grid with every panel halved, carried by one
+    // Newton step to where that grid's solution lies (the risk moves by 2 delta X^2 d log X).
+    let quadrature_error = match p.evaluate(map, &z, 2) {
+        Some(fine) => (2.0 * p.ratio.delta * (2.0 * z[2]).exp() * newton.step(&fine.residuals)[2]).abs() / excess_risk.abs().max(f64::MIN_POSITIVE),
         None => f64::INFINITY,
     };
     let below = p.below(z[1]).expect("evaluated above");
