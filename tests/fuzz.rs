@@ -187,7 +187,7 @@ fn report(id: &str, tally: &Tally) {
     common::record(
         id,
         &format!(
-            "{} answered, {} infeasible, {} not odd (deeper than 40 layers, or than 6 with a mean along 1 or a map other than the squared one), {} known-limit refusals, {failures} failures",
+            "{} answered, {} infeasible, {} not odd (a mean part from two layers on, or too deep), {} known-limit refusals, {failures} failures",
             count("answered"),
             count("refused: infeasible"),
             count("refused: not odd"),
