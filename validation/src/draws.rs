@@ -7,6 +7,7 @@
 //! This pairs the two laws, which makes their difference far less noisy.
 
 use crate::model::{InputSource, Prior, WeightLaw};
+use crate::packed::ColumnSigns;
 use faer::{Mat, MatRef};
 use rayon::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -124,6 +125,28 @@ pub fn layer_weights(seed: u64, layer: usize, width: usize, fan_in: usize, law: 
     by_columns(width, fan_in, fill, seed, Stream::Layer(layer))
 }
 
+/// The signs of hidden layer `l`'s one-bit weights, `width x fan_in`, without the f32
+/// matrix: each column's generator is consumed exactly as [`layer_weights`] consumes it and
+/// each sign is `WeightLaw::Onebit` of the same f32 draw, so these are the signs of that
+/// matrix bit for bit (the laws stay paired and earlier seeds reproduce). The f32 matrix is
+/// 32 times the bytes, written once and read once by the packer: most of the cost of a
+/// one-bit layer's draw was there.
+pub fn layer_signs(seed: u64, layer: usize, width: usize, fan_in: usize) -> ColumnSigns {
+    let mut signs = ColumnSigns::new(width, fan_in, (1.0 / (fan_in as f64).sqrt()) as f32);
+    let words = signs.words_per_column();
+    signs.words.par_chunks_mut(words.max(1)).enumerate().for_each(|(j, column)| {
+        let mut rng = column_rng(seed, Stream::Layer(layer), j);
+        for (w, start) in column.iter_mut().zip((0..width).step_by(64)) {
+            // Branch-free: a sign is a coin flip, which a branch mispredicts half the time.
+            for i in 0..64.min(width - start) {
+                let g: f32 = rng.sample(StandardNormal);
+                *w |= u64::from(WeightLaw::Onebit.value(g as f64) > 0.0) << i;
+            }
+        }
+    });
+    signs
+}
+
 /// The teacher `a*`: i.i.d. entries with `E a_i^2 = norm2 / p`.
 pub fn teacher(seed: u64, p: usize, prior: Prior, norm2: f64) -> Vec<f64> {
     let mut rng = rng(seed, Stream::Teacher);
@@ -232,5 +255,23 @@ mod tests {
             }
         }
         assert_ne!(layer_weights(5, 1, width, fan_in, WeightLaw::Gaussian), gaussian, "layers get their own streams");
+    }
+
+    /// The signs drawn straight into bits are the signs of the one-bit f32 draw, entry for
+    /// entry: widths that are not multiples of 64, and enough entries (600,000) that the
+    /// ziggurat's slow paths (about 1 draw in 100) run thousands of times.
+    #[test]
+    fn signs_drawn_as_bits_are_the_signs_of_the_one_bit_draw() {
+        for (layer, width, fan_in) in [(1, 1, 3), (2, 63, 70), (3, 130, 1), (1, 2049, 300)] {
+            let dense = layer_weights(11, layer, width, fan_in, WeightLaw::Onebit);
+            let signs = layer_signs(11, layer, width, fan_in);
+            assert_eq!((signs.rows(), signs.cols()), (width, fan_in));
+            assert_eq!(signs.scale(), dense[(0, 0)].abs(), "{width} x {fan_in}: scale");
+            for j in 0..fan_in {
+                for i in 0..width {
+                    assert_eq!(signs.get(i, j), dense[(i, j)] > 0.0, "{width} x {fan_in}: ({i}, {j})");
+                }
+            }
+        }
     }
 }

@@ -113,6 +113,60 @@ impl std::str::FromStr for Kernel {
     }
 }
 
+/// The signs of a one-bit layer `W = scale * S`, `rows x cols`, column by column: bit
+/// `i % 64` of word `j * rows.div_ceil(64) + i / 64` is set where `W[(i, j)] = +scale`. What
+/// the draw produces (`draws::layer_signs`) and the packer reads, 1/32 of the f32 matrix.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnSigns {
+    rows: usize,
+    cols: usize,
+    scale: f32,
+    pub(crate) words: Vec<u64>,
+}
+
+impl ColumnSigns {
+    /// All signs negative.
+    pub fn new(rows: usize, cols: usize, scale: f32) -> ColumnSigns {
+        ColumnSigns { rows, cols, scale, words: vec![0; rows.div_ceil(64) * cols] }
+    }
+
+    /// The signs of `w` (a one-bit layer: every entry `+-scale`, else a panic).
+    pub fn of(w: MatRef<'_, f32>) -> ColumnSigns {
+        let (rows, cols) = (w.nrows(), w.ncols());
+        let scale = if rows * cols > 0 { w[(0, 0)].abs() } else { 0.0 };
+        let mut signs = ColumnSigns::new(rows, cols, scale);
+        let words = signs.words_per_column();
+        signs.words.par_chunks_mut(words.max(1)).enumerate().for_each(|(j, column)| {
+            for (i, &v) in w.col(j).iter().enumerate() {
+                assert!(v.abs() == scale, "a packed layer's weights are all +-{scale}, not {v}");
+                column[i / 64] |= u64::from(v > 0.0) << (i % 64);
+            }
+        });
+        signs
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    pub fn scale(&self) -> f32 {
+        self.scale
+    }
+
+    /// Whether weight `(i, j)` is `+scale`.
+    pub fn get(&self, i: usize, j: usize) -> bool {
+        self.words[j * self.words_per_column() + i / 64] >> (i % 64) & 1 == 1
+    }
+
+    pub(crate) fn words_per_column(&self) -> usize {
+        self.rows.div_ceil(64)
+    }
+}
+
 /// A one-bit layer `W = scale * S`, `rows x cols`, its signs packed for `kernel`.
 #[derive(Clone)]
 pub struct PackedLayer {
@@ -126,31 +180,31 @@ pub struct PackedLayer {
 impl PackedLayer {
     /// Packs the signs of `w` (a one-bit layer: every entry `+-scale`, else a panic) for `kernel`.
     pub fn pack(w: MatRef<'_, f32>, kernel: Kernel) -> PackedLayer {
-        let (rows, cols) = (w.nrows(), w.ncols());
-        let scale = if rows * cols > 0 { w[(0, 0)].abs() } else { 0.0 };
+        PackedLayer::from_signs(&ColumnSigns::of(w), kernel)
+    }
+
+    /// Lays `signs` out for `kernel`.
+    pub fn from_signs(signs: &ColumnSigns, kernel: Kernel) -> PackedLayer {
+        let (rows, cols) = (signs.rows, signs.cols);
         let (block_rows, group, bytes) = kernel.shape();
         let (blocks, groups) = (rows.div_ceil(block_rows), cols.div_ceil(group));
+        let column_words = signs.words_per_column();
         // One byte of slack: the AVX2 kernel reads its 24 bits as a 32-bit word.
         let mut bits = vec![0u8; blocks * groups * bytes + 1];
-        // Block by block, column by column: a block's rows are contiguous in each column of
-        // the column-major `w`, so the matrix is read once, in order.
         bits[..blocks * groups * bytes].par_chunks_mut(groups * bytes).enumerate().for_each(|(block, chunk)| {
+            // A block's 16 (or 8) rows lie in one word of each column: `first` is a multiple of them.
             let first = block * block_rows;
-            let count = block_rows.min(rows - first);
             for j in 0..cols {
-                let column = w.col(j);
+                let mut set = signs.words[j * column_words + first / 64] >> (first % 64) & ((1 << block_rows) - 1);
                 let (g, k) = (j / group, j % group);
-                for r in 0..count {
-                    let v = column[first + r];
-                    assert!(v.abs() == scale, "a packed layer's weights are all +-{scale}, not {v}");
-                    if v > 0.0 {
-                        let bit = kernel.bit(r, k);
-                        chunk[g * bytes + bit / 8] |= 1 << (bit % 8);
-                    }
+                while set != 0 {
+                    let bit = kernel.bit(set.trailing_zeros() as usize, k);
+                    chunk[g * bytes + bit / 8] |= 1 << (bit % 8);
+                    set &= set - 1;
                 }
             }
         });
-        PackedLayer { rows, cols, scale, kernel, bits }
+        PackedLayer { rows, cols, scale: signs.scale, kernel, bits }
     }
 
     pub fn rows(&self) -> usize {
