@@ -30,6 +30,7 @@ use crate::model::Activation;
 use faer::{Mat, MatMut, MatRef};
 use rayon::prelude::*;
 use std::fmt;
+use std::ops::Range;
 
 /// Which product a packed layer is laid out for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -257,7 +258,8 @@ impl PackedLayer {
     }
 
     /// `activation(x W^T)`: one row per sample, in faer's column-major layout (as the GEMM
-    /// path), the scale and the activation fused into the store.
+    /// path). The kernels store `scale * (S x)`; the activation then runs over whole columns,
+    /// where it vectorizes (in the kernels' stores it was one scalar call per entry).
     pub fn forward(&self, x: MatRef<'_, f32>, activation: Activation) -> Mat<f32> {
         assert_eq!(x.ncols(), self.cols, "x must have one column per input");
         let batch = x.nrows();
@@ -271,7 +273,7 @@ impl PackedLayer {
             // and every output row (the bits stream through once per tile).
             out.as_mut().par_row_chunks_mut(tile).zip(x.par_row_chunks(tile)).for_each(|(o, xt)| {
                 let tables = self.tables(xt, tile);
-                self.product(&tables, tile, o, 0, activation);
+                self.product(&tables, tile, o, 0);
             });
         } else {
             // Few samples (batch 1): one table per sample, the output rows split across threads.
@@ -279,9 +281,10 @@ impl PackedLayer {
             let chunk = (32 * block_rows).min(self.rows.next_multiple_of(block_rows));
             for s in 0..batch {
                 let tables = self.tables(x.subrows(s, 1), 1);
-                out.as_mut().subrows_mut(s, 1).par_col_chunks_mut(chunk).enumerate().for_each(|(c, o)| self.product(&tables, 1, o, c * chunk, activation));
+                out.as_mut().subrows_mut(s, 1).par_col_chunks_mut(chunk).enumerate().for_each(|(c, o)| self.product(&tables, 1, o, c * chunk));
             }
         }
+        activation.eval_in_place(out.as_mut());
         out
     }
 
@@ -314,18 +317,18 @@ impl PackedLayer {
         tables
     }
 
-    /// `out[(b, i - first)] = activation(scale * (S x_b)_i)` for the output rows `i` from `first`
-    /// (a block's first row) over `out`'s columns, for `out`'s rows `b` (the first of `slots`
+    /// `out[(b, i - first)] = scale * (S x_b)_i` for the output rows `i` from `first` (a
+    /// block's first row) over `out`'s columns, for `out`'s rows `b` (the first of `slots`
     /// tabled samples).
-    fn product(&self, tables: &[f32], slots: usize, out: MatMut<'_, f32>, first: usize, activation: Activation) {
-        let layout = Layout { bits: &self.bits, groups: self.cols.div_ceil(self.kernel.shape().1), scale: self.scale, activation };
+    fn product(&self, tables: &[f32], slots: usize, out: MatMut<'_, f32>, first: usize) {
+        let layout = Layout { bits: &self.bits, groups: self.cols.div_ceil(self.kernel.shape().1), scale: self.scale };
         match self.kernel {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as in `tables`.
-            Kernel::Avx512 => unsafe { avx512::product(&layout, tables, slots, out, first) },
+            Kernel::Avx512 => unsafe { drive::<avx512::Pass, { avx512::TILE }, { avx512::WIDE }>(&layout, tables, slots, out, first) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as in `tables`.
-            Kernel::Avx2 => unsafe { avx2::product(&layout, tables, slots, out, first) },
+            Kernel::Avx2 => unsafe { drive::<avx2::Pass, { avx2::TILE }, { avx2::WIDE }>(&layout, tables, slots, out, first) },
             _ => portable::product(&layout, tables, slots, out, first),
         }
     }
@@ -336,7 +339,55 @@ struct Layout<'a> {
     bits: &'a [u8],
     groups: usize,
     scale: f32,
-    activation: Activation,
+}
+
+/// The inner loop of a SIMD kernel, which [`drive`] runs over the row blocks.
+trait Pass {
+    const KERNEL: Kernel;
+    /// Bytes one read of a block and group's bits takes (the AVX2 kernel reads its 3 as 4).
+    const READ: usize;
+
+    /// `out[(b, i - rows.start)] = scale * (S x_b)_i` for the rows `i < rows.end` of row blocks
+    /// `block .. block + NB`, for `out`'s rows `b` (at most `BT`, the tabled samples).
+    ///
+    /// # Safety
+    /// The CPU has the kernel's features; the blocks are packed in `layout.bits` (`READ` bytes
+    /// readable at each block and group); `tables` holds `BT` samples' tables of every group.
+    unsafe fn pass<const BT: usize, const NB: usize>(layout: &Layout, tables: &[f32], block: usize, out: MatMut<'_, f32>, rows: &Range<usize>);
+}
+
+/// See `PackedLayer::product`. `TILE` tabled samples take `WIDE` row blocks per pass, as many
+/// accumulators as the registers hold; a single sample takes 4; the last blocks one at a time.
+///
+/// # Safety
+/// The CPU must have `K`'s features; `slots` is 1 or `TILE`; `first` is a block's first row.
+unsafe fn drive<K: Pass, const TILE: usize, const WIDE: usize>(layout: &Layout, tables: &[f32], slots: usize, mut out: MatMut<'_, f32>, first: usize) {
+    let (block_rows, group, bytes) = K::KERNEL.shape();
+    let (samples, rows) = (out.nrows(), first..first + out.ncols());
+    assert!(first % block_rows == 0 && samples <= slots && tables.len() >= layout.groups * slots << group);
+    let (mut block, end) = (rows.start / block_rows, rows.end.div_ceil(block_rows));
+    assert!(layout.bits.len() + bytes >= end * layout.groups * bytes + K::READ);
+    // SAFETY (every pass): the asserts above bound every read; writes go through `out`.
+    if slots == TILE {
+        while block + WIDE <= end {
+            unsafe { K::pass::<TILE, WIDE>(layout, tables, block, out.as_mut(), &rows) };
+            block += WIDE;
+        }
+        while block < end {
+            unsafe { K::pass::<TILE, 1>(layout, tables, block, out.as_mut(), &rows) };
+            block += 1;
+        }
+    } else {
+        assert_eq!(slots, 1);
+        while block + 4 <= end {
+            unsafe { K::pass::<1, 4>(layout, tables, block, out.as_mut(), &rows) };
+            block += 4;
+        }
+        while block < end {
+            unsafe { K::pass::<1, 1>(layout, tables, block, out.as_mut(), &rows) };
+            block += 1;
+        }
+    }
 }
 
 #[cfg(test)]
