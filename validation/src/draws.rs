@@ -8,7 +8,7 @@
 
 use crate::model::{InputSource, Prior, WeightLaw};
 use crate::packed::ColumnSigns;
-use faer::{Mat, MatRef};
+use faer::Mat;
 use rayon::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -58,9 +58,17 @@ fn column_rng(seed: u64, stream: Stream, column: usize) -> ChaCha8Rng {
 
 /// Fills a column-major `rows x cols` matrix, column `j` from `fill(column rng, column)`.
 fn by_columns(rows: usize, cols: usize, fill: impl Fn(&mut ChaCha8Rng, &mut [f32]) + Sync, seed: u64, stream: Stream) -> Mat<f32> {
-    let mut data = vec![0.0f32; rows * cols];
-    data.par_chunks_mut(rows.max(1)).enumerate().for_each(|(j, col)| fill(&mut column_rng(seed, stream, j), col));
-    MatRef::from_column_major_slice(&data, rows, cols).to_owned()
+    fill_columns(rows, cols, |j, col| fill(&mut column_rng(seed, stream, j), col))
+}
+
+/// A `rows x cols` matrix, column `j` written by `fill(j, column)`, columns in parallel, in
+/// place (a buffer copied into a `Mat` would write every entry twice).
+fn fill_columns(rows: usize, cols: usize, fill: impl Fn(usize, &mut [f32]) + Sync) -> Mat<f32> {
+    let mut m = Mat::<f32>::zeros(rows, cols);
+    m.par_col_chunks_mut(1).enumerate().for_each(|(j, mut col)| {
+        fill(j, col.as_mut().col_mut(0).try_as_col_major_mut().expect("owned columns are contiguous").as_slice_mut());
+    });
+    m
 }
 
 /// `n_first + n_second` rows of inputs of unit-variance coordinates from `source`, `dim`
@@ -86,15 +94,13 @@ pub fn stacked_inputs(seed: u64, first: (Stream, usize), second: (Stream, usize)
             _ => rng.sample(StandardNormal),
         }
     };
-    let mut data = vec![0.0f32; (n1 + n2) * dim];
-    data.par_chunks_mut((n1 + n2).max(1)).enumerate().for_each(|(j, col)| {
+    let mut inputs = fill_columns(n1 + n2, dim, |j, col| {
         let (a, b) = col.split_at_mut(n1);
         let mut r1 = column_rng(seed, s1, j);
         a.iter_mut().for_each(|x| *x = coordinate(&mut r1));
         let mut r2 = column_rng(seed, s2, j);
         b.iter_mut().for_each(|x| *x = coordinate(&mut r2));
     });
-    let mut inputs = MatRef::from_column_major_slice(&data, n1 + n2, dim).to_owned();
     if let InputSource::EllipticalT { nu } = source {
         // x = g sqrt((nu - 2) / chi2_nu), one chi2 per input: a multivariate t of unit variance.
         let chi2 = rand_distr::ChiSquared::new(nu).expect("NU > 2 (checked by the spec)");
