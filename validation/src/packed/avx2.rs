@@ -26,13 +26,13 @@ pub unsafe fn tables(xt: MatRef<'_, f32>, slots: usize, tables: &mut [f32]) {
         _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_add_epi32(bit, bit), _mm256_set1_epi32(1)))
     };
     let s = [sign(0), sign(1), sign(2)];
-    let cols = xt.ncols();
+    let columns = super::columns(xt);
     // Group by group, then sample by sample, as in the AVX-512 kernel.
-    for g in 0..cols.div_ceil(3) {
+    for (g, group) in columns.chunks(3).enumerate() {
         for b in 0..xt.nrows() {
             let mut t = _mm256_setzero_ps();
-            for (k, j) in (3 * g..(3 * g + 3).min(cols)).enumerate() {
-                t = _mm256_add_ps(t, _mm256_mul_ps(_mm256_set1_ps(xt[(b, j)]), s[k]));
+            for (k, column) in group.iter().enumerate() {
+                t = _mm256_add_ps(t, _mm256_mul_ps(_mm256_set1_ps(column[b]), s[k]));
             }
             let at = (g * slots + b) * 8;
             assert!(at + 8 <= tables.len());

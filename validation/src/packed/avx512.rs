@@ -27,14 +27,14 @@ pub unsafe fn tables(xt: MatRef<'_, f32>, slots: usize, tables: &mut [f32]) {
         _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_add_epi32(bit, bit), _mm512_set1_epi32(1)))
     };
     let s = [sign(0), sign(1), sign(2), sign(3)];
-    let cols = xt.ncols();
+    let columns = super::columns(xt);
     // Group by group, then sample by sample: a group's inputs of the tile's samples are
     // contiguous in the column-major `xt`.
-    for g in 0..cols.div_ceil(4) {
+    for (g, group) in columns.chunks(4).enumerate() {
         for b in 0..xt.nrows() {
             let mut t = _mm512_setzero_ps();
-            for (k, j) in (4 * g..(4 * g + 4).min(cols)).enumerate() {
-                t = _mm512_fmadd_ps(_mm512_set1_ps(xt[(b, j)]), s[k], t);
+            for (k, column) in group.iter().enumerate() {
+                t = _mm512_fmadd_ps(_mm512_set1_ps(column[b]), s[k], t);
             }
             let at = (g * slots + b) * 16;
             assert!(at + 16 <= tables.len());

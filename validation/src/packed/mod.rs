@@ -262,6 +262,14 @@ impl PackedLayer {
     /// where it vectorizes (in the kernels' stores it was one scalar call per entry).
     pub fn forward(&self, x: MatRef<'_, f32>, activation: Activation) -> Mat<f32> {
         assert_eq!(x.ncols(), self.cols, "x must have one column per input");
+        // The table builders read columns as slices.
+        let owned;
+        let x = if x.row_stride() == 1 {
+            x
+        } else {
+            owned = x.to_owned();
+            owned.as_ref()
+        };
         let batch = x.nrows();
         let mut out = Mat::<f32>::zeros(batch, self.rows);
         if batch == 0 || self.rows == 0 {
@@ -332,6 +340,12 @@ impl PackedLayer {
             _ => portable::product(&layout, tables, slots, out, first),
         }
     }
+}
+
+/// The columns of `xt` (the inputs of a tile's samples) as slices: faer's `xt[(b, j)]`
+/// recomputes and checks the address of every entry the table builders read.
+fn columns<'a>(xt: MatRef<'a, f32>) -> Vec<&'a [f32]> {
+    (0..xt.ncols()).map(|j| xt.col(j).try_as_col_major().expect("a tile's rows are contiguous in each column").as_slice()).collect()
 }
 
 /// What a kernel reads of a packed layer.
