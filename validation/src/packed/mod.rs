@@ -279,9 +279,11 @@ impl PackedLayer {
         if batch >= 2 * tile * rayon::current_num_threads() {
             // Many samples: each thread takes whole tiles of samples, one table per tile,
             // and every output row (the bits stream through once per tile).
-            out.as_mut().par_row_chunks_mut(tile).zip(x.par_row_chunks(tile)).for_each(|(o, xt)| {
-                let tables = self.tables(xt, tile);
-                self.product(&tables, tile, o, 0);
+            // One table buffer per rayon job, not one allocation per tile: a tile's tables are
+            // 256 KB at d = 2048, which malloc maps fresh (and the kernel zeroes) every time.
+            out.as_mut().par_row_chunks_mut(tile).zip(x.par_row_chunks(tile)).for_each_init(Vec::new, |tables, (o, xt)| {
+                self.tables_into(xt, tile, tables);
+                self.product(tables, tile, o, 0);
             });
         } else {
             // Few samples (batch 1): one table per sample, the output rows split across threads.
@@ -311,18 +313,25 @@ impl PackedLayer {
     /// The signed-sum tables of the samples (rows) of `xt`, laid out `[group][slot][entry]`
     /// for `slots` samples (slots past the last sample are zero).
     fn tables(&self, xt: MatRef<'_, f32>, slots: usize) -> Vec<f32> {
+        let mut tables = Vec::new();
+        self.tables_into(xt, slots, &mut tables);
+        tables
+    }
+
+    /// [`PackedLayer::tables`] into `tables`, whatever it held.
+    fn tables_into(&self, xt: MatRef<'_, f32>, slots: usize, tables: &mut Vec<f32>) {
         let (_, group, _) = self.kernel.shape();
-        let mut tables = vec![0.0f32; self.cols.div_ceil(group) * slots << group];
+        tables.clear();
+        tables.resize(self.cols.div_ceil(group) * slots << group, 0.0);
         match self.kernel {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: a layer is packed for `Avx512` only after `Kernel::checked` saw the feature.
-            Kernel::Avx512 => unsafe { avx512::tables(xt, slots, &mut tables) },
+            Kernel::Avx512 => unsafe { avx512::tables(xt, slots, tables) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above, for AVX2.
-            Kernel::Avx2 => unsafe { avx2::tables(xt, slots, &mut tables) },
-            _ => portable::tables(xt, slots, &mut tables),
+            Kernel::Avx2 => unsafe { avx2::tables(xt, slots, tables) },
+            _ => portable::tables(xt, slots, tables),
         }
-        tables
     }
 
     /// `out[(b, i - first)] = scale * (S x_b)_i` for the output rows `i` from `first` (a
