@@ -68,17 +68,23 @@ impl Activation {
         }
     }
 
-    /// [`Activation::eval_f32`] on every entry of `z`, in parallel over whole columns
-    /// (a small matrix runs on this thread).
-    pub fn eval_in_place(self, z: faer::MatMut<'_, f32>) {
+    /// [`Activation::eval_f32`] on every entry of `z`, in parallel over whole columns. A
+    /// small matrix (batch 1) runs on this thread: handing it to the pool costs microseconds.
+    pub fn eval_in_place(self, mut z: faer::MatMut<'_, f32>) {
         use rayon::prelude::*;
-        let columns = (1 << 16) / z.nrows().max(1);
-        z.par_col_chunks_mut(columns.max(1)).for_each(|mut chunk| {
+        const CHUNK: usize = 1 << 16;
+        let columns = |mut chunk: faer::MatMut<'_, f32>| {
             for j in 0..chunk.ncols() {
                 let col = chunk.as_mut().col_mut(j).try_as_col_major_mut().expect("owned columns are contiguous");
                 self.eval_slice(col.as_slice_mut());
             }
-        });
+        };
+        if z.nrows() * z.ncols() <= CHUNK {
+            columns(z.as_mut());
+        } else {
+            let width = (CHUNK / z.nrows().max(1)).max(1);
+            z.par_col_chunks_mut(width).for_each(columns);
+        }
     }
 
     /// [`Activation::eval_f32`] on every entry of `xs`. The build targets baseline x86-64
@@ -644,11 +650,12 @@ mod tests {
     }
 
     /// The vectorized loops of `eval_in_place` give `eval_f32` bit for bit, for every
-    /// activation, on columns of every length modulo 16 and across +-10 (past tanh's clamp).
+    /// activation, across +-10 (past tanh's clamp), on a small matrix (this thread) and a
+    /// large one (the pool), with columns of a length that is not a multiple of 16.
     #[test]
     fn in_place_evaluation_is_the_scalar_one_bit_for_bit() {
-        for &(_, act) in Activation::CHOICES {
-            let z = faer::Mat::<f32>::from_fn(37, 53, |i, j| ((i * 53 + j) as f32 * 0.01 - 9.8) * if (i + j) % 3 == 0 { 1.0 } else { 0.37 });
+        for (&(_, act), cols) in Activation::CHOICES.iter().zip([53, 1801].into_iter().cycle()) {
+            let z = faer::Mat::<f32>::from_fn(37, cols, |i, j| (((i * 53 + j) % 1961) as f32 * 0.01 - 9.8) * if (i + j) % 3 == 0 { 1.0 } else { 0.37 });
             let mut got = z.clone();
             act.eval_in_place(got.as_mut());
             for j in 0..z.ncols() {

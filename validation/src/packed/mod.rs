@@ -11,6 +11,10 @@
 //! The sums are exact f32 sums of `+-x`, in a different order than a dense product: the
 //! result agrees with the f32 product on the same signs up to rounding.
 //!
+//! The two SIMD kernels share the block loop (`drive`) and differ in their inner pass
+//! (`Pass`). A simulation's one-bit layer arrives as [`ColumnSigns`] drawn straight from
+//! the trial's streams (`draws::layer_signs`), never as an f32 matrix.
+//!
 //! Layouts (bits are 1 where the weight is `+s`):
 //! - `Avx512` and `Portable`, 16 rows x 4 inputs per 64-bit word, word `block * groups + g`:
 //!   row `r` of the block, input `k` of group `g` is bit `32 (r % 2) + 4 (r / 2) + k`, so that a
