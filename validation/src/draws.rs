@@ -7,7 +7,8 @@
 //! This pairs the two laws, which makes their difference far less noisy.
 
 use crate::model::{InputSource, Prior, WeightLaw};
-use faer::{Mat, MatRef};
+use crate::packed::ColumnSigns;
+use faer::Mat;
 use rayon::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -57,9 +58,17 @@ fn column_rng(seed: u64, stream: Stream, column: usize) -> ChaCha8Rng {
 
 /// Fills a column-major `rows x cols` matrix, column `j` from `fill(column rng, column)`.
 fn by_columns(rows: usize, cols: usize, fill: impl Fn(&mut ChaCha8Rng, &mut [f32]) + Sync, seed: u64, stream: Stream) -> Mat<f32> {
-    let mut data = vec![0.0f32; rows * cols];
-    data.par_chunks_mut(rows.max(1)).enumerate().for_each(|(j, col)| fill(&mut column_rng(seed, stream, j), col));
-    MatRef::from_column_major_slice(&data, rows, cols).to_owned()
+    fill_columns(rows, cols, |j, col| fill(&mut column_rng(seed, stream, j), col))
+}
+
+/// A `rows x cols` matrix, column `j` written by `fill(j, column)`, columns in parallel, in
+/// place (a buffer copied into a `Mat` would write every entry twice).
+fn fill_columns(rows: usize, cols: usize, fill: impl Fn(usize, &mut [f32]) + Sync) -> Mat<f32> {
+    let mut m = Mat::<f32>::zeros(rows, cols);
+    m.par_col_chunks_mut(1).enumerate().for_each(|(j, mut col)| {
+        fill(j, col.as_mut().col_mut(0).try_as_col_major_mut().expect("owned columns are contiguous").as_slice_mut());
+    });
+    m
 }
 
 /// `n_first + n_second` rows of inputs of unit-variance coordinates from `source`, `dim`
@@ -85,15 +94,13 @@ pub fn stacked_inputs(seed: u64, first: (Stream, usize), second: (Stream, usize)
             _ => rng.sample(StandardNormal),
         }
     };
-    let mut data = vec![0.0f32; (n1 + n2) * dim];
-    data.par_chunks_mut((n1 + n2).max(1)).enumerate().for_each(|(j, col)| {
+    let mut inputs = fill_columns(n1 + n2, dim, |j, col| {
         let (a, b) = col.split_at_mut(n1);
         let mut r1 = column_rng(seed, s1, j);
         a.iter_mut().for_each(|x| *x = coordinate(&mut r1));
         let mut r2 = column_rng(seed, s2, j);
         b.iter_mut().for_each(|x| *x = coordinate(&mut r2));
     });
-    let mut inputs = MatRef::from_column_major_slice(&data, n1 + n2, dim).to_owned();
     if let InputSource::EllipticalT { nu } = source {
         // x = g sqrt((nu - 2) / chi2_nu), one chi2 per input: a multivariate t of unit variance.
         let chi2 = rand_distr::ChiSquared::new(nu).expect("NU > 2 (checked by the spec)");
@@ -122,6 +129,28 @@ pub fn layer_weights(seed: u64, layer: usize, width: usize, fan_in: usize, law: 
         }
     };
     by_columns(width, fan_in, fill, seed, Stream::Layer(layer))
+}
+
+/// The signs of hidden layer `l`'s one-bit weights, `width x fan_in`, without the f32
+/// matrix: each column's generator is consumed exactly as [`layer_weights`] consumes it and
+/// each sign is `WeightLaw::Onebit` of the same f32 draw, so these are the signs of that
+/// matrix bit for bit (the laws stay paired and earlier seeds reproduce). The f32 matrix is
+/// 32 times the bytes, written once and read once by the packer: most of the cost of a
+/// one-bit layer's draw was there.
+pub fn layer_signs(seed: u64, layer: usize, width: usize, fan_in: usize) -> ColumnSigns {
+    let mut signs = ColumnSigns::new(width, fan_in, (1.0 / (fan_in as f64).sqrt()) as f32);
+    let words = signs.words_per_column();
+    signs.words.par_chunks_mut(words.max(1)).enumerate().for_each(|(j, column)| {
+        let mut rng = column_rng(seed, Stream::Layer(layer), j);
+        for (w, start) in column.iter_mut().zip((0..width).step_by(64)) {
+            // Branch-free: a sign is a coin flip, which a branch mispredicts half the time.
+            for i in 0..64.min(width - start) {
+                let g: f32 = rng.sample(StandardNormal);
+                *w |= u64::from(WeightLaw::Onebit.value(g as f64) > 0.0) << i;
+            }
+        }
+    });
+    signs
 }
 
 /// The teacher `a*`: i.i.d. entries with `E a_i^2 = norm2 / p`.
@@ -232,5 +261,23 @@ mod tests {
             }
         }
         assert_ne!(layer_weights(5, 1, width, fan_in, WeightLaw::Gaussian), gaussian, "layers get their own streams");
+    }
+
+    /// The signs drawn straight into bits are the signs of the one-bit f32 draw, entry for
+    /// entry: widths that are not multiples of 64, and enough entries (600,000) that the
+    /// ziggurat's slow paths (about 1 draw in 100) run thousands of times.
+    #[test]
+    fn signs_drawn_as_bits_are_the_signs_of_the_one_bit_draw() {
+        for (layer, width, fan_in) in [(1, 1, 3), (2, 63, 70), (3, 130, 1), (1, 2049, 300)] {
+            let dense = layer_weights(11, layer, width, fan_in, WeightLaw::Onebit);
+            let signs = layer_signs(11, layer, width, fan_in);
+            assert_eq!((signs.rows(), signs.cols()), (width, fan_in));
+            assert_eq!(signs.scale(), dense[(0, 0)].abs(), "{width} x {fan_in}: scale");
+            for j in 0..fan_in {
+                for i in 0..width {
+                    assert_eq!(signs.get(i, j), dense[(i, j)] > 0.0, "{width} x {fan_in}: ({i}, {j})");
+                }
+            }
+        }
     }
 }

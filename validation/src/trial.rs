@@ -3,6 +3,7 @@
 use crate::backend::{Backend, KernelChoice, Layer};
 use crate::draws::{self, Stream};
 use crate::model::{Mirror, Spec, WeightLaw};
+use crate::packed::PackedLayer;
 use crate::train::{entropic, min_distance, pnorm, ridge, smd, Potential, TrainError, Trainer};
 use faer::Mat;
 use std::time::Instant;
@@ -48,7 +49,13 @@ fn hidden_layers(spec: &Spec, law: WeightLaw, seed: u64, kernel: KernelChoice) -
         .iter()
         .zip(fan_ins)
         .enumerate()
-        .map(|(l, (&width, fan_in))| kernel.layer(draws::layer_weights(seed, l + 1, width, fan_in, law), law == WeightLaw::Onebit).map_err(TrialError::Backend))
+        .map(|(l, (&width, fan_in))| {
+            Ok(match kernel.packing(fan_in, law == WeightLaw::Onebit).map_err(TrialError::Backend)? {
+                // The signs straight into bits: the same signs as the f32 draw, without it.
+                Some(k) => Layer::Packed(PackedLayer::from_signs(&draws::layer_signs(seed, l + 1, width, fan_in), k)),
+                None => Layer::Dense(draws::layer_weights(seed, l + 1, width, fan_in, law)),
+            })
+        })
         .collect()
 }
 

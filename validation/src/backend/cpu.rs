@@ -3,7 +3,6 @@
 use super::{Backend, Layer};
 use crate::model::Activation;
 use faer::Mat;
-use rayon::prelude::*;
 
 /// faer's multithreaded f32 GEMM and a rayon elementwise pass for dense layers; the
 /// lookup-table kernels of `crate::packed` for packed one-bit layers.
@@ -31,14 +30,6 @@ fn dense_layer(h: Mat<f32>, w: &Mat<f32>, activation: Activation) -> Mat<f32> {
     // `H W^T` with one row ran 5-10x slower at d >= 1024). A simulation's thousands of rows
     // keep the GEMM, so its trials are unchanged bit for bit.
     let mut z = if h.nrows() <= 16 { (w * h.transpose()).transpose().to_owned() } else { &h * w.transpose() };
-    // Contiguous column slices, so that the activation vectorizes.
-    z.as_mut().par_col_chunks_mut(64).for_each(|mut chunk| {
-        for j in 0..chunk.ncols() {
-            let col = chunk.as_mut().col_mut(j).try_as_col_major_mut().expect("owned columns are contiguous");
-            for x in col.as_slice_mut() {
-                *x = activation.eval_f32(*x);
-            }
-        }
-    });
+    activation.eval_in_place(z.as_mut());
     z
 }

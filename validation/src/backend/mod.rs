@@ -67,17 +67,25 @@ pub enum KernelChoice {
 }
 
 impl KernelChoice {
-    /// The layer for the weights `w`: packed if they are one-bit (`onebit`) and packing is
-    /// chosen; `Auto` packs where a SIMD kernel exists and the fan-in is at least 1024, where
-    /// `rfrisk bench inference` measured the packed pass faster than faer's f32 GEMM at batch
-    /// 1000 (1.7x at d = 1024 with AVX-512; 0.9-1.0x at d = 256 and 512).
-    pub fn layer(self, w: Mat<f32>, onebit: bool) -> Result<Layer, String> {
+    /// The kernel to pack a layer of fan-in `fan_in` for, if it is one-bit (`onebit`) and
+    /// packing is chosen; `Auto` packs where a SIMD kernel exists and the fan-in is at least
+    /// 1024, where `rfrisk bench inference` measured the packed pass faster than faer's f32
+    /// GEMM at batch 1000 (1.7x at d = 1024 with AVX-512; 0.9-1.0x at d = 256 and 512).
+    pub fn packing(self, fan_in: usize, onebit: bool) -> Result<Option<Kernel>, String> {
         let kernel = Kernel::from_env()?;
         let packed = match self {
             KernelChoice::Dense => false,
             KernelChoice::Packed => true,
-            KernelChoice::Auto => kernel != Kernel::Portable && w.ncols() >= 1024,
+            KernelChoice::Auto => kernel != Kernel::Portable && fan_in >= 1024,
         };
-        Ok(if onebit && packed { Layer::Packed(PackedLayer::pack(w.as_ref(), kernel)) } else { Layer::Dense(w) })
+        Ok((onebit && packed).then_some(kernel))
+    }
+
+    /// The layer for the weights `w`, packed as [`KernelChoice::packing`] says.
+    pub fn layer(self, w: Mat<f32>, onebit: bool) -> Result<Layer, String> {
+        Ok(match self.packing(w.ncols(), onebit)? {
+            Some(kernel) => Layer::Packed(PackedLayer::pack(w.as_ref(), kernel)),
+            None => Layer::Dense(w),
+        })
     }
 }

@@ -1,14 +1,17 @@
 //! The AVX-512 lookup-table product: 16-entry f32 tables in one register, `vpermps` looks
 //! up 16 output rows per instruction (layout in `mod.rs`).
 
-use super::Layout;
-use std::arch::x86_64::*;
+use super::{Kernel, Layout};
 use faer::{MatMut, MatRef};
+use std::arch::x86_64::*;
 use std::ops::Range;
 
-/// Samples per tile: `TILE x 4` accumulators, four index registers and a table fit in the
-/// 32 vector registers (four row blocks per table load halve the table traffic of two).
+/// Samples per tile: `TILE x WIDE` accumulators, `WIDE` index registers and a table fit in
+/// the 32 vector registers (four row blocks per table load halve the table traffic of two).
 pub const TILE: usize = 8;
+
+/// Row blocks per pass of a tile.
+pub const WIDE: usize = 2;
 
 /// `tables[(g * slots + b) * 16 + n] = sum_k (bit k of n ? x_k : -x_k)` over the 4 inputs of
 /// group `g` of sample `b` (inputs past `cols` are 0).
@@ -24,12 +27,14 @@ pub unsafe fn tables(xt: MatRef<'_, f32>, slots: usize, tables: &mut [f32]) {
         _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_add_epi32(bit, bit), _mm512_set1_epi32(1)))
     };
     let s = [sign(0), sign(1), sign(2), sign(3)];
-    let cols = xt.ncols();
-    for b in 0..xt.nrows() {
-        for g in 0..cols.div_ceil(4) {
+    let columns = super::columns(xt);
+    // Group by group, then sample by sample: a group's inputs of the tile's samples are
+    // contiguous in the column-major `xt`.
+    for (g, group) in columns.chunks(4).enumerate() {
+        for b in 0..xt.nrows() {
             let mut t = _mm512_setzero_ps();
-            for (k, j) in (4 * g..(4 * g + 4).min(cols)).enumerate() {
-                t = _mm512_fmadd_ps(_mm512_set1_ps(xt[(b, j)]), s[k], t);
+            for (k, column) in group.iter().enumerate() {
+                t = _mm512_fmadd_ps(_mm512_set1_ps(column[b]), s[k], t);
             }
             let at = (g * slots + b) * 16;
             assert!(at + 16 <= tables.len());
@@ -39,75 +44,47 @@ pub unsafe fn tables(xt: MatRef<'_, f32>, slots: usize, tables: &mut [f32]) {
     }
 }
 
-/// See `mod.rs`'s `PackedLayer::product`.
-///
-/// # Safety
-/// The CPU must have AVX-512F; `slots` is 1 or `TILE`; `first` is a multiple of 16.
-#[target_feature(enable = "avx512f")]
-pub unsafe fn product(layout: &Layout, tables: &[f32], slots: usize, mut out: MatMut<'_, f32>, first: usize) {
-    let (samples, rows) = (out.nrows(), first..first + out.ncols());
-    assert!(first % 16 == 0 && samples <= slots && tables.len() >= layout.groups * slots * 16);
-    assert!(layout.bits.len() >= rows.end.div_ceil(16) * layout.groups * 8);
-    let (mut block, end) = (rows.start / 16, rows.end.div_ceil(16));
-    // SAFETY (every pass): the asserts above bound every read; writes go through `out`.
-    if slots == TILE {
-        while block + 2 <= end {
-            unsafe { pass::<TILE, 2>(layout, tables, block, out.as_mut(), &rows) };
-            block += 2;
-        }
-        while block < end {
-            unsafe { pass::<TILE, 1>(layout, tables, block, out.as_mut(), &rows) };
-            block += 1;
-        }
-    } else {
-        assert_eq!(slots, 1);
-        while block + 4 <= end {
-            unsafe { pass::<1, 4>(layout, tables, block, out.as_mut(), &rows) };
-            block += 4;
-        }
-        while block < end {
-            unsafe { pass::<1, 1>(layout, tables, block, out.as_mut(), &rows) };
-            block += 1;
-        }
-    }
-}
+pub struct Pass;
 
-/// Row blocks `block .. block + NB` for `TILE` tabled samples: per group, one index register
-/// per block (a 64-bit broadcast and a variable shift put row `r`'s nibble in lane `r`), then
-/// one `vpermps` and one add per sample and block.
-#[inline]
-#[target_feature(enable = "avx512f")]
-unsafe fn pass<const BT: usize, const NB: usize>(layout: &Layout, tables: &[f32], block: usize, mut out: MatMut<'_, f32>, rows: &Range<usize>) {
-    let shifts = _mm512_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12, 16, 16, 20, 20, 24, 24, 28, 28);
-    let mut acc = [[_mm512_setzero_ps(); NB]; BT];
-    let bits = layout.bits.as_ptr();
-    let groups = layout.groups;
-    for g in 0..groups {
-        let mut idx = [_mm512_setzero_si512(); NB];
-        for (k, idx) in idx.iter_mut().enumerate() {
-            // SAFETY: block + k < the packed blocks (caller).
-            let word = unsafe { (bits.add(((block + k) * groups + g) * 8) as *const i64).read_unaligned() };
-            *idx = _mm512_srlv_epi32(_mm512_set1_epi64(word), shifts);
-        }
-        let table = unsafe { tables.as_ptr().add(g * BT * 16) };
-        for (b, acc) in acc.iter_mut().enumerate() {
-            let t = unsafe { _mm512_loadu_ps(table.add(b * 16)) };
-            for k in 0..NB {
-                acc[k] = _mm512_add_ps(acc[k], _mm512_permutexvar_ps(idx[k], t));
+impl super::Pass for Pass {
+    const KERNEL: Kernel = Kernel::Avx512;
+    const READ: usize = 8;
+
+    /// Per group, one index register per block (a 64-bit broadcast and a variable shift put
+    /// row `r`'s nibble in lane `r`), then one `vpermps` and one add per sample and block.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn pass<const BT: usize, const NB: usize>(layout: &Layout, tables: &[f32], block: usize, mut out: MatMut<'_, f32>, rows: &Range<usize>) {
+        let shifts = _mm512_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12, 16, 16, 20, 20, 24, 24, 28, 28);
+        let mut acc = [[_mm512_setzero_ps(); NB]; BT];
+        let bits = layout.bits.as_ptr();
+        let groups = layout.groups;
+        for g in 0..groups {
+            let mut idx = [_mm512_setzero_si512(); NB];
+            for (k, idx) in idx.iter_mut().enumerate() {
+                // SAFETY: block + k < the packed blocks (caller).
+                let word = unsafe { (bits.add(((block + k) * groups + g) * 8) as *const i64).read_unaligned() };
+                *idx = _mm512_srlv_epi32(_mm512_set1_epi64(word), shifts);
+            }
+            let table = unsafe { tables.as_ptr().add(g * BT * 16) };
+            for (b, acc) in acc.iter_mut().enumerate() {
+                let t = unsafe { _mm512_loadu_ps(table.add(b * 16)) };
+                for k in 0..NB {
+                    acc[k] = _mm512_add_ps(acc[k], _mm512_permutexvar_ps(idx[k], t));
+                }
             }
         }
-    }
-    // Scale and activation in the store, element by element (out is column-major).
-    let mut lanes = [0.0f32; 16];
-    for (b, acc) in acc.iter().enumerate().take(out.nrows()) {
-        for (k, &a) in acc.iter().enumerate() {
-            let row = (block + k) * 16;
-            if row >= rows.end {
-                break;
-            }
-            unsafe { _mm512_storeu_ps(lanes.as_mut_ptr(), a) };
-            for (r, &v) in lanes.iter().enumerate().take(rows.end - row) {
-                out[(b, row + r - rows.start)] = layout.activation.eval_f32(layout.scale * v);
+        // The scale in the store, element by element (out is column-major).
+        let mut lanes = [0.0f32; 16];
+        for (b, acc) in acc.iter().enumerate().take(out.nrows()) {
+            for (k, &a) in acc.iter().enumerate() {
+                let row = (block + k) * 16;
+                if row >= rows.end {
+                    break;
+                }
+                unsafe { _mm512_storeu_ps(lanes.as_mut_ptr(), a) };
+                for (r, &v) in lanes.iter().enumerate().take(rows.end - row) {
+                    out[(b, row + r - rows.start)] = layout.scale * v;
+                }
             }
         }
     }

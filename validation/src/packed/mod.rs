@@ -11,6 +11,10 @@
 //! The sums are exact f32 sums of `+-x`, in a different order than a dense product: the
 //! result agrees with the f32 product on the same signs up to rounding.
 //!
+//! The two SIMD kernels share the block loop (`drive`) and differ in their inner pass
+//! (`Pass`). A simulation's one-bit layer arrives as [`ColumnSigns`] drawn straight from
+//! the trial's streams (`draws::layer_signs`), never as an f32 matrix.
+//!
 //! Layouts (bits are 1 where the weight is `+s`):
 //! - `Avx512` and `Portable`, 16 rows x 4 inputs per 64-bit word, word `block * groups + g`:
 //!   row `r` of the block, input `k` of group `g` is bit `32 (r % 2) + 4 (r / 2) + k`, so that a
@@ -30,6 +34,7 @@ use crate::model::Activation;
 use faer::{Mat, MatMut, MatRef};
 use rayon::prelude::*;
 use std::fmt;
+use std::ops::Range;
 
 /// Which product a packed layer is laid out for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +118,60 @@ impl std::str::FromStr for Kernel {
     }
 }
 
+/// The signs of a one-bit layer `W = scale * S`, `rows x cols`, column by column: bit
+/// `i % 64` of word `j * rows.div_ceil(64) + i / 64` is set where `W[(i, j)] = +scale`. What
+/// the draw produces (`draws::layer_signs`) and the packer reads, 1/32 of the f32 matrix.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnSigns {
+    rows: usize,
+    cols: usize,
+    scale: f32,
+    pub(crate) words: Vec<u64>,
+}
+
+impl ColumnSigns {
+    /// All signs negative.
+    pub fn new(rows: usize, cols: usize, scale: f32) -> ColumnSigns {
+        ColumnSigns { rows, cols, scale, words: vec![0; rows.div_ceil(64) * cols] }
+    }
+
+    /// The signs of `w` (a one-bit layer: every entry `+-scale`, else a panic).
+    pub fn of(w: MatRef<'_, f32>) -> ColumnSigns {
+        let (rows, cols) = (w.nrows(), w.ncols());
+        let scale = if rows * cols > 0 { w[(0, 0)].abs() } else { 0.0 };
+        let mut signs = ColumnSigns::new(rows, cols, scale);
+        let words = signs.words_per_column();
+        signs.words.par_chunks_mut(words.max(1)).enumerate().for_each(|(j, column)| {
+            for (i, &v) in w.col(j).iter().enumerate() {
+                assert!(v.abs() == scale, "a packed layer's weights are all +-{scale}, not {v}");
+                column[i / 64] |= u64::from(v > 0.0) << (i % 64);
+            }
+        });
+        signs
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    pub fn scale(&self) -> f32 {
+        self.scale
+    }
+
+    /// Whether weight `(i, j)` is `+scale`.
+    pub fn get(&self, i: usize, j: usize) -> bool {
+        self.words[j * self.words_per_column() + i / 64] >> (i % 64) & 1 == 1
+    }
+
+    pub(crate) fn words_per_column(&self) -> usize {
+        self.rows.div_ceil(64)
+    }
+}
+
 /// A one-bit layer `W = scale * S`, `rows x cols`, its signs packed for `kernel`.
 #[derive(Clone)]
 pub struct PackedLayer {
@@ -126,31 +185,31 @@ pub struct PackedLayer {
 impl PackedLayer {
     /// Packs the signs of `w` (a one-bit layer: every entry `+-scale`, else a panic) for `kernel`.
     pub fn pack(w: MatRef<'_, f32>, kernel: Kernel) -> PackedLayer {
-        let (rows, cols) = (w.nrows(), w.ncols());
-        let scale = if rows * cols > 0 { w[(0, 0)].abs() } else { 0.0 };
+        PackedLayer::from_signs(&ColumnSigns::of(w), kernel)
+    }
+
+    /// Lays `signs` out for `kernel`.
+    pub fn from_signs(signs: &ColumnSigns, kernel: Kernel) -> PackedLayer {
+        let (rows, cols) = (signs.rows, signs.cols);
         let (block_rows, group, bytes) = kernel.shape();
         let (blocks, groups) = (rows.div_ceil(block_rows), cols.div_ceil(group));
+        let column_words = signs.words_per_column();
         // One byte of slack: the AVX2 kernel reads its 24 bits as a 32-bit word.
         let mut bits = vec![0u8; blocks * groups * bytes + 1];
-        // Block by block, column by column: a block's rows are contiguous in each column of
-        // the column-major `w`, so the matrix is read once, in order.
         bits[..blocks * groups * bytes].par_chunks_mut(groups * bytes).enumerate().for_each(|(block, chunk)| {
+            // A block's 16 (or 8) rows lie in one word of each column: `first` is a multiple of them.
             let first = block * block_rows;
-            let count = block_rows.min(rows - first);
             for j in 0..cols {
-                let column = w.col(j);
+                let mut set = signs.words[j * column_words + first / 64] >> (first % 64) & ((1 << block_rows) - 1);
                 let (g, k) = (j / group, j % group);
-                for r in 0..count {
-                    let v = column[first + r];
-                    assert!(v.abs() == scale, "a packed layer's weights are all +-{scale}, not {v}");
-                    if v > 0.0 {
-                        let bit = kernel.bit(r, k);
-                        chunk[g * bytes + bit / 8] |= 1 << (bit % 8);
-                    }
+                while set != 0 {
+                    let bit = kernel.bit(set.trailing_zeros() as usize, k);
+                    chunk[g * bytes + bit / 8] |= 1 << (bit % 8);
+                    set &= set - 1;
                 }
             }
         });
-        PackedLayer { rows, cols, scale, kernel, bits }
+        PackedLayer { rows, cols, scale: signs.scale, kernel, bits }
     }
 
     pub fn rows(&self) -> usize {
@@ -203,9 +262,18 @@ impl PackedLayer {
     }
 
     /// `activation(x W^T)`: one row per sample, in faer's column-major layout (as the GEMM
-    /// path), the scale and the activation fused into the store.
+    /// path). The kernels store `scale * (S x)`; the activation then runs over whole columns,
+    /// where it vectorizes (in the kernels' stores it was one scalar call per entry).
     pub fn forward(&self, x: MatRef<'_, f32>, activation: Activation) -> Mat<f32> {
         assert_eq!(x.ncols(), self.cols, "x must have one column per input");
+        // The table builders read columns as slices.
+        let owned;
+        let x = if x.row_stride() == 1 {
+            x
+        } else {
+            owned = x.to_owned();
+            owned.as_ref()
+        };
         let batch = x.nrows();
         let mut out = Mat::<f32>::zeros(batch, self.rows);
         if batch == 0 || self.rows == 0 {
@@ -215,9 +283,11 @@ impl PackedLayer {
         if batch >= 2 * tile * rayon::current_num_threads() {
             // Many samples: each thread takes whole tiles of samples, one table per tile,
             // and every output row (the bits stream through once per tile).
-            out.as_mut().par_row_chunks_mut(tile).zip(x.par_row_chunks(tile)).for_each(|(o, xt)| {
-                let tables = self.tables(xt, tile);
-                self.product(&tables, tile, o, 0, activation);
+            // One table buffer per rayon job, not one allocation per tile: a tile's tables are
+            // 256 KB at d = 2048, which malloc maps fresh (and the kernel zeroes) every time.
+            out.as_mut().par_row_chunks_mut(tile).zip(x.par_row_chunks(tile)).for_each_init(Vec::new, |tables, (o, xt)| {
+                self.tables_into(xt, tile, tables);
+                self.product(tables, tile, o, 0);
             });
         } else {
             // Few samples (batch 1): one table per sample, the output rows split across threads.
@@ -225,9 +295,10 @@ impl PackedLayer {
             let chunk = (32 * block_rows).min(self.rows.next_multiple_of(block_rows));
             for s in 0..batch {
                 let tables = self.tables(x.subrows(s, 1), 1);
-                out.as_mut().subrows_mut(s, 1).par_col_chunks_mut(chunk).enumerate().for_each(|(c, o)| self.product(&tables, 1, o, c * chunk, activation));
+                out.as_mut().subrows_mut(s, 1).par_col_chunks_mut(chunk).enumerate().for_each(|(c, o)| self.product(&tables, 1, o, c * chunk));
             }
         }
+        activation.eval_in_place(out.as_mut());
         out
     }
 
@@ -246,35 +317,48 @@ impl PackedLayer {
     /// The signed-sum tables of the samples (rows) of `xt`, laid out `[group][slot][entry]`
     /// for `slots` samples (slots past the last sample are zero).
     fn tables(&self, xt: MatRef<'_, f32>, slots: usize) -> Vec<f32> {
-        let (_, group, _) = self.kernel.shape();
-        let mut tables = vec![0.0f32; self.cols.div_ceil(group) * slots << group];
-        match self.kernel {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: a layer is packed for `Avx512` only after `Kernel::checked` saw the feature.
-            Kernel::Avx512 => unsafe { avx512::tables(xt, slots, &mut tables) },
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: as above, for AVX2.
-            Kernel::Avx2 => unsafe { avx2::tables(xt, slots, &mut tables) },
-            _ => portable::tables(xt, slots, &mut tables),
-        }
+        let mut tables = Vec::new();
+        self.tables_into(xt, slots, &mut tables);
         tables
     }
 
-    /// `out[(b, i - first)] = activation(scale * (S x_b)_i)` for the output rows `i` from `first`
-    /// (a block's first row) over `out`'s columns, for `out`'s rows `b` (the first of `slots`
+    /// [`PackedLayer::tables`] into `tables`, whatever it held.
+    fn tables_into(&self, xt: MatRef<'_, f32>, slots: usize, tables: &mut Vec<f32>) {
+        let (_, group, _) = self.kernel.shape();
+        tables.clear();
+        tables.resize(self.cols.div_ceil(group) * slots << group, 0.0);
+        match self.kernel {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a layer is packed for `Avx512` only after `Kernel::checked` saw the feature.
+            Kernel::Avx512 => unsafe { avx512::tables(xt, slots, tables) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above, for AVX2.
+            Kernel::Avx2 => unsafe { avx2::tables(xt, slots, tables) },
+            _ => portable::tables(xt, slots, tables),
+        }
+    }
+
+    /// `out[(b, i - first)] = scale * (S x_b)_i` for the output rows `i` from `first` (a
+    /// block's first row) over `out`'s columns, for `out`'s rows `b` (the first of `slots`
     /// tabled samples).
-    fn product(&self, tables: &[f32], slots: usize, out: MatMut<'_, f32>, first: usize, activation: Activation) {
-        let layout = Layout { bits: &self.bits, groups: self.cols.div_ceil(self.kernel.shape().1), scale: self.scale, activation };
+    fn product(&self, tables: &[f32], slots: usize, out: MatMut<'_, f32>, first: usize) {
+        let layout = Layout { bits: &self.bits, groups: self.cols.div_ceil(self.kernel.shape().1), scale: self.scale };
         match self.kernel {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as in `tables`.
-            Kernel::Avx512 => unsafe { avx512::product(&layout, tables, slots, out, first) },
+            Kernel::Avx512 => unsafe { drive::<avx512::Pass, { avx512::TILE }, { avx512::WIDE }>(&layout, tables, slots, out, first) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as in `tables`.
-            Kernel::Avx2 => unsafe { avx2::product(&layout, tables, slots, out, first) },
+            Kernel::Avx2 => unsafe { drive::<avx2::Pass, { avx2::TILE }, { avx2::WIDE }>(&layout, tables, slots, out, first) },
             _ => portable::product(&layout, tables, slots, out, first),
         }
     }
+}
+
+/// The columns of `xt` (the inputs of a tile's samples) as slices: faer's `xt[(b, j)]`
+/// recomputes and checks the address of every entry the table builders read.
+fn columns<'a>(xt: MatRef<'a, f32>) -> Vec<&'a [f32]> {
+    (0..xt.ncols()).map(|j| xt.col(j).try_as_col_major().expect("a tile's rows are contiguous in each column").as_slice()).collect()
 }
 
 /// What a kernel reads of a packed layer.
@@ -282,7 +366,55 @@ struct Layout<'a> {
     bits: &'a [u8],
     groups: usize,
     scale: f32,
-    activation: Activation,
+}
+
+/// The inner loop of a SIMD kernel, which [`drive`] runs over the row blocks.
+trait Pass {
+    const KERNEL: Kernel;
+    /// Bytes one read of a block and group's bits takes (the AVX2 kernel reads its 3 as 4).
+    const READ: usize;
+
+    /// `out[(b, i - rows.start)] = scale * (S x_b)_i` for the rows `i < rows.end` of row blocks
+    /// `block .. block + NB`, for `out`'s rows `b` (at most `BT`, the tabled samples).
+    ///
+    /// # Safety
+    /// The CPU has the kernel's features; the blocks are packed in `layout.bits` (`READ` bytes
+    /// readable at each block and group); `tables` holds `BT` samples' tables of every group.
+    unsafe fn pass<const BT: usize, const NB: usize>(layout: &Layout, tables: &[f32], block: usize, out: MatMut<'_, f32>, rows: &Range<usize>);
+}
+
+/// See `PackedLayer::product`. `TILE` tabled samples take `WIDE` row blocks per pass, as many
+/// accumulators as the registers hold; a single sample takes 4; the last blocks one at a time.
+///
+/// # Safety
+/// The CPU must have `K`'s features; `slots` is 1 or `TILE`; `first` is a block's first row.
+unsafe fn drive<K: Pass, const TILE: usize, const WIDE: usize>(layout: &Layout, tables: &[f32], slots: usize, mut out: MatMut<'_, f32>, first: usize) {
+    let (block_rows, group, bytes) = K::KERNEL.shape();
+    let (samples, rows) = (out.nrows(), first..first + out.ncols());
+    assert!(first % block_rows == 0 && samples <= slots && tables.len() >= layout.groups * slots << group);
+    let (mut block, end) = (rows.start / block_rows, rows.end.div_ceil(block_rows));
+    assert!(layout.bits.len() + bytes >= end * layout.groups * bytes + K::READ);
+    // SAFETY (every pass): the asserts above bound every read; writes go through `out`.
+    if slots == TILE {
+        while block + WIDE <= end {
+            unsafe { K::pass::<TILE, WIDE>(layout, tables, block, out.as_mut(), &rows) };
+            block += WIDE;
+        }
+        while block < end {
+            unsafe { K::pass::<TILE, 1>(layout, tables, block, out.as_mut(), &rows) };
+            block += 1;
+        }
+    } else {
+        assert_eq!(slots, 1);
+        while block + 4 <= end {
+            unsafe { K::pass::<1, 4>(layout, tables, block, out.as_mut(), &rows) };
+            block += 4;
+        }
+        while block < end {
+            unsafe { K::pass::<1, 1>(layout, tables, block, out.as_mut(), &rows) };
+            block += 1;
+        }
+    }
 }
 
 #[cfg(test)]

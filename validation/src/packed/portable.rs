@@ -38,7 +38,7 @@ pub fn product(layout: &Layout, tables: &[f32], slots: usize, mut out: MatMut<'_
                     tables[(g * slots + b) * 16 + nibble]
                 })
                 .sum();
-            out[(b, c)] = layout.activation.eval_f32(layout.scale * sum);
+            out[(b, c)] = layout.scale * sum;
         }
     }
 }

@@ -105,3 +105,14 @@ fn a_kernel_is_forced_by_name_and_refused_when_unknown() {
     assert!("avx1024".parse::<Kernel>().unwrap_err().contains("avx512, avx2 or portable"));
     assert_eq!(Kernel::Portable.checked(), Ok(Kernel::Portable));
 }
+
+/// Inputs in any layout: a row-major view gives what the column-major matrix gives.
+#[test]
+fn a_row_major_input_gives_the_same_product() {
+    for kernel in Kernel::available() {
+        let packed = PackedLayer::pack(signs(70, 45, 3).as_ref(), kernel);
+        let x = inputs(40, 45, 4);
+        let row_major = x.transpose().to_owned();
+        assert_eq!(packed.forward(row_major.transpose(), Activation::Tanh), packed.forward(x.as_ref(), Activation::Tanh), "{kernel}");
+    }
+}
