@@ -125,9 +125,9 @@ fn infeasible_entropic_interpolation_is_outside_the_theory() {
     assert!(json["top"]["eta"].as_f64().unwrap() > 0.0 && json["top"]["feasible_above_ratio"].as_f64() == Some(2.0));
 }
 
-/// ReLU is answered by the mean-corrected theory (equations/nonodd.md) for the squared map
-/// from a centred teacher and start; the entropic map, or a prior or start with a mean, is
-/// refused with exit 3 and the reason.
+/// ReLU is answered by the mean-corrected theory (equations/nonodd.md): the squared map from a
+/// centred teacher and start at any depth, and every map, prior and start at one layer; from two
+/// layers on the entropic map, or a prior or start with a mean, is refused with exit 3 and the reason.
 #[test]
 fn relu_is_answered_by_the_mean_corrected_theory_where_it_is_derived() {
     let path = spec_file("relu.toml", VALID);
@@ -138,9 +138,9 @@ fn relu_is_answered_by_the_mean_corrected_theory_where_it_is_derived() {
     assert_eq!(json["offsets"].as_array().unwrap().len(), 2, "{json}");
     assert!(json["offsets"][1]["offset_var"].as_f64().unwrap() > 0.0);
     for (sets, needle) in [
-        (&["--set", "training.mirror=entropic", "--set", "training.init=0.02"][..], "derived for the squared map only"),
-        (&["--set", "teacher.prior=half-normal"][..], "a teacher prior or a start with a mean"),
-        (&["--set", "training.init=0.01"][..], "a teacher prior or a start with a mean"),
+        (&["--set", "training.mirror=entropic", "--set", "training.init=0.02"][..], "from two layers on"),
+        (&["--set", "teacher.prior=half-normal"][..], "from two layers on"),
+        (&["--set", "training.init=0.01"][..], "from two layers on"),
     ] {
         let mut args = vec!["predict", p, "--set", "features.activation=relu"];
         args.extend_from_slice(sets);
@@ -148,6 +148,10 @@ fn relu_is_answered_by_the_mean_corrected_theory_where_it_is_derived() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(3), "{sets:?}: {stderr}");
         assert!(out.stdout.is_empty() && stderr.contains("features.activation") && stderr.contains("not odd") && stderr.contains(needle), "{stderr}");
+        let mut one_layer = args.clone();
+        one_layer.extend_from_slice(&["--set", "features.widths=[1500]", "--set", "teacher.prior=half-normal"]);
+        let out = rfrisk(&one_layer);
+        assert!(out.status.success(), "{one_layer:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
 

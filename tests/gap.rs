@@ -73,8 +73,8 @@ fn the_planned_trial_count_achieves_the_planned_power() {
     common::record("gap-power", &format!("{n} trials promise power {promised:.3}, achieved {hits}/{experiments} = {rate:.3} (accepted: {lo:.3}–{hi:.3})"));
 }
 
-/// The command: JSON with the promised keys; ReLU is inside the mean-corrected theory, and
-/// outside it with a start of c != 0.
+/// The command: JSON with the promised keys; ReLU is inside the mean-corrected theory, with a
+/// start of c != 0 too at one layer, and outside it with that start at two.
 #[test]
 fn gap_json_reports_the_checklist_and_the_test() {
     let dir = std::env::temp_dir().join(format!("rfrisk-gap-{}", std::process::id()));
@@ -111,7 +111,12 @@ fn gap_json_reports_the_checklist_and_the_test() {
     let covered = relu["assumptions"].as_array().unwrap().iter().find(|a| a["name"] == "activation covered").unwrap();
     assert!(covered["detail"].as_str().unwrap().contains("mean-corrected theory applies"), "{covered}");
     assert!(relu["theory_excess_risk"].as_f64().is_some(), "{relu}");
+    // At one layer a start is inside the theory (the mean spike absorbs it); from two on it is not.
     let relu = run(&["--set", "features.activation=relu", "--set", "training.init=0.01"]);
+    assert_eq!(relu["in_theory"], true, "{relu}");
+    let covered = relu["assumptions"].as_array().unwrap().iter().find(|a| a["name"] == "activation covered").unwrap();
+    assert!(covered["detail"].as_str().unwrap().contains("mean spike's constraint"), "{covered}");
+    let relu = run(&["--set", "features.activation=relu", "--set", "training.init=0.01", "--set", "features.widths=[80, 80]"]);
     assert_eq!(relu["in_theory"], false);
     // Present and null: indexing a missing key would also give null.
     assert!(relu.as_object().unwrap().get("theory_excess_risk").is_some_and(serde_json::Value::is_null), "{relu}");

@@ -62,10 +62,11 @@ fn predict_error(py: Python<'_>, e: PredictError) -> PyErr {
         | PredictError::Classification
         | PredictError::NotOdd(..)
         | PredictError::InfiniteRisk(_)
-        | PredictError::Top(TopError::Infeasible { .. }) => return raise(py, "OutsideTheory", e.to_string(), &[]),
+        | PredictError::Top(TopError::Infeasible { .. } | TopError::NoMass) => return raise(py, "OutsideTheory", e.to_string(), &[]),
         PredictError::Solve(rfrisk::squared::SolveError::NoConvergence { residuals, .. })
         | PredictError::Top(TopError::Layers(rfrisk::squared::SolveError::NoConvergence { residuals, .. })) => Some(residuals.clone()),
         PredictError::Top(TopError::NoConvergence { t1, t2, .. }) => Some(vec![*t1, *t2]),
+        PredictError::Top(TopError::UnitLawNoConvergence { residuals, .. }) => Some(residuals.clone()),
         PredictError::Solve(_) | PredictError::Top(_) | PredictError::NonFinite { .. } | PredictError::Negative { .. } => None,
     };
     // A NaN residual becomes None: no NaN reaches Python outside a sweep's arrays.

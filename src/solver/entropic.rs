@@ -258,7 +258,7 @@ pub struct Problem<'a> {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TopError {
     #[error(
-        "no positive interpolator: d_L/n = {ratio:.6}, but with this teacher, noise and architecture the entropic map interpolates only for d_L/n > {boundary:.6} (equations/entropic.md §8; for a non-odd activation, equations/nonodd.md (N5)); use fewer samples or a wider last layer"
+        "no positive interpolator: d_L/n = {ratio:.6}, but with this teacher, noise and architecture the entropic map interpolates only for d_L/n > {boundary:.6} (equations/entropic.md §8); use fewer samples or a wider last layer"
     )]
     Infeasible { ratio: f64, boundary: f64 },
     #[error("layer chain: {0}")]

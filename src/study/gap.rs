@@ -27,7 +27,13 @@ pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<As
     // or a map other than the squared one, its top system (§5) is derived for a last-layer teacher,
     // no ridge, n < d_L and isotropic inputs.
     let plain = spec.mirror == Mirror::Squared && spec.prior_mean_entry() == 0.0 && spec.init == 0.0;
-    let top_covered = spec.teacher_depth() == spec.depth() && spec.ridge == 0.0 && spec.samples < spec.last_width() && spec.spectrum.is_identity();
+    let has_mean = spec.mirror == Mirror::Entropic || spec.prior_mean_entry() != 0.0 || spec.init != 0.0;
+    let top_covered = spec.teacher_depth() == spec.depth()
+        && spec.ridge == 0.0
+        && spec.samples < spec.last_width()
+        && spec.spectrum.is_identity()
+        && (spec.depth() == 1 || !has_mean)
+        && spec.depth() <= crate::solver::nonodd_top::MAX_DEPTH;
     let mean_corrected = !odd && (plain || top_covered);
     let infeasible = rows.iter().any(|r| r.status == "infeasible");
     let finite_risk = spec.samples != spec.last_width() || spec.ridge > 0.0 || spec.noise_std == 0.0;
@@ -59,7 +65,7 @@ pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<As
                 (false, true) if plain => format!("{} is not odd: the mean-corrected theory applies (equations/nonodd.md §4)", spec.activation),
                 (false, true) => format!("{} is not odd: the mean-corrected theory with the mean spike's constraint applies (equations/nonodd.md §5)", spec.activation),
                 (false, false) => format!(
-                    "{} is not odd, and with a mean along 1 or a map other than the squared one the mean-corrected theory is derived for a last-layer teacher, no ridge, n < d_L and isotropic inputs only",
+                    "{} is not odd, and with a mean along 1 or a map other than the squared one the mean-corrected theory covers one layer (or, from two on, a centred teacher from a zero start) with a last-layer teacher, no ridge, n < d_L and isotropic inputs (equations/nonodd.md §7)",
                     spec.activation
                 ),
             },
