@@ -53,8 +53,6 @@ pub struct MeanSolution {
     pub s: f64,
     pub q: f64,
     pub distance: f64,
-    /// The tilt of the average unit, `lambda E mu`: the start moved to `tilted_start(c, lambda E mu)`.
-    pub tilt: f64,
     /// The smallest `d_L/n` with a positive interpolator (entropic map with label noise).
     pub boundary: Option<f64>,
     pub excess_risk: f64,
@@ -435,7 +433,6 @@ pub fn solve(map: &dyn MirrorMap, p: &MeanTop) -> Result<MeanSolution, TopError>
     let (uniform, chain, t) = uniform_with_mass(map, p, &averaged)?;
     let log_u = chain.chain.log_shifts[p.layers.len() - 1];
     let z0 = p.mapped_point(&averaged, log_u, uniform.distance, Some(uniform.eta), t).ok_or(TopError::NoSolution { start: p.start, scale: p.teacher.r })?;
-    let mean = p.mean_feature();
     let system = |z: &[f64; 5]| p.evaluate(map, z, 1).map(|e| e.residuals);
     let no_convergence = |r: [f64; 5], evaluations: u64| TopError::UnitLawNoConvergence { evaluations, residuals: r.to_vec() };
     let newton = damped_newton(&system, z0).ok_or(no_convergence([f64::INFINITY; 5], 0))?;
@@ -460,7 +457,6 @@ pub fn solve(map: &dyn MirrorMap, p: &MeanTop) -> Result<MeanSolution, TopError>
         s: at.s,
         q: at.q,
         distance: at.distance,
-        tilt: z[4] * mean,
         boundary: boundary.map(|b| 1.0 / b),
         excess_risk,
         quadrature_error,
