@@ -31,6 +31,12 @@ pub struct MixedLayer {
 }
 
 impl MixedLayer {
+    /// The layer with the unit law's average coefficients `E r1`, `E r2` (the scale of its spectrum).
+    pub fn averaged(&self) -> Layer {
+        let (r1, r2) = self.units.iter().fold((0.0, 0.0), |(a, b), u| (a + u.weight * u.r1, b + u.weight * u.r2));
+        Layer { rho1: r1.sqrt(), rho2: r2.sqrt(), aspect: self.aspect }
+    }
+
     /// The single-law layer of today's chain, when there is one law.
     pub fn uniform(&self) -> Option<Layer> {
         match self.units.as_slice() {

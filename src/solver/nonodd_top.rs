@@ -138,13 +138,7 @@ impl MeanTop<'_> {
 
     /// The top layer with its unit law averaged, for the starting point.
     fn averaged_layers(&self) -> Vec<Layer> {
-        self.layers
-            .iter()
-            .map(|l| {
-                let (r1, r2) = l.units.iter().fold((0.0, 0.0), |(a, b), n| (a + n.weight * n.r1, b + n.weight * n.r2));
-                Layer { rho1: r1.sqrt(), rho2: r2.sqrt(), aspect: l.aspect }
-            })
-            .collect()
+        self.layers.iter().map(MixedLayer::averaged).collect()
     }
 
     /// The point of (N4a)–(N4e) that a solution of the averaged problem maps to (entropic.md

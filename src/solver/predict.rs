@@ -151,17 +151,12 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
     if matches!(spec.source, InputSource::StudentT { .. } | InputSource::EllipticalT { .. }) {
         return Err(PredictError::NotGaussianInputs(spec.source));
     }
-    if !spec.activation.is_odd() && spec.depth() > nonodd::MAX_POLISHED_DEPTH {
-        return Err(PredictError::NotOdd(
-            spec.activation,
-            "the mean-corrected solver takes at most 40 layers (its variance shrinks geometrically with depth, and its Newton polish is dense; equations/nonodd.md §4)",
-        ));
-    }
     if matches!(spec.mirror, Mirror::PNorm { .. }) && spec.norm2 == 0.0 && spec.init == 0.0 && spec.noise_std == 0.0 {
         // Zero labels and a zero start: every map's interpolator is a_0 = 0, the squared map's
         // among them; its system answers (risk 0) where the p-norm one degenerates (s = 0).
         return predict(&Spec { mirror: Mirror::Squared, ..spec.clone() });
     }
+    let route = if spec.activation.is_odd() { None } else { Some(nonodd_route(spec).map_err(|why| PredictError::NotOdd(spec.activation, why))?) };
     let (mixed, gep, offsets) = mixed_layers(spec);
     if let Some((i, g)) = gep.iter().enumerate().find(|(_, g)| !(g.rho1 > 0.0)) {
         return Err(PredictError::NoSignal { layer: i + 1, rho1: g.rho1 });
@@ -170,27 +165,17 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
     let noise_var = spec.noise_std * spec.noise_std;
     let depth = spec.depth();
     let mut approximation_error = 0.0;
+    let mean_top = route == Some(NonOddRoute::TopSystem);
     // `slop`: how far below zero the variance may fall by rounding alone (it is a
     // difference of two computed numbers); it is then reported as 0.
-    // A non-odd network's mean spike meets a mean along 1 (a teacher prior's or the start's) and
-    // every map but the squared one: the top problem of nonodd.md §5.
-    let mean_top = !spec.activation.is_odd() && (spec.mirror != Mirror::Squared || spec.prior_mean_entry() != 0.0 || spec.init != 0.0);
     let (solution, bias, variance, slop, top, extra_unknowns, extra_residuals, top_iterations) = match spec.mirror {
-        _ if mean_top => {
-            let mirror: Box<dyn crate::solver::mirror::MirrorMap> = match spec.mirror {
-                Mirror::Squared => Box::new(crate::solver::mirror::Squared),
-                Mirror::Entropic => Box::new(crate::solver::mirror::Entropic),
-                Mirror::PNorm { q } => Box::new(crate::solver::mirror::PNorm { q }),
-            };
-            unit_law_map(mirror.as_ref(), spec, &mixed, noise_var)?
-        }
+        _ if mean_top => unit_law_map(mirror_map(spec.mirror).as_ref(), spec, &mixed, noise_var)?,
         Mirror::Squared => {
             let s = predict_squared(spec, &mixed, noise_var)?;
             approximation_error = s.approximation_error;
             (s.solution, s.bias, s.variance, s.slop, s.top, vec![], vec![], 0)
         }
-        Mirror::Entropic => general_map(&crate::solver::mirror::Entropic, spec, &layers, noise_var)?,
-        Mirror::PNorm { q } => general_map(&crate::solver::mirror::PNorm { q }, spec, &layers, noise_var)?,
+        Mirror::Entropic | Mirror::PNorm { .. } => general_map(mirror_map(spec.mirror).as_ref(), spec, &layers, noise_var)?,
     };
     let variance = if (-slop..0.0).contains(&variance) { 0.0 } else { variance };
     let excess_risk = bias + variance;
@@ -288,35 +273,57 @@ fn general_map(map: &dyn crate::solver::mirror::MirrorMap, spec: &Spec, layers: 
     Ok((solution, bias, with_noise.excess_risk - bias, slop, Some(top), unknowns, residuals, with_noise.iterations))
 }
 
+/// The separable map of a spec's `training.mirror`.
+fn mirror_map(mirror: Mirror) -> Box<dyn crate::solver::mirror::MirrorMap> {
+    use crate::solver::mirror::{Entropic, PNorm, Squared};
+    match mirror {
+        Mirror::Squared => Box::new(Squared),
+        Mirror::Entropic => Box::new(Entropic),
+        Mirror::PNorm { q } => Box::new(PNorm { q }),
+    }
+}
+
+/// Which part of the mean-corrected theory (equations/nonodd.md) answers a non-odd spec.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NonOddRoute {
+    /// §4's chain: the squared map from a centred teacher and a zero start.
+    Chain,
+    /// §5's top system: a mean along 1 (a teacher's or a start's) or a map other than the squared one.
+    TopSystem,
+}
+
+/// The route of a non-odd spec, or why the theory does not answer it (`predict` exits 3 with
+/// the reason; `gap`'s checklist says the same).
+pub fn nonodd_route(spec: &Spec) -> Result<NonOddRoute, &'static str> {
+    if spec.depth() > nonodd::MAX_POLISHED_DEPTH {
+        return Err("the mean-corrected solver takes at most 40 layers (its variance shrinks geometrically with depth, and its Newton polish is dense; equations/nonodd.md §4)");
+    }
+    let start_or_prior_mean = spec.prior_mean_entry() != 0.0 || spec.init != 0.0;
+    if spec.mirror == Mirror::Squared && !start_or_prior_mean {
+        return Ok(NonOddRoute::Chain);
+    }
+    // From L = 2 on, a mean part (a teacher's or the start's, or the entropic map's mass) meets the
+    // offsets' rank-one coupling to W_L, which the top system drops: an independent Gaussian-equivalent
+    // simulation measured +4% for ReLU L = 2 that did not shrink with d (nonodd.md §7).
+    if spec.depth() >= 2 && (start_or_prior_mean || spec.mirror == Mirror::Entropic) {
+        return Err("from two layers on, a mean along 1 (a half-normal teacher, a start, or the entropic map's positive mass) meets the coupling of the \
+             units' offsets to the last weights, which the theory does not carry (equations/nonodd.md §7); it answers one layer, or a centred teacher from a zero start");
+    }
+    if spec.depth() > crate::solver::nonodd_top::MAX_DEPTH {
+        return Err("with a mean along 1 (a half-normal teacher or a start) or a map other than the squared one, the mean-corrected top system is solved \
+             for at most 6 layers (equations/nonodd.md §5)");
+    }
+    if spec.teacher_depth() != spec.depth() || spec.ridge > 0.0 || spec.samples >= spec.last_width() || !spec.spectrum.is_identity() {
+        return Err("with a mean along 1 (a half-normal teacher or a start) or a map other than the squared one, the mean-corrected theory is derived \
+             for a last-layer teacher, no ridge, n < d_L and isotropic inputs (equations/nonodd.md §5)");
+    }
+    Ok(NonOddRoute::TopSystem)
+}
+
 /// A non-odd network's top problem for any map (equations/nonodd.md §5): the chain below
 /// reaches `u_L`, and the top unknowns are `beta, u_L, X, Y, lambda`.
 fn unit_law_map(map: &dyn crate::solver::mirror::MirrorMap, spec: &Spec, layers: &[MixedLayer], noise_var: f64) -> Result<GeneralOutcome, PredictError> {
     use crate::solver::nonodd_top::{self, MeanTop};
-    // From L = 2 on, a mean part (a teacher's or the start's, or the entropic map's mass) meets the
-    // offsets' rank-one coupling to W_L, which the top system drops: an independent Gaussian-equivalent
-    // simulation measured +4% for ReLU L = 2 that did not shrink with d (nonodd.md §7).
-    let has_mean = spec.mirror == Mirror::Entropic || spec.prior_mean_entry() != 0.0 || spec.init != 0.0;
-    if spec.depth() >= 2 && has_mean {
-        return Err(PredictError::NotOdd(
-            spec.activation,
-            "from two layers on, a mean along 1 (a half-normal teacher, a start, or the entropic map's positive mass) meets the coupling of the \
-             units' offsets to the last weights, which the theory does not carry (equations/nonodd.md §7); it answers one layer, or a centred teacher from a zero start",
-        ));
-    }
-    if spec.depth() > nonodd_top::MAX_DEPTH {
-        return Err(PredictError::NotOdd(
-            spec.activation,
-            "with a mean along 1 (a half-normal teacher or a start) or a map other than the squared one, the mean-corrected top system is solved \
-             for at most 6 layers (equations/nonodd.md §5)",
-        ));
-    }
-    if spec.teacher_depth() != spec.depth() || spec.ridge > 0.0 || spec.samples >= spec.last_width() || !spec.spectrum.is_identity() {
-        return Err(PredictError::NotOdd(
-            spec.activation,
-            "with a mean along 1 (a half-normal teacher or a start) or a map other than the squared one, the mean-corrected theory is derived \
-             for a last-layer teacher, no ridge, n < d_L and isotropic inputs (equations/nonodd.md §5)",
-        ));
-    }
     let input = Input::Isotropic;
     let problem = |noise_var| MeanTop {
         input: &input,
@@ -338,11 +345,7 @@ fn unit_law_map(map: &dyn crate::solver::mirror::MirrorMap, spec: &Spec, layers:
     };
     let slop = with_noise.quadrature_error * with_noise.excess_risk + bias_error * bias;
     let depth = spec.depth();
-    let below_residuals = if depth == 1 {
-        vec![]
-    } else {
-        nonodd::residuals(&input, &layers[..depth - 1], Ratio::new(0.5), 0.0, &with_noise.below)[1..].to_vec()
-    };
+    let below_residuals = if depth == 1 { vec![] } else { layer_residuals(&input, &layers[..depth - 1], &with_noise.below) };
     let top = TopReport {
         eta: with_noise.eta,
         s: with_noise.s,
@@ -383,7 +386,7 @@ fn predict_squared(spec: &Spec, layers: &[MixedLayer], noise_var: f64) -> Result
     let signal = if k == depth { Signal::top(k, spec.effective_norm2()) } else { Signal { depth: k, norm2: spec.norm2, start_norm2: spec.start_norm2() } };
     // kappa -> 0: what a teacher below the top leaves that no linear function of phi_L fits.
     let at_zero = || {
-        nonodd::chain_at(&input, layers, squared::vanishing_shift(&[average_layer(layers.last().expect("at least one layer"))]))
+        nonodd::chain_at(&input, layers, squared::vanishing_shift(&[layers.last().expect("at least one layer").averaged()]))
             .ok_or(PredictError::Solve(SolveError::NoBracket { ratio: 0.0 }))
     };
     let zero_chain = if k < depth { Some(at_zero()?) } else { None };
@@ -427,11 +430,6 @@ fn layer_residuals(input: &Input, layers: &[MixedLayer], chain: &squared::Chain)
     }
 }
 
-/// A layer with a mixed layer's average coefficients (the scale of its spectrum).
-fn average_layer(layer: &MixedLayer) -> Layer {
-    let (r1, r2) = layer.units.iter().fold((0.0, 0.0), |(a, b), u| (a + u.weight * u.r1, b + u.weight * u.r2));
-    Layer { rho1: r1.sqrt(), rho2: r2.sqrt(), aspect: layer.aspect }
-}
 
 /// The squared map's top problem in closed form (entropic.md §9): `eta = 1/delta - 1`,
 /// `delta (1 - delta) s^2 = (1 - delta)^2 r_eff^2 + sigma^2/Q`, `D = delta^2 s^2 + (1 - delta)^2 r_eff^2`.

@@ -23,18 +23,10 @@ pub struct Assumption {
 /// The theory's conditions, checked for one spec and pair of laws.
 pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<Assumption> {
     let odd = spec.activation.is_odd();
-    // A non-odd activation has the mean-corrected theory (equations/nonodd.md); with a mean along 1
-    // or a map other than the squared one, its top system (§5) is derived for a last-layer teacher,
-    // no ridge, n < d_L and isotropic inputs.
-    let plain = spec.mirror == Mirror::Squared && spec.prior_mean_entry() == 0.0 && spec.init == 0.0;
-    let has_mean = spec.mirror == Mirror::Entropic || spec.prior_mean_entry() != 0.0 || spec.init != 0.0;
-    let top_covered = spec.teacher_depth() == spec.depth()
-        && spec.ridge == 0.0
-        && spec.samples < spec.last_width()
-        && spec.spectrum.is_identity()
-        && (spec.depth() == 1 || !has_mean)
-        && spec.depth() <= crate::solver::nonodd_top::MAX_DEPTH;
-    let mean_corrected = !odd && (plain || top_covered);
+    // A non-odd activation has the mean-corrected theory (equations/nonodd.md) where `predict` takes it.
+    use crate::solver::predict::{nonodd_route, NonOddRoute};
+    let route = (!odd).then(|| nonodd_route(spec));
+    let mean_corrected = matches!(route, Some(Ok(_)));
     let infeasible = rows.iter().any(|r| r.status == "infeasible");
     let finite_risk = spec.samples != spec.last_width() || spec.ridge > 0.0 || spec.noise_std == 0.0;
     use validation::model::{InputSource, Task};
@@ -62,12 +54,9 @@ pub fn assumptions(spec: &Spec, laws: &[WeightLaw], rows: &[TrialRow]) -> Vec<As
             holds: odd || mean_corrected,
             detail: match (odd, mean_corrected) {
                 (true, _) => format!("{} is odd: centred features (equations/gep.md)", spec.activation),
-                (false, true) if plain => format!("{} is not odd: the mean-corrected theory applies (equations/nonodd.md §4)", spec.activation),
+                (false, true) if route == Some(Ok(NonOddRoute::Chain)) => format!("{} is not odd: the mean-corrected theory applies (equations/nonodd.md §4)", spec.activation),
                 (false, true) => format!("{} is not odd: the mean-corrected theory with the mean spike's constraint applies (equations/nonodd.md §5)", spec.activation),
-                (false, false) => format!(
-                    "{} is not odd, and with a mean along 1 or a map other than the squared one the mean-corrected theory covers one layer (or, from two on, a centred teacher from a zero start) with a last-layer teacher, no ridge, n < d_L and isotropic inputs (equations/nonodd.md §7)",
-                    spec.activation
-                ),
+                (false, false) => format!("{} is not odd: {}", spec.activation, route.and_then(Result::err).unwrap_or_default()),
             },
         },
         Assumption {
