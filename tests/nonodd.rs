@@ -10,39 +10,9 @@
 
 mod common;
 use common::spec;
-use faer::Mat;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rfrisk::activation::unit_moments;
 use rfrisk::det_equiv::deterministic_equivalent;
-use rfrisk::realized::{eigenvalues, weight_matrix};
+use rfrisk::realized::eigenvalues;
 use rfrisk::spec::Spec;
-
-/// The uncentred feature second moment of the last layer, from realized weights.
-fn realized_second_moment(spec: &Spec, seed: u64) -> Mat<f64> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut sigma = Mat::<f64>::identity(spec.dim, spec.dim);
-    let mut mean = vec![0.0; spec.dim];
-    let mut prev = spec.dim;
-    for &width in &spec.widths {
-        let w = weight_matrix(width, prev, spec.weights, &mut rng);
-        let ws = &w * &sigma;
-        let wsw = &ws * w.transpose();
-        let units: Vec<_> = (0..width)
-            .map(|i| {
-                let b: f64 = (0..prev).map(|j| w[(i, j)] * mean[j]).sum();
-                unit_moments(spec.activation, b, wsw[(i, i)])
-            })
-            .collect();
-        sigma = Mat::from_fn(width, width, |i, j| {
-            let cross = units[i].rho1 * units[j].rho1 * 0.5 * (wsw[(i, j)] + wsw[(j, i)]);
-            if i == j { units[i].variance } else { cross }
-        });
-        mean = units.iter().map(|u| u.mean).collect();
-        prev = width;
-    }
-    Mat::from_fn(prev, prev, |i, j| sigma[(i, j)] + mean[i] * mean[j])
-}
 
 fn specs() -> Vec<(&'static str, Spec)> {
     let base = |activation: &str, widths: &str| {
@@ -64,7 +34,7 @@ fn specs() -> Vec<(&'static str, Spec)> {
 
 fn both_routes(spec: &Spec, seed: u64) -> (f64, f64) {
     let theory = rfrisk::predict(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
-    let eigs = eigenvalues(&realized_second_moment(spec, seed));
+    let eigs = eigenvalues(&common::realized_second_moment(spec, seed));
     let de = deterministic_equivalent(&eigs, spec.samples, spec.norm2, spec.noise_std.powi(2)).expect("full rank");
     (theory.excess_risk, de.excess_risk())
 }

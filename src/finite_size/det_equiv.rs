@@ -78,6 +78,18 @@ pub fn with_ridge(eigs: &[f64], n: usize, ridge: f64, norm2: f64, noise_var: f64
     }
 }
 
+/// The ridgeless interpolator (or ridge, as [`with_ridge`]) for a teacher and start whose
+/// difference `a* - a_0` has the energy `weights[k] = E (v_k^T (a* - a_0))^2` on eigenvector `k`
+/// of the features' second moment: `bias = n/(n - df2) kappa^2 sum_k weights[k] lambda_k/(lambda_k + kappa)^2`.
+/// An isotropic teacher is `weights[k] = norm2/p`; a teacher with a mean along 1 is not.
+pub fn with_eigen_weights(eigs: &[f64], weights: &[f64], n: usize, ridge: f64, noise_var: f64) -> DetEquiv {
+    let de = with_ridge(eigs, n, ridge, 0.0, noise_var);
+    let kappa = de.kappa;
+    let energy: f64 = eigs.iter().zip(weights).filter(|(l, _)| **l > 0.0).map(|(l, w)| w * l / (l + kappa).powi(2)).sum();
+    let nf = n as f64;
+    DetEquiv { bias: nf / (nf - de.df2) * kappa * kappa * energy, ..de }
+}
+
 /// The deterministic equivalent for a teacher at any layer, from realized matrices
 /// (equations/teacher.md §5, the cross-covariance version): labels `f* + noise` with
 /// `f* = phi_k^T a*`, `E a* a*^T = (r^2/d_k) I`, features of covariance `Sigma_L` and

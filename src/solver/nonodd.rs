@@ -13,13 +13,16 @@ use crate::solver::squared::{self, brent_root, Chain, Input, Layer, Ratio, Solve
 /// Nodes of the Gauss–Hermite rule over a layer's offset law.
 pub const OFFSET_NODES: usize = 48;
 
-/// One node of a layer's unit law: its weight, `rho1(b)^2`, `rho2(b)^2` and its feature's mean `mu(b)`.
+/// One node of a layer's unit law: its weight, `rho1(b)^2`, `rho2(b)^2`, its feature's mean
+/// `mu(b)`, and `rho1(b) b`, its weight on the lower features along the offsets' direction
+/// (the coupling of equations/nonodd.md §7; 0 when the layer has no offsets).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Unit {
     pub weight: f64,
     pub r1: f64,
     pub r2: f64,
     pub mean: f64,
+    pub coupling: f64,
 }
 
 /// A hidden layer whose units have a law of coefficients (equations/nonodd.md (N2)).
@@ -28,6 +31,8 @@ pub struct MixedLayer {
     /// `gamma_l = d_l / d_{l-1}`.
     pub aspect: f64,
     pub units: Vec<Unit>,
+    /// The offsets' variance `M_{l-1}` (0 for a first layer and for odd activations).
+    pub offset_var: f64,
 }
 
 impl MixedLayer {
@@ -68,25 +73,31 @@ pub fn fold(activation: Activation, depth: usize) -> Vec<(OffsetLaw, Vec<Unit>)>
     let (mut v, mut offset_var) = (1.0f64, 0.0f64);
     (0..depth)
         .map(|_| {
-            let units: Vec<(f64, crate::solver::activation::UnitMoments)> = if offset_var == 0.0 {
-                vec![(1.0, unit_moments_or_gep(activation, 0.0, v))]
+            let units: Vec<(f64, f64, crate::solver::activation::UnitMoments)> = if offset_var == 0.0 {
+                vec![(1.0, 0.0, unit_moments_or_gep(activation, 0.0, v))]
             } else {
                 // b = sqrt(2 M) x_i with weights w_i / sqrt(pi) (physicists' Hermite).
                 nodes
                     .iter()
                     .zip(&weights)
-                    .map(|(&x, &w)| (w / std::f64::consts::PI.sqrt(), unit_moments(activation, (2.0 * offset_var).sqrt() * x, v)))
+                    .map(|(&x, &w)| {
+                        let b = (2.0 * offset_var).sqrt() * x;
+                        (w / std::f64::consts::PI.sqrt(), b, unit_moments(activation, b, v))
+                    })
                     .collect()
             };
             let law = OffsetLaw {
                 v_in: v,
                 offset_var,
-                mean_r1: units.iter().map(|(w, m)| w * m.rho1 * m.rho1).sum(),
-                mean_r2: units.iter().map(|(w, m)| w * m.rho2_squared(v)).sum(),
-                v_out: units.iter().map(|(w, m)| w * m.variance).sum(),
-                mean_square_out: units.iter().map(|(w, m)| w * m.mean * m.mean).sum(),
+                mean_r1: units.iter().map(|(w, _, m)| w * m.rho1 * m.rho1).sum(),
+                mean_r2: units.iter().map(|(w, _, m)| w * m.rho2_squared(v)).sum(),
+                v_out: units.iter().map(|(w, _, m)| w * m.variance).sum(),
+                mean_square_out: units.iter().map(|(w, _, m)| w * m.mean * m.mean).sum(),
             };
-            let list = units.iter().map(|(w, m)| Unit { weight: *w, r1: m.rho1 * m.rho1, r2: m.rho2_squared(v), mean: m.mean }).collect();
+            let list = units
+                .iter()
+                .map(|(w, b, m)| Unit { weight: *w, r1: m.rho1 * m.rho1, r2: m.rho2_squared(v), mean: m.mean, coupling: m.rho1 * b })
+                .collect();
             (v, offset_var) = (law.v_out, law.mean_square_out);
             (law, list)
         })
@@ -317,6 +328,39 @@ fn along_one(layer: &MixedLayer, log_u: f64, log_s: f64, below: Trace) -> Option
     Some((Trace { tau: 1.0 - s * m, elasticity: -s * m - s * s * dm_ds }, u * ds_du / s))
 }
 
+/// The coupling of layer `l`'s offsets to its own weights, as the strength of a rank-one term
+/// along the units' `rho1(b) b` (equations/nonodd.md (N6)): `theta_l = (gamma_l / M_{l-1})
+/// (1/q_{l-1}(u) - u)`, with `q_{l-1}(u)` the mean direction's resolvent one layer down at the
+/// layer's `u`. What the layer below cannot explain of the lower features along that direction.
+pub fn coupling_strength(layer: &MixedLayer, q_below: f64, u: f64) -> f64 {
+    if layer.offset_var == 0.0 {
+        return 0.0;
+    }
+    layer.aspect / layer.offset_var * (1.0 / q_below - u)
+}
+
+/// The mean direction's resolvent `q_l(s) = m_l^T (Sigma_l + s)^{-1} m_l / |m_l|^2` of the top of
+/// `layers` at its chain's top shift (equations/nonodd.md (N7)): each layer's diagonal
+/// equivalent `1/(s + r2 + r1 u tau_{l-1}(u))` on the unit law, with the rank-one coupling of
+/// [`coupling_strength`] taken out by Sherman–Morrison, bottom-up (a first layer's mean is
+/// generic for its weights: `q_1 = m_1`). `None` when the top layer's features have no mean.
+pub fn mean_resolvent(layers: &[MixedLayer], chain: &Chain) -> Option<f64> {
+    let mut q = None;
+    for (l, layer) in layers.iter().enumerate() {
+        let (u, s) = (chain.log_shifts[l].exp(), chain.log_shifts[l + 1].exp());
+        let e = u * chain.traces[l].tau;
+        let theta = q.map_or(0.0, |q_below| coupling_strength(layer, q_below, u));
+        let (mut mm, mut mc, mut cc, mut m2) = (0.0, 0.0, 0.0, 0.0);
+        for n in &layer.units {
+            let g = n.weight / (s + n.r2 + n.r1 * e);
+            (mm, mc, cc, m2) = (mm + g * n.mean * n.mean, mc + g * n.mean * n.coupling, cc + g * n.coupling * n.coupling, m2 + n.weight * n.mean * n.mean);
+        }
+        let coupled = if theta > 0.0 { mc * mc / (1.0 / theta + cc) } else { 0.0 };
+        q = (m2 > 0.0).then(|| (mm - coupled) / m2);
+    }
+    q
+}
+
 /// The chain whose top shift is `kappa` (no sample equation), as [`squared::chain_at`].
 pub fn chain_at(input: &Input, layers: &[MixedLayer], log_kappa: f64) -> Option<Chain> {
     if let Some(uniform) = layers.iter().map(MixedLayer::uniform).collect::<Option<Vec<Layer>>>() {
@@ -356,7 +400,8 @@ mod tests {
         let layer = Layer { rho1: 0.7, rho2: 0.3, aspect: 1.3 };
         let split = MixedLayer {
             aspect: 1.3,
-            units: vec![Unit { weight: 0.25, r1: 0.49, r2: 0.09, mean: 0.0 }, Unit { weight: 0.75, r1: 0.49, r2: 0.09, mean: 0.0 }],
+            units: vec![Unit { weight: 0.25, r1: 0.49, r2: 0.09, mean: 0.0, coupling: 0.0 }, Unit { weight: 0.75, r1: 0.49, r2: 0.09, mean: 0.0, coupling: 0.0 }],
+            offset_var: 0.0,
         };
         let below = Trace::input(0.4);
         let (a, ta, ga) = squared::layer_equation(&layer, 0.4, below, None).unwrap();

@@ -9,13 +9,19 @@
 //!   `r2_i = rho2(b_i)^2`, hence its own stiffness `Q_i = r2_i + r1_i u tau_B(u)`, prox step
 //!   `eta_i = 1/(beta Q_i)` and noise level `s_i = sqrt(X^2 r2_i + gamma r1_i Y^2)/Q_i`.
 //!
-//! The unknowns are `(log beta, log u, log X, log Y, lambda)` and the equations (nonodd.md (N4))
+//! - **The offsets' coupling** (from layer 2 on). The offsets `b = W_L m_{L-1}` come from the
+//!   last weights themselves, which adds a rank-one term along the units' `omega_i = rho1(b_i) b_i`
+//!   of strength `theta(u)` (nonodd.md (N6)); with a mean part it moves the risk by a few per cent.
+//!   Its multiplier `lambda2` tilts each start once more, along `omega_i`.
+//!
+//! The unknowns are `(log beta, log u, log X, log Y, lambda, lambda2)` and the equations (nonodd.md (N4))
 //!
 //! - (N4a) `gamma u E[r1 V/Q] = 1`,
 //! - (N4b) `E[r2 V/Q] + tau_B/gamma = delta`,
-//! - (N4c) `E[D r1] (tau_B + u tau_B') = X^2 tau_B'/gamma + Y^2/u^2`,
-//! - (N4d) `E[D Q] + sigma^2 = X^2 (delta - tau_B/gamma) + Y^2/u`,
+//! - (N4c) `E[D r1] (tau_B + u tau_B') + theta'(u) t2^2 = X^2 tau_B'/gamma + Y^2/u^2`,
+//! - (N4d) `E[D Q] + theta t2^2 + sigma^2 = X^2 (delta - tau_B/gamma) + Y^2/u`,
 //! - (N4e) `E[mu (P - a)] = 0`,
+//! - (N4f) `t2 = E[omega (P - a)] = lambda2 / (beta theta)`,
 //!
 //! with `V_i, D_i` the moments of [`entropic::moments`] at `(c_i, eta_i, s_i)`, expectations over
 //! the top layer's unit law, and the risk `delta X^2 - sigma^2`. With one unit law and no mean they
@@ -37,15 +43,22 @@ pub struct MeanTop<'a> {
     /// Scaled start `c = sqrt(d_L) a_0,i`.
     pub start: f64,
     pub noise_var: f64,
+    /// The share of the offsets' coupling to the last weights that is kept: 1 for the model, 0
+    /// to compare with offsets drawn independently of the weights (nonodd.md §7), and the steps
+    /// between for the solver's continuation.
+    pub coupling: f64,
 }
+
+/// The number of unknowns of (N4a)–(N4f).
+const UNKNOWNS: usize = 6;
 
 /// A solved top problem.
 #[derive(Clone, Debug)]
 pub struct MeanSolution {
-    /// `[log beta, log u, log X, log Y, lambda]`.
-    pub point: [f64; 5],
-    /// Relative residuals of (N4a)–(N4e).
-    pub residuals: [f64; 5],
+    /// `[log beta, log u, log X, log Y, lambda, lambda2]`.
+    pub point: [f64; UNKNOWNS],
+    /// Relative residuals of (N4a)–(N4f).
+    pub residuals: [f64; UNKNOWNS],
     /// The layers below at `u = u_L` (for `L = 1`, the input alone).
     pub below: Chain,
     /// Unit-averaged prox step, noise level, stiffness `E Q` and distance `E D`.
@@ -70,7 +83,7 @@ const NEGLIGIBLE_WEIGHT: f64 = 1e-14;
 
 /// What one evaluation of the system gives.
 struct Evaluation {
-    residuals: [f64; 5],
+    residuals: [f64; UNKNOWNS],
     eta: f64,
     s: f64,
     q: f64,
@@ -91,14 +104,33 @@ impl MeanTop<'_> {
         nonodd::chain_at(self.input, &self.layers[..depth - 1], log_u)
     }
 
-    /// The residuals of (N4a)–(N4e) at `z`, the moments on a grid refined `refine` times.
-    fn evaluate(&self, map: &dyn MirrorMap, z: &[f64; 5], refine: usize) -> Option<Evaluation> {
-        let [log_beta, log_u, log_x, log_y, lambda] = *z;
+    /// The coupling strength `theta(u)` of (N6) at the top, with `theta'(u)` (Richardson's central
+    /// difference in `log u`: each point is a chain below, whose `q_{L-1}` has no closed derivative).
+    fn coupling(&self, log_u: f64, below: &Chain) -> Option<(f64, f64)> {
+        let depth = self.layers.len();
+        if self.coupling == 0.0 || depth == 1 || self.top().offset_var == 0.0 {
+            return Some((0.0, 0.0));
+        }
+        let lower = &self.layers[..depth - 1];
+        let theta_at = |log_u: f64, chain: &Chain| nonodd::mean_resolvent(lower, chain).map(|q| self.coupling * nonodd::coupling_strength(self.top(), q, log_u.exp()));
+        let theta = theta_at(log_u, below)?;
+        const H: f64 = 1e-3;
+        let at = |k: f64| self.below(log_u + k * H).and_then(|c| theta_at(log_u + k * H, &c));
+        let slope = (8.0 * (at(1.0)? - at(-1.0)?) - (at(2.0)? - at(-2.0)?)) / (12.0 * H);
+        Some((theta, slope / log_u.exp()))
+    }
+
+    /// The residuals of (N4a)–(N4f) at `z`, the moments on a grid refined `refine` times.
+    fn evaluate(&self, map: &dyn MirrorMap, z: &[f64; UNKNOWNS], refine: usize) -> Option<Evaluation> {
+        let [log_beta, log_u, log_x, log_y, lambda, lambda2] = *z;
         let (beta, u, x, y) = (log_beta.exp(), log_u.exp(), log_x.exp(), log_y.exp());
-        let Trace { tau, elasticity } = self.below(log_u)?.top();
+        let below = self.below(log_u)?;
+        let Trace { tau, elasticity } = below.top();
+        let (theta, theta_prime) = self.coupling(log_u, &below)?;
         let gamma = self.top().aspect;
         let delta = self.ratio.delta;
         let (mut s1, mut s2, mut dr1, mut dq, mut mass, mut mass_scale) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let (mut t2, mut t2_scale) = (0.0, 0.0);
         let (mut eta_mean, mut s_mean, mut q_mean, mut d_mean) = (0.0, 0.0, 0.0, 0.0);
         for unit in self.top().units.iter().filter(|n| n.weight > NEGLIGIBLE_WEIGHT) {
             let q = unit.r2 + unit.r1 * u * tau;
@@ -107,7 +139,7 @@ impl MeanTop<'_> {
             }
             let eta = 1.0 / (beta * q);
             let s = (x * x * unit.r2 + gamma * unit.r1 * y * y).sqrt() / q;
-            let c = map.tilted_start(self.start, lambda * unit.mean);
+            let c = map.tilted_start(self.start, lambda * unit.mean + lambda2 * unit.coupling);
             if !(eta > 0.0 && eta.is_finite() && s > 0.0 && s.is_finite() && c.is_finite()) {
                 return None; // outside the unknowns' domain: a Newton trial step that overshot
             }
@@ -119,19 +151,24 @@ impl MeanTop<'_> {
             dq += w * m.d * q;
             mass += w * unit.mean * m.gap;
             mass_scale += w * unit.mean.abs() * (m.d.sqrt() + s);
+            t2 += w * unit.coupling * m.gap;
+            t2_scale += w * unit.coupling.abs() * (m.d.sqrt() + s);
             (eta_mean, s_mean, q_mean, d_mean) = (eta_mean + w * eta, s_mean + w * s, q_mean + w * q, d_mean + w * m.d);
         }
         let tau_prime = elasticity / u;
         let (x2, y2) = (x * x, y * y);
-        let e3_terms = [dr1 * (tau + elasticity), x2 * tau_prime / gamma, y2 / (u * u)];
-        let e4_terms = [dq + self.noise_var, x2 * (delta - tau / gamma), y2 / u];
+        let e3_terms = [dr1 * (tau + elasticity) + theta_prime * t2 * t2, x2 * tau_prime / gamma, y2 / (u * u)];
+        let e4_terms = [dq + theta * t2 * t2 + self.noise_var, x2 * (delta - tau / gamma), y2 / u];
         let relative = |t: [f64; 3]| (t[0] - t[1] - t[2]) / (t[0].abs() + t[1].abs() + t[2].abs()).max(f64::MIN_POSITIVE);
+        // (N4f); without a coupling it pins lambda2 at 0.
+        let coupling_residual = if theta > 0.0 { (t2 - lambda2 / (beta * theta)) / t2_scale.max(f64::MIN_POSITIVE) } else { lambda2 };
         let residuals = [
             gamma * u * s1 - 1.0,
             (s2 + tau / gamma) / delta - 1.0,
             relative(e3_terms),
             relative(e4_terms),
             mass / mass_scale.max(f64::MIN_POSITIVE),
+            coupling_residual,
         ];
         residuals.iter().all(|r| r.is_finite()).then_some(Evaluation { residuals, eta: eta_mean, s: s_mean, q: q_mean, distance: d_mean })
     }
@@ -144,7 +181,7 @@ impl MeanTop<'_> {
     /// The point of (N4a)–(N4e) that a solution of the averaged problem maps to (entropic.md
     /// (4.1)–(4.6), §4's `X` and `Y`): `u = u_L`, `beta = 1/(eta Q)` (1 when `eta` is `None`),
     /// and `lambda` from the average unit's tilt.
-    fn mapped_point(&self, averaged: &[Layer], log_u: f64, distance: f64, eta: Option<f64>, tilt: f64) -> Option<[f64; 5]> {
+    fn mapped_point(&self, averaged: &[Layer], log_u: f64, distance: f64, eta: Option<f64>, tilt: f64) -> Option<[f64; UNKNOWNS]> {
         let top = averaged.last()?;
         let (r1, r2, gamma) = (top.rho1 * top.rho1, top.rho2 * top.rho2, top.aspect);
         let u = log_u.exp();
@@ -155,7 +192,7 @@ impl MeanTop<'_> {
         let y2 = u * (r1 * u * tau * distance + self.noise_var * (big_r - r2) / big_r);
         let log_beta = eta.map_or(0.0, |eta| -(eta * q).ln());
         let tilt = if eta.is_some() { tilt } else { tilt * q };
-        Some([log_beta, log_u, 0.5 * x2.ln(), 0.5 * y2.max(1e-300).ln(), tilt / self.mean_feature()])
+        Some([log_beta, log_u, 0.5 * x2.ln(), 0.5 * y2.max(1e-300).ln(), tilt / self.mean_feature(), 0.0])
     }
 
     fn mean_feature(&self) -> f64 {
@@ -164,7 +201,7 @@ impl MeanTop<'_> {
 }
 
 /// The largest residual.
-fn worst(r: &[f64; 5]) -> f64 {
+fn worst(r: &[f64; UNKNOWNS]) -> f64 {
     r.iter().fold(0.0f64, |m, v| m.max(v.abs()))
 }
 
@@ -207,16 +244,16 @@ fn uniform_with_mass(map: &dyn MirrorMap, p: &MeanTop, layers: &[Layer]) -> Resu
 /// What [`damped_newton`] ends with: the point, its residuals, the evaluations used and the
 /// Jacobian there (for the quadrature error's Newton step).
 struct Newton {
-    point: [f64; 5],
-    residuals: [f64; 5],
+    point: [f64; UNKNOWNS],
+    residuals: [f64; UNKNOWNS],
     evaluations: u64,
     jacobian: faer::Mat<f64>,
 }
 
 impl Newton {
     /// `-J^{-1} r`.
-    fn step(&self, r: &[f64; 5]) -> [f64; 5] {
-        let rhs = faer::Mat::<f64>::from_fn(5, 1, |i, _| r[i]);
+    fn step(&self, r: &[f64; UNKNOWNS]) -> [f64; UNKNOWNS] {
+        let rhs = faer::Mat::<f64>::from_fn(UNKNOWNS, 1, |i, _| r[i]);
         let step = faer::linalg::solvers::Solve::solve(&self.jacobian.partial_piv_lu(), &rhs);
         std::array::from_fn(|i| -step[(i, 0)])
     }
@@ -225,21 +262,21 @@ impl Newton {
 /// Quasi-Newton on `f` from `z`: a finite-difference Jacobian, then Broyden's rank-one updates
 /// (each evaluation costs a quadrature per unit, so they are worth saving); each step halved
 /// until the worst residual falls, and the Jacobian recomputed once when no halving helps.
-fn damped_newton(f: &dyn Fn(&[f64; 5]) -> Option<[f64; 5]>, z: [f64; 5]) -> Option<Newton> {
+fn damped_newton(f: &dyn Fn(&[f64; UNKNOWNS]) -> Option<[f64; UNKNOWNS]>, z: [f64; UNKNOWNS]) -> Option<Newton> {
     let mut count = 0u64;
-    let mut eval = |z: &[f64; 5]| {
+    let mut eval = |z: &[f64; UNKNOWNS]| {
         count += 1;
         f(z)
     };
     let r = eval(&z)?;
-    let jacobian = |z: &[f64; 5], r: &[f64; 5], eval: &mut dyn FnMut(&[f64; 5]) -> Option<[f64; 5]>| -> Option<faer::Mat<f64>> {
-        let mut j = faer::Mat::<f64>::zeros(5, 5);
-        for col in 0..5 {
+    let jacobian = |z: &[f64; UNKNOWNS], r: &[f64; UNKNOWNS], eval: &mut dyn FnMut(&[f64; UNKNOWNS]) -> Option<[f64; UNKNOWNS]>| -> Option<faer::Mat<f64>> {
+        let mut j = faer::Mat::<f64>::zeros(UNKNOWNS, UNKNOWNS);
+        for col in 0..UNKNOWNS {
             let h = 1e-6 * z[col].abs().max(1.0);
             let mut y = *z;
             y[col] += h;
             let ry = eval(&y)?;
-            for row in 0..5 {
+            for row in 0..UNKNOWNS {
                 j[(row, col)] = (ry[row] - r[row]) / h;
             }
         }
@@ -256,7 +293,7 @@ fn damped_newton(f: &dyn Fn(&[f64; 5]) -> Option<[f64; 5]>, z: [f64; 5]) -> Opti
         let mut scale = 1.0;
         let mut accepted = None;
         for _ in 0..12 {
-            let trial: [f64; 5] = std::array::from_fn(|i| state.point[i] + scale * step[i]);
+            let trial: [f64; UNKNOWNS] = std::array::from_fn(|i| state.point[i] + scale * step[i]);
             if let Some(rt) = eval(&trial) {
                 if worst(&rt) < worst(&state.residuals) {
                     accepted = Some((trial, rt));
@@ -268,12 +305,12 @@ fn damped_newton(f: &dyn Fn(&[f64; 5]) -> Option<[f64; 5]>, z: [f64; 5]) -> Opti
         match accepted {
             Some((trial, rt)) => {
                 // Broyden: J += (dr - J dz) dz^T / |dz|^2.
-                let dz: [f64; 5] = std::array::from_fn(|i| trial[i] - state.point[i]);
+                let dz: [f64; UNKNOWNS] = std::array::from_fn(|i| trial[i] - state.point[i]);
                 let norm2: f64 = dz.iter().map(|x| x * x).sum();
-                for row in 0..5 {
-                    let predicted: f64 = (0..5).map(|col| state.jacobian[(row, col)] * dz[col]).sum();
+                for row in 0..UNKNOWNS {
+                    let predicted: f64 = (0..UNKNOWNS).map(|col| state.jacobian[(row, col)] * dz[col]).sum();
                     let miss = rt[row] - state.residuals[row] - predicted;
-                    for col in 0..5 {
+                    for col in 0..UNKNOWNS {
                         state.jacobian[(row, col)] += miss * dz[col] / norm2;
                     }
                 }
@@ -389,22 +426,77 @@ pub fn boundary(p: &MeanTop, by_newton: bool) -> Result<f64, TopError> {
         return Ok(uniform);
     }
     // The unit law: Newton from the averaged problem's boundary point (beta = 1, the tilt tau Q).
-    let no_boundary = || TopError::UnitLawNoConvergence { evaluations: 0, residuals: vec![f64::INFINITY; 5] };
+    let no_boundary = || TopError::UnitLawNoConvergence { evaluations: 0, residuals: vec![f64::INFINITY; UNKNOWNS] };
     let (_, s, tau, chain) = feasible(uniform).ok_or_else(no_boundary)?;
     let log_u = chain.chain.log_shifts[p.layers.len() - 1];
     let d = moments(&Projection, p.teacher, -tau, 1.0, s, 1).d;
     let mut w0 = p.mapped_point(averaged, log_u, d, None, tau).ok_or_else(no_boundary)?;
     w0[0] = (uniform / (1.0 - uniform)).ln();
-    let system = |w: &[f64; 5]| {
+    let system = |w: &[f64; UNKNOWNS]| {
         let delta = 1.0 / (1.0 + (-w[0]).exp());
         let at = MeanTop { ratio: Ratio::new(delta), start: 0.0, ..*p };
-        at.evaluate(&Projection, &[0.0, w[1], w[2], w[3], w[4]], 1).map(|e| e.residuals)
+        at.evaluate(&Projection, &[0.0, w[1], w[2], w[3], w[4], w[5]], 1).map(|e| e.residuals)
     };
     let newton = damped_newton(&system, w0).ok_or_else(no_boundary)?;
     if !(worst(&newton.residuals) <= entropic::MAX_RESIDUAL) {
         return Err(TopError::UnitLawNoConvergence { evaluations: newton.evaluations, residuals: newton.residuals.to_vec() });
     }
     Ok(1.0 / (1.0 + (-newton.point[0]).exp()))
+}
+
+/// Quasi-Newton on (N4a)–(N4f) from `z0`; where that fails, a continuation in the share of the
+/// offsets' coupling (0, 1/4, ..., 1), each stage from the last one's root: far from its root the
+/// coupling's tilt `lambda2 = 0` of the averaged point can lead the first steps astray.
+fn newton_with_continuation(map: &dyn MirrorMap, p: &MeanTop, z0: [f64; UNKNOWNS]) -> Option<Newton> {
+    let at = |share: f64, z: [f64; UNKNOWNS]| {
+        let q = MeanTop { coupling: share * p.coupling, ..*p };
+        damped_newton(&|z: &[f64; UNKNOWNS]| q.evaluate(map, z, 1).map(|e| e.residuals), z)
+    };
+    let direct = at(1.0, z0)?;
+    if worst(&direct.residuals) <= entropic::MAX_RESIDUAL || p.coupling == 0.0 {
+        return Some(direct);
+    }
+    let mut evaluations = direct.evaluations;
+    let mut z = z0;
+    for share in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        let stage = at(share, z)?;
+        evaluations += stage.evaluations;
+        if !(worst(&stage.residuals) <= entropic::MAX_RESIDUAL) {
+            return Some(Newton { evaluations, ..if worst(&stage.residuals) < worst(&direct.residuals) { stage } else { direct } });
+        }
+        z = stage.point;
+        if share == 1.0 {
+            return Some(Newton { evaluations, ..stage });
+        }
+    }
+    unreachable!("the last share is 1")
+}
+
+/// The root of (N4a)–(N4f), from the averaged problem's point. Near the entropic map's boundary
+/// the averaged problem can lack a positive interpolator where the unit law has one; then the
+/// root at half the noise variance is the starting point (at most `MAX_HALVINGS` times).
+fn unit_law_root(map: &dyn MirrorMap, p: &MeanTop, halvings: usize) -> Result<Newton, TopError> {
+    const MAX_HALVINGS: usize = 6;
+    let averaged = p.averaged_layers();
+    let z0 = match uniform_with_mass(map, p, &averaged) {
+        Ok((uniform, chain, t)) => {
+            let log_u = chain.chain.log_shifts[p.layers.len() - 1];
+            let z0 = p.mapped_point(&averaged, log_u, uniform.distance, Some(uniform.eta), t).ok_or(TopError::NoSolution { start: p.start, scale: p.teacher.r })?;
+            (z0, uniform.iterations)
+        }
+        Err(e) if p.noise_var > 0.0 && halvings < MAX_HALVINGS && map.positive_domain() => {
+            let quieter = unit_law_root(map, &MeanTop { noise_var: 0.5 * p.noise_var, ..*p }, halvings + 1).map_err(|_| e)?;
+            (quieter.point, quieter.evaluations)
+        }
+        Err(e) => return Err(e),
+    };
+    let no_convergence = |r: [f64; UNKNOWNS], evaluations: u64| TopError::UnitLawNoConvergence { evaluations, residuals: r.to_vec() };
+    let mut newton = newton_with_continuation(map, p, z0.0).ok_or(no_convergence([f64::INFINITY; UNKNOWNS], z0.1))?;
+    newton.evaluations += z0.1;
+    if !(worst(&newton.residuals) <= entropic::MAX_RESIDUAL) {
+        return Err(no_convergence(newton.residuals, newton.evaluations));
+    }
+    Ok(newton)
 }
 
 /// Solves (N4a)–(N4e) for `map`: the uniform problem with the mass constraint gives the
@@ -423,17 +515,8 @@ pub fn solve(map: &dyn MirrorMap, p: &MeanTop) -> Result<MeanSolution, TopError>
             return Err(TopError::Infeasible { ratio: 1.0 / p.ratio.delta, boundary: 1.0 / b });
         }
     }
-    let averaged = p.averaged_layers();
-    let (uniform, chain, t) = uniform_with_mass(map, p, &averaged)?;
-    let log_u = chain.chain.log_shifts[p.layers.len() - 1];
-    let z0 = p.mapped_point(&averaged, log_u, uniform.distance, Some(uniform.eta), t).ok_or(TopError::NoSolution { start: p.start, scale: p.teacher.r })?;
-    let system = |z: &[f64; 5]| p.evaluate(map, z, 1).map(|e| e.residuals);
-    let no_convergence = |r: [f64; 5], evaluations: u64| TopError::UnitLawNoConvergence { evaluations, residuals: r.to_vec() };
-    let newton = damped_newton(&system, z0).ok_or(no_convergence([f64::INFINITY; 5], 0))?;
+    let newton = unit_law_root(map, p, 0)?;
     let (z, residuals, iterations) = (newton.point, newton.residuals, newton.evaluations);
-    if !(worst(&residuals) <= entropic::MAX_RESIDUAL) {
-        return Err(no_convergence(residuals, iterations));
-    }
     let at = p.evaluate(map, &z, 1).expect("evaluated above");
     let excess_risk = p.ratio.delta * (2.0 * z[2]).exp() - p.noise_var;
     // The quadrature error: the residuals on a grid with every panel halved, carried by one
@@ -454,6 +537,6 @@ pub fn solve(map: &dyn MirrorMap, p: &MeanTop) -> Result<MeanSolution, TopError>
         boundary: boundary.map(|b| 1.0 / b),
         excess_risk,
         quadrature_error,
-        iterations: iterations + uniform.iterations,
+        iterations,
     })
 }

@@ -128,14 +128,14 @@ pub fn mixed_layers(spec: &Spec) -> (Vec<MixedLayer>, Vec<Gep>, Option<Vec<Offse
         let layers = gep
             .iter()
             .zip(aspects)
-            .map(|(g, aspect)| MixedLayer { aspect, units: vec![nonodd::Unit { weight: 1.0, r1: g.rho1 * g.rho1, r2: g.rho2 * g.rho2, mean: 0.0 }] })
+            .map(|(g, aspect)| MixedLayer { aspect, units: vec![nonodd::Unit { weight: 1.0, r1: g.rho1 * g.rho1, r2: g.rho2 * g.rho2, mean: 0.0, coupling: 0.0 }], offset_var: 0.0 })
             .collect();
         return (layers, gep, None);
     }
     let fold = nonodd::fold(spec.activation, spec.depth());
     let gep = fold.iter().map(|(law, _)| Gep { v_in: law.v_in, rho1: law.mean_r1.sqrt(), rho2: law.mean_r2.sqrt(), v_out: law.v_out }).collect();
     let laws = fold.iter().map(|(law, _)| *law).collect();
-    let layers = fold.into_iter().zip(aspects).map(|((_, units), aspect)| MixedLayer { aspect, units }).collect();
+    let layers = fold.into_iter().zip(aspects).map(|((law, units), aspect)| MixedLayer { aspect, units, offset_var: law.offset_var }).collect();
     (layers, gep, Some(laws))
 }
 
@@ -302,12 +302,15 @@ pub fn nonodd_route(spec: &Spec) -> Result<NonOddRoute, &'static str> {
     if spec.mirror == Mirror::Squared && !start_or_prior_mean {
         return Ok(NonOddRoute::Chain);
     }
-    // From L = 2 on, a mean part (a teacher's or the start's, or the entropic map's mass) meets the
-    // offsets' rank-one coupling to W_L, which the top system drops: an independent Gaussian-equivalent
-    // simulation measured +4% for ReLU L = 2 that did not shrink with d (nonodd.md §7).
-    if spec.depth() >= 2 && (start_or_prior_mean || spec.mirror == Mirror::Entropic) {
-        return Err("from two layers on, a mean along 1 (a half-normal teacher, a start, or the entropic map's positive mass) meets the coupling of the \
-             units' offsets to the last weights, which the theory does not carry (equations/nonodd.md §7); it answers one layer, or a centred teacher from a zero start");
+    // A signed teacher under the spike: where every unit's mean is positive the entropic map has no
+    // positive interpolator (TopError::NoMass); from two layers on some units of GELU or leaky ReLU
+    // have negative means, the spike no longer rules one out, and the top system is not solved for it.
+    if spec.mirror == Mirror::Entropic && spec.prior_mean_entry() == 0.0 && spec.depth() >= 2 {
+        let (_, top_units) = nonodd::fold(spec.activation, spec.depth()).pop().expect("depth >= 2");
+        if top_units.iter().any(|u| u.mean <= 0.0) {
+            return Err("the entropic map with a signed teacher: from two layers on some units of this activation have a negative mean, so the \
+                 mean spike does not rule out a positive interpolator, and the top system is not solved for that case (equations/nonodd.md §5)");
+        }
     }
     if spec.depth() > crate::solver::nonodd_top::MAX_DEPTH {
         return Err("with a mean along 1 (a half-normal teacher or a start) or a map other than the squared one, the mean-corrected top system is solved \
@@ -332,6 +335,7 @@ fn unit_law_map(map: &dyn crate::solver::mirror::MirrorMap, spec: &Spec, layers:
         teacher: Teacher { prior: spec.prior, r: spec.norm2.sqrt() },
         start: spec.init * (spec.last_width() as f64).sqrt(),
         noise_var,
+        coupling: 1.0,
     };
     let with_noise = nonodd_top::solve(map, &problem(noise_var))?;
     // No teacher and a zero start: without noise the labels are 0 and a_0 = 0 interpolates them.
@@ -354,15 +358,19 @@ fn unit_law_map(map: &dyn crate::solver::mirror::MirrorMap, spec: &Spec, layers:
         feasible_above_ratio: with_noise.boundary,
         quadrature_error: Some(with_noise.quadrature_error),
     };
-    let [log_beta, _, log_x, log_y, lambda] = with_noise.point;
-    let unknowns = vec![
+    let [log_beta, _, log_x, log_y, lambda, lambda2] = with_noise.point;
+    let mut unknowns = vec![
         Named { name: "beta".into(), value: log_beta.exp() },
         Named { name: "X".into(), value: log_x.exp() },
         Named { name: "Y".into(), value: log_y.exp() },
         Named { name: "lambda".into(), value: lambda },
     ];
+    if depth >= 2 {
+        unknowns.push(Named { name: "lambda2".into(), value: lambda2 });
+    }
     // The layer equations below (E_1..E_{L-1}), then the top's.
-    let names = (1..depth).map(|l| format!("E_{l}")).chain(["N4a", "N4b", "N4c", "N4d", "N4e"].map(String::from));
+    let top_names: &[&str] = if depth >= 2 { &["N4a", "N4b", "N4c", "N4d", "N4e", "N4f"] } else { &["N4a", "N4b", "N4c", "N4d", "N4e"] };
+    let names = (1..depth).map(|l| format!("E_{l}")).chain(top_names.iter().map(|n| n.to_string()));
     let residuals = names.zip(below_residuals.into_iter().chain(with_noise.residuals)).map(|(name, value)| Named { name, value }).collect();
     let solution = squared::Solution { chain: with_noise.below.clone(), residuals: vec![], iterations: 0 };
     Ok((solution, bias, with_noise.excess_risk - bias, slop, Some(top), unknowns, residuals, with_noise.iterations))

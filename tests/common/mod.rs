@@ -21,6 +21,32 @@ pub fn resized(spec: &Spec, num: usize, den: usize) -> Spec {
     Spec { dim: scale(spec.dim), widths: spec.widths.iter().map(|&w| scale(w)).collect(), samples: scale(spec.samples), ..spec.clone() }
 }
 
+/// The uncentred feature second moment of the last layer, from realized weights.
+pub fn realized_second_moment(spec: &Spec, seed: u64) -> faer::Mat<f64> {
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed);
+    let mut sigma = faer::Mat::<f64>::identity(spec.dim, spec.dim);
+    let mut mean = vec![0.0; spec.dim];
+    let mut prev = spec.dim;
+    for &width in &spec.widths {
+        let w = rfrisk::realized::weight_matrix(width, prev, spec.weights, &mut rng);
+        let ws = &w * &sigma;
+        let wsw = &ws * w.transpose();
+        let units: Vec<_> = (0..width)
+            .map(|i| {
+                let b: f64 = (0..prev).map(|j| w[(i, j)] * mean[j]).sum();
+                rfrisk::activation::unit_moments(spec.activation, b, wsw[(i, i)])
+            })
+            .collect();
+        sigma = faer::Mat::from_fn(width, width, |i, j| {
+            let cross = units[i].rho1 * units[j].rho1 * 0.5 * (wsw[(i, j)] + wsw[(j, i)]);
+            if i == j { units[i].variance } else { cross }
+        });
+        mean = units.iter().map(|u| u.mean).collect();
+        prev = width;
+    }
+    faer::Mat::from_fn(prev, prev, |i, j| sigma[(i, j)] + mean[i] * mean[j])
+}
+
 pub fn relative(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs()
 }
