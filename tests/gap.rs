@@ -111,12 +111,14 @@ fn gap_json_reports_the_checklist_and_the_test() {
     let covered = relu["assumptions"].as_array().unwrap().iter().find(|a| a["name"] == "activation covered").unwrap();
     assert!(covered["detail"].as_str().unwrap().contains("mean-corrected theory applies"), "{covered}");
     assert!(relu["theory_excess_risk"].as_f64().is_some(), "{relu}");
-    // At one layer a start is inside the theory (the mean spike absorbs it); from two on it is not.
+    // A start is inside the theory (at one layer the mean spike absorbs it; from two on the coupling is carried); with a ridge it is not.
     let relu = run(&["--set", "features.activation=relu", "--set", "training.init=0.01"]);
     assert_eq!(relu["in_theory"], true, "{relu}");
     let covered = relu["assumptions"].as_array().unwrap().iter().find(|a| a["name"] == "activation covered").unwrap();
     assert!(covered["detail"].as_str().unwrap().contains("mean spike's constraint"), "{covered}");
     let relu = run(&["--set", "features.activation=relu", "--set", "training.init=0.01", "--set", "features.widths=[80, 80]"]);
+    assert_eq!(relu["in_theory"], true, "{relu}");
+    let relu = run(&["--set", "features.activation=relu", "--set", "training.init=0.01", "--set", "features.widths=[80, 80]", "--set", "training.ridge=0.1"]);
     assert_eq!(relu["in_theory"], false);
     // Present and null: indexing a missing key would also give null.
     assert!(relu.as_object().unwrap().get("theory_excess_risk").is_some_and(serde_json::Value::is_null), "{relu}");

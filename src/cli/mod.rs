@@ -22,8 +22,8 @@ use std::path::PathBuf;
     long_about = "Asymptotic test error of deep random-features models with Gaussian or one-bit hidden \
 weights, last layer trained by stochastic mirror descent (arXiv 2510.16250).\n\n\
 Exit codes: 0 success, 1 I/O failure, 2 invalid input (spec, key or value), \
-3 outside the theory's scope (a non-odd activation: from two layers on with a mean along 1 or the entropic map; with a mean or a map other than the squared one, a teacher below the last layer, a ridge, n >= d_L, an input spectrum or more than 6 layers; more than 40 layers; no positive interpolator for the entropic map \
-at this d_L/n or, for a non-odd activation, with a signed teacher; or an infinite risk: n = d_L without a ridge, with noise), 4 the solver did not converge or found no root (the message gives the residuals; \
+3 outside the theory's scope (a non-odd activation: with a mean along 1 or a map other than the squared one, a teacher below the last layer, a ridge, n >= d_L, an input spectrum or more than 6 layers; more than 40 layers; no positive interpolator for the entropic map \
+at this d_L/n or, for a non-odd activation, with a signed teacher (from two layers on GELU and leaky ReLU are refused there: not solved); or an infinite risk: n = d_L without a ridge, with noise), 4 the solver did not converge or found no root (the message gives the residuals; \
 a known case is an entropic start far above the teacher's scale), 5 a sweep or validate wrote every point \
 but some failed (marked in the CSV's status column).\n\n\
 The model and its conventions: equations/model.md.",

@@ -266,7 +266,7 @@ pub enum TopError {
     #[error("top equations (T1), (T2) did not converge after {iterations} iterations: residuals [{t1:e}, {t2:e}] exceed {MAX_RESIDUAL:e} (eta = {eta}, s = {s})")]
     NoConvergence { iterations: u64, t1: f64, t2: f64, eta: f64, s: f64 },
     #[error(
-        "top equations (T1), (T2): no root in (eta, s) was found (equations/entropic.md §10); the scaled start is c = {start:e} and the teacher's scale r = {scale:e}. Known limits of this solver: starts far above r, where (T1) folds back in s, and p-norm exponents q < 1.2 within a few units of n = d_L (equations/pnorm.md §2)"
+        "top equations (T1), (T2): no root in (eta, s) was found (equations/entropic.md §10); the scaled start is c = {start:e} and the teacher's scale r = {scale:e}. Known limits of this solver: starts far above r (and, for a non-odd network's mean-corrected start search, far below it), where (T1) folds back in s, and p-norm exponents q < 1.2 within a few units of n = d_L (equations/pnorm.md §2)"
     )]
     NoSolution { start: f64, scale: f64 },
     #[error(
