@@ -57,7 +57,7 @@ def test_sweep_refuses_a_bad_key_or_value_up_front():
     [
         ({"data.source": "student-t:5"}, "t inputs are simulated only"),
         ({"training.samples": 2000}, "the risk is infinite"),
-        ({"features.activation": "relu", "training.mirror": "entropic", "teacher.prior": "half-normal", "training.init": 0.01}, "not odd"),
+        ({"features.activation": "gelu", "training.mirror": "entropic", "training.init": 0.01}, "negative mean"),
     ],
 )
 def test_outside_the_theory(cli, overrides, words):
