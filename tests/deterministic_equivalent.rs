@@ -155,9 +155,7 @@ fn ridge_deterministic_equivalent_matches_monte_carlo_ridge_regression() {
                 (&a - &teacher).squared_norm_l2()
             })
             .collect();
-        let m = trials as f64;
-        let mean = risks.iter().sum::<f64>() / m;
-        let se = (risks.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (m - 1.0) / m).sqrt();
+        let (mean, se) = common::mean_and_stderr(&risks);
         let theory = de.excess_risk();
         let z = (mean - theory) / se;
         eprintln!("p = {p}, n = {n}, ridge = {ridge}: theory {theory:.5}, Monte Carlo {mean:.5} ± {se:.5}, z = {z:+.2}");

@@ -137,7 +137,7 @@ fn run_valid(count: usize, seed: u64) -> Tally {
             Err(PredictError::NotOdd(..)) => "refused: not odd".into(),
             // Known limit (README, equations/entropic.md §10): starts far above the teacher's scale (far
             // below it too, for the non-odd top system's search for the start that keeps the mass).
-            Err(e @ PredictError::Top(TopError::NoSolution { start, scale })) if start > 5.0 * scale || (!spec.activation.is_odd() && start.abs() > 5.0 * scale) => {
+            Err(e @ PredictError::Top(TopError::NoSolution { start, scale })) if start > 5.0 * scale || (!spec.activation.is_odd() && start < -5.0 * scale) => {
                 tally.unsolved.push(format!("case {case}: {e}"));
                 "refused: no root (start >> teacher)".into()
             }

@@ -55,8 +55,7 @@ fn assert_realized_agrees(num: usize, den: usize, draws: usize, id: &str) {
                 de / theory - 1.0
             })
             .collect();
-        let mean = gaps.iter().sum::<f64>() / draws as f64;
-        let se = (gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / (draws as f64 - 1.0) / draws as f64).sqrt();
+        let (mean, se) = common::mean_and_stderr(&gaps);
         eprintln!("{name:16} d_L {:>5} mean signed gap {mean:+.2e} ± {se:.1e} over {draws} draws", s.last_width());
         assert!(mean.abs() < 0.01, "{name}: the realized route is {mean:+e} ± {se:e} from the theory");
         if mean.abs() > worst.0.abs() {

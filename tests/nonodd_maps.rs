@@ -214,9 +214,7 @@ fn the_start_costs_only_a_finite_size_excess_at_one_layer() {
         assert!(relative(predict(&started).unwrap().excess_risk, theory) < 1e-12);
         let (a, b) = (rows(&started, 16, 5), rows(&base, 16, 5));
         let d: Vec<f64> = a.iter().zip(&b).map(|(x, y)| (x.excess_risk.unwrap() - y.excess_risk.unwrap()) / theory).collect();
-        let m = d.len() as f64;
-        let mean = d.iter().sum::<f64>() / m;
-        let se = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1.0) / m).sqrt();
+        let (mean, se) = common::mean_and_stderr(&d);
         eprintln!("sizes x{k}: the start's paired excess {:+.2}% ± {:.2}% (both laws)", 100.0 * mean, 100.0 * se);
         (mean, se)
     };
@@ -298,8 +296,7 @@ fn assert_realized_mean_route_agrees(num: usize, draws: u64, tolerance: f64, id:
         let theory = predict(&s).unwrap_or_else(|e| panic!("{name}: {e}")).excess_risk;
         let realized: Vec<f64> = (0..draws).map(|k| realized_with_mean(&s, 700 + 100 * i as u64 + k)).collect();
         let gaps: Vec<f64> = realized.iter().map(|r| r / theory - 1.0).collect();
-        let mean = gaps.iter().sum::<f64>() / draws as f64;
-        let se = (gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / (draws as f64 - 1.0) / draws as f64).sqrt();
+        let (mean, se) = common::mean_and_stderr(&gaps);
         eprintln!("{name:28} d_L {:>5}: theory {theory:.6}, realized route {mean:+.4} ± {se:.4} over {draws} draws", s.last_width());
         assert!(mean.abs() < tolerance + 3.0 * se, "{name}: the realized route is {mean:+e} ± {se:e} from the theory");
         if i == 0 {

@@ -178,9 +178,9 @@ impl MeanTop<'_> {
         self.layers.iter().map(MixedLayer::averaged).collect()
     }
 
-    /// The point of (N4a)–(N4e) that a solution of the averaged problem maps to (entropic.md
+    /// The point of (N4a)–(N4f) that a solution of the averaged problem maps to (entropic.md
     /// (4.1)–(4.6), §4's `X` and `Y`): `u = u_L`, `beta = 1/(eta Q)` (1 when `eta` is `None`),
-    /// and `lambda` from the average unit's tilt.
+    /// `lambda` from the average unit's tilt, and `lambda2 = 0`.
     fn mapped_point(&self, averaged: &[Layer], log_u: f64, distance: f64, eta: Option<f64>, tilt: f64) -> Option<[f64; UNKNOWNS]> {
         let top = averaged.last()?;
         let (r1, r2, gamma) = (top.rho1 * top.rho1, top.rho2 * top.rho2, top.aspect);
@@ -452,24 +452,23 @@ fn newton_with_continuation(map: &dyn MirrorMap, p: &MeanTop, z0: [f64; UNKNOWNS
         let q = MeanTop { coupling: share * p.coupling, ..*p };
         damped_newton(&|z: &[f64; UNKNOWNS]| q.evaluate(map, z, 1).map(|e| e.residuals), z)
     };
+    let converged = |n: &Newton| worst(&n.residuals) <= entropic::MAX_RESIDUAL;
     let direct = at(1.0, z0)?;
-    if worst(&direct.residuals) <= entropic::MAX_RESIDUAL || p.coupling == 0.0 {
+    if converged(&direct) || p.coupling == 0.0 {
         return Some(direct);
     }
     let mut evaluations = direct.evaluations;
-    let mut z = z0;
+    let mut last = None;
     for share in [0.0, 0.25, 0.5, 0.75, 1.0] {
-        let stage = at(share, z)?;
+        let stage = at(share, last.as_ref().map_or(z0, |n: &Newton| n.point))?;
         evaluations += stage.evaluations;
-        if !(worst(&stage.residuals) <= entropic::MAX_RESIDUAL) {
-            return Some(Newton { evaluations, ..if worst(&stage.residuals) < worst(&direct.residuals) { stage } else { direct } });
+        if !converged(&stage) {
+            // A failed stage solved another problem: report the direct attempt at this one.
+            return Some(Newton { evaluations, ..direct });
         }
-        z = stage.point;
-        if share == 1.0 {
-            return Some(Newton { evaluations, ..stage });
-        }
+        last = Some(stage);
     }
-    unreachable!("the last share is 1")
+    last.map(|stage| Newton { evaluations, ..stage })
 }
 
 /// The root of (N4a)–(N4f), from the averaged problem's point. Near the entropic map's boundary
@@ -478,7 +477,7 @@ fn newton_with_continuation(map: &dyn MirrorMap, p: &MeanTop, z0: [f64; UNKNOWNS
 fn unit_law_root(map: &dyn MirrorMap, p: &MeanTop, halvings: usize) -> Result<Newton, TopError> {
     const MAX_HALVINGS: usize = 6;
     let averaged = p.averaged_layers();
-    let z0 = match uniform_with_mass(map, p, &averaged) {
+    let (z0, start_evaluations) = match uniform_with_mass(map, p, &averaged) {
         Ok((uniform, chain, t)) => {
             let log_u = chain.chain.log_shifts[p.layers.len() - 1];
             let z0 = p.mapped_point(&averaged, log_u, uniform.distance, Some(uniform.eta), t).ok_or(TopError::NoSolution { start: p.start, scale: p.teacher.r })?;
@@ -491,15 +490,15 @@ fn unit_law_root(map: &dyn MirrorMap, p: &MeanTop, halvings: usize) -> Result<Ne
         Err(e) => return Err(e),
     };
     let no_convergence = |r: [f64; UNKNOWNS], evaluations: u64| TopError::UnitLawNoConvergence { evaluations, residuals: r.to_vec() };
-    let mut newton = newton_with_continuation(map, p, z0.0).ok_or(no_convergence([f64::INFINITY; UNKNOWNS], z0.1))?;
-    newton.evaluations += z0.1;
+    let mut newton = newton_with_continuation(map, p, z0).ok_or(no_convergence([f64::INFINITY; UNKNOWNS], start_evaluations))?;
+    newton.evaluations += start_evaluations;
     if !(worst(&newton.residuals) <= entropic::MAX_RESIDUAL) {
         return Err(no_convergence(newton.residuals, newton.evaluations));
     }
     Ok(newton)
 }
 
-/// Solves (N4a)–(N4e) for `map`: the uniform problem with the mass constraint gives the
+/// Solves (N4a)–(N4f) for `map`: the uniform problem with the mass constraint gives the
 /// starting point (and, with one unit law, the solution), then damped Newton on the unit law.
 /// For the entropic map, a signed teacher has no positive interpolator, and label noise brings
 /// the boundary of §6.

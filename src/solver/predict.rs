@@ -324,7 +324,7 @@ pub fn nonodd_route(spec: &Spec) -> Result<NonOddRoute, &'static str> {
 }
 
 /// A non-odd network's top problem for any map (equations/nonodd.md §5): the chain below
-/// reaches `u_L`, and the top unknowns are `beta, u_L, X, Y, lambda`.
+/// reaches `u_L`, and the top unknowns are `beta, u_L, X, Y, lambda` (and `lambda2` from two layers on).
 fn unit_law_map(map: &dyn crate::solver::mirror::MirrorMap, spec: &Spec, layers: &[MixedLayer], noise_var: f64) -> Result<GeneralOutcome, PredictError> {
     use crate::solver::nonodd_top::{self, MeanTop};
     let input = Input::Isotropic;

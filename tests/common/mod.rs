@@ -47,6 +47,13 @@ pub fn realized_second_moment(spec: &Spec, seed: u64) -> faer::Mat<f64> {
     faer::Mat::from_fn(prev, prev, |i, j| sigma[(i, j)] + mean[i] * mean[j])
 }
 
+/// The mean of `xs` and its standard error (sample standard deviation over sqrt n).
+pub fn mean_and_stderr(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    (mean, (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt())
+}
+
 pub fn relative(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs()
 }
