@@ -76,6 +76,86 @@ fn at_one_layer_the_squared_map_absorbs_the_mean_part() {
     common::record("nonodd-absorbed-mean", &format!("worst relative difference {worst:.0e}"));
 }
 
+/// At L = 1 every unit shares one mean, so the start lies along the mean spike, and the tilt that
+/// keeps the mass takes any start to the same effective one (nonodd.md §5): the top system's risk
+/// does not depend on the start, for every map. Solved directly (predict answers a start at L = 1
+/// with the zero start's system), with starts far above and below the teacher's scale, where the
+/// tilt nearly cancels the start, and with no teacher at all.
+#[test]
+fn at_one_layer_the_top_system_forgets_the_start() {
+    use rfrisk::mirror::{Entropic, MirrorMap, PNorm};
+    let input = Input::Isotropic;
+    let mut worst: f64 = 0.0;
+    let cases: [(&str, &dyn MirrorMap, &[f64]); 4] = [
+        ("squared", &Squared, &[-300.0, -1.0, 0.5, 300.0]),
+        ("pnorm:1.5", &PNorm { q: 1.5 }, &[-300.0, -1.0, 0.5, 300.0]),
+        ("pnorm:3", &PNorm { q: 3.0 }, &[-300.0, -1.0, 0.5, 300.0]),
+        ("entropic", &Entropic, &[1e-3, 0.3, 30.0]),
+    ];
+    for (name, map, starts) in cases {
+        for (prior, norm2, noise) in [("half-normal", "1", "0.1"), ("half-normal", "1", "0"), ("gaussian", "0", "0.1")] {
+            if name == "entropic" && prior == "gaussian" {
+                continue; // no positive interpolator for a signed (or absent) teacher under the spike
+            }
+            let s = spec(&[
+                "data.dim=400",
+                "features.widths=[1000]",
+                "features.activation=relu",
+                "training.samples=300",
+                &format!("training.mirror={name}"),
+                &format!("teacher.prior={prior}"),
+                &format!("teacher.norm2={norm2}"),
+                &format!("teacher.noise_std={noise}"),
+            ]);
+            let (layers, _, _) = mixed_layers(&s);
+            let risk = |start: f64| nonodd_top::solve(map, &MeanTop { start, ..top_problem(&s, &input, &layers) }).map(|sol| sol.excess_risk);
+            let reference = risk(if name == "entropic" { 1.0 } else { 0.0 }).unwrap();
+            for &c in starts {
+                let got = risk(c).unwrap_or_else(|e| panic!("{name}, {prior} r^2 = {norm2}, noise {noise}, start {c}: {e}"));
+                let gap = (got - reference).abs() / reference.max(1e-300);
+                eprintln!("{name} {prior} r^2={norm2} noise {noise}: start {c:+e}: {got:.12e} vs {reference:.12e} ({gap:.1e})");
+                assert!(gap < 1e-9, "{name}, {prior}, noise {noise}, start {c}: {got} vs {reference}");
+                worst = worst.max(gap);
+            }
+        }
+    }
+    common::record("nonodd-start-forgotten", &format!("worst relative difference {worst:.0e} (4 maps, starts from 1e-3 to 300 times the teacher's scale)"));
+}
+
+/// Scaling the teacher, the noise and the start by `l` scales the squared and p-norm maps' risks
+/// by `l^2` (pnorm.md §2: `s` scales by `l`, `eta` by `l^(2-q)`, the tilt by `l^(q-1)`): the top
+/// system at teacher scales from 1e-6 to 1e4 against the one at 1, at L = 1 and 2.
+#[test]
+fn the_mean_corrected_risk_scales_with_the_teacher() {
+    let mut worst: f64 = 0.0;
+    for mirror in ["squared", "pnorm:2.5", "pnorm:1.5"] {
+        for widths in ["[1000]", "[1000,1000]"] {
+            let at = |l: f64| {
+                let s = spec(&[
+                    "data.dim=400",
+                    &format!("features.widths={widths}"),
+                    "features.activation=relu",
+                    "training.samples=300",
+                    &format!("training.mirror={mirror}"),
+                    "teacher.prior=half-normal",
+                    &format!("teacher.norm2={:e}", l * l),
+                    &format!("teacher.noise_std={:e}", 0.1 * l),
+                    &format!("training.init={:e}", 0.02 * l),
+                ]);
+                predict(&s).unwrap_or_else(|e| panic!("{mirror} {widths} at scale {l:e}: {e}")).excess_risk
+            };
+            let unit = at(1.0);
+            for l in [1e-6, 1e-3, 1e2, 1e4] {
+                let gap = relative(at(l) / (l * l), unit);
+                eprintln!("{mirror} widths {widths}: scale {l:e}: risk / l^2 off by {gap:.1e}");
+                assert!(gap < 1e-8, "{mirror} {widths} at scale {l:e}: {gap}");
+                worst = worst.max(gap);
+            }
+        }
+    }
+    common::record("nonodd-scale", &format!("worst relative difference {worst:.0e} (teacher scales 1e-6 to 1e4, L = 1, 2)"));
+}
+
 /// The feasibility boundary (N5) at one law (sup of Lambda_m, a root in delta) and the projection
 /// system (N4a)–(N4e) solved by Newton in (delta, u, X, Y, lambda) are two routes to one number.
 #[test]
@@ -326,6 +406,33 @@ fn the_realized_route_carries_the_mean_through_the_coupling() {
 #[ignore]
 fn slow_the_realized_route_carries_the_mean_at_double_size() {
     assert_realized_mean_route_agrees(2, 6, 0.005, "slow-nonodd-realized-mean");
+}
+
+/// `q_{L-1}(u)`'s slope along the chain (forward mode through the gains and elasticities, which
+/// `theta'(u)` in (N4c) uses) against Richardson's central difference of chains solved at nearby
+/// shifts, for ReLU, GELU and sigmoid two to five layers down.
+#[test]
+fn the_mean_resolvents_slope_matches_its_difference_quotient() {
+    let mut worst: f64 = 0.0;
+    for activation in ["relu", "gelu", "sigmoid"] {
+        for depth in 2..=5 {
+            let s = spec(&["data.dim=400", "features.widths=[1000]", &format!("features.depth={depth}"), &format!("features.activation={activation}")]);
+            let (layers, _, _) = mixed_layers(&s);
+            let lower = &layers[..depth - 1];
+            let input = Input::Isotropic;
+            let at = |log_u: f64| rfrisk::nonodd::mean_resolvent(lower, &rfrisk::nonodd::chain_at(&input, lower, log_u).unwrap()).unwrap();
+            for log_u in [-2.0, 0.0, 2.0] {
+                let (_, slope) = at(log_u);
+                let h = 1e-3;
+                let difference = (8.0 * (at(log_u + h).0 - at(log_u - h).0) - (at(log_u + 2.0 * h).0 - at(log_u - 2.0 * h).0)) / (12.0 * h);
+                let gap = (slope - difference).abs() / difference.abs();
+                eprintln!("{activation} L={depth} log u = {log_u}: dq/dlog u = {slope:.10e}, difference {difference:.10e} ({gap:.1e})");
+                assert!(gap < 1e-7, "{activation} L={depth} log u = {log_u}: {slope} vs {difference}");
+                worst = worst.max(gap);
+            }
+        }
+    }
+    common::record("nonodd-resolvent-slope", &format!("worst relative difference {worst:.0e} (3 activations, L = 2..5, 3 shifts)"));
 }
 
 /// The squared map with a mean part from two layers on has a second derivation: the ridgeless

@@ -270,7 +270,7 @@ pub enum TopError {
     )]
     NoSolution { start: f64, scale: f64 },
     #[error(
-        "the top equations (N4a)-(N4e) of a non-odd network did not converge after {evaluations} evaluations: residuals {residuals:?} exceed {MAX_RESIDUAL:e} (equations/nonodd.md §5)"
+        "the top equations (N4a)-(N4f) of a non-odd network did not converge after {evaluations} evaluations: residuals {residuals:?} exceed {MAX_RESIDUAL:e} (equations/nonodd.md §5)"
     )]
     UnitLawNoConvergence { evaluations: u64, residuals: Vec<f64> },
     #[error(

@@ -45,6 +45,9 @@ pub trait MirrorMap: Sync {
     /// constant, so a linear tilt of the objective (the multiplier of the mean spike's
     /// constraint, equations/nonodd.md §5) moves the start.
     fn tilted_start(&self, c: f64, t: f64) -> f64;
+    /// The tilt `t` that takes the start `c` to `c'`: the inverse of [`MirrorMap::tilted_start`],
+    /// `phi'(c) - phi'(c')`.
+    fn tilt(&self, c: f64, c_prime: f64) -> f64;
 }
 
 /// `phi(x) = x^2 / 2`: SGD. `P = (chi + eta c)/(1 + eta)` (entropic.md §9).
@@ -75,6 +78,9 @@ impl MirrorMap for Squared {
     fn tilted_start(&self, c: f64, t: f64) -> f64 {
         c - t
     }
+    fn tilt(&self, c: f64, c_prime: f64) -> f64 {
+        c - c_prime
+    }
 }
 
 /// `phi(x) = x log x` on `x > 0`: exponentiated gradient.
@@ -104,6 +110,9 @@ impl MirrorMap for Entropic {
     }
     fn tilted_start(&self, c: f64, t: f64) -> f64 {
         c * (-t).exp()
+    }
+    fn tilt(&self, c: f64, c_prime: f64) -> f64 {
+        (c / c_prime).ln()
     }
 }
 
@@ -218,6 +227,9 @@ impl MirrorMap for PNorm {
     fn tilted_start(&self, c: f64, t: f64) -> f64 {
         let z = self.g(c) - t;
         z.signum() * z.abs().powf(1.0 / (self.q - 1.0))
+    }
+    fn tilt(&self, c: f64, c_prime: f64) -> f64 {
+        self.g(c) - self.g(c_prime)
     }
 }
 

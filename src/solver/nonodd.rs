@@ -343,20 +343,44 @@ pub fn coupling_strength(layer: &MixedLayer, q_below: f64, u: f64) -> f64 {
 /// `layers` at its chain's top shift (equations/nonodd.md (N7)): each layer's diagonal
 /// equivalent `1/(s + r2 + r1 u tau_{l-1}(u))` on the unit law, with the rank-one coupling of
 /// [`coupling_strength`] taken out by Sherman–Morrison, bottom-up (a first layer's mean is
-/// generic for its weights: `q_1 = m_1`). `None` when the top layer's features have no mean.
-pub fn mean_resolvent(layers: &[MixedLayer], chain: &Chain) -> Option<f64> {
-    let mut q = None;
+/// generic for its weights: `q_1 = m_1`). With it, its derivative in the log of the top shift
+/// along the chain (forward mode: layer `l`'s shifts move by `prod 1/gain` of the layers above,
+/// its trace by its elasticity). `None` when the top layer's features have no mean.
+pub fn mean_resolvent(layers: &[MixedLayer], chain: &Chain) -> Option<(f64, f64)> {
+    let depth = layers.len();
+    // d log(shift l) / d log(top shift), from the top down.
+    let mut moves = vec![1.0; depth + 1];
+    for l in (0..depth).rev() {
+        moves[l] = moves[l + 1] / chain.gains[l];
+    }
+    let mut q: Option<(f64, f64)> = None;
     for (l, layer) in layers.iter().enumerate() {
         let (u, s) = (chain.log_shifts[l].exp(), chain.log_shifts[l + 1].exp());
-        let e = u * chain.traces[l].tau;
-        let theta = q.map_or(0.0, |q_below| coupling_strength(layer, q_below, u));
+        let trace = chain.traces[l];
+        let e = u * trace.tau;
+        let (de, ds) = (u * (trace.tau + trace.elasticity) * moves[l], s * moves[l + 1]);
+        let (theta, dtheta) = match q {
+            Some((q_below, dq_below)) if layer.offset_var > 0.0 => {
+                (coupling_strength(layer, q_below, u), layer.aspect / layer.offset_var * (-dq_below / (q_below * q_below) - u * moves[l]))
+            }
+            _ => (0.0, 0.0),
+        };
         let (mut mm, mut mc, mut cc, mut m2) = (0.0, 0.0, 0.0, 0.0);
+        let (mut dmm, mut dmc, mut dcc) = (0.0, 0.0, 0.0);
         for n in &layer.units {
-            let g = n.weight / (s + n.r2 + n.r1 * e);
+            let d = s + n.r2 + n.r1 * e;
+            let (g, dg) = (n.weight / d, -n.weight / (d * d) * (ds + n.r1 * de));
             (mm, mc, cc, m2) = (mm + g * n.mean * n.mean, mc + g * n.mean * n.coupling, cc + g * n.coupling * n.coupling, m2 + n.weight * n.mean * n.mean);
+            (dmm, dmc, dcc) = (dmm + dg * n.mean * n.mean, dmc + dg * n.mean * n.coupling, dcc + dg * n.coupling * n.coupling);
         }
-        let coupled = if theta > 0.0 { mc * mc / (1.0 / theta + cc) } else { 0.0 };
-        q = (m2 > 0.0).then(|| (mm - coupled) / m2);
+        // coupled = mc^2 / (1/theta + cc), and its derivative.
+        let (coupled, dcoupled) = if theta > 0.0 {
+            let den = 1.0 / theta + cc;
+            (mc * mc / den, (2.0 * mc * dmc * den - mc * mc * (dcc - dtheta / (theta * theta))) / (den * den))
+        } else {
+            (0.0, 0.0)
+        };
+        q = (m2 > 0.0).then(|| ((mm - coupled) / m2, (dmm - dcoupled) / m2));
     }
     q
 }

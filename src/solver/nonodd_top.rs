@@ -104,20 +104,18 @@ impl MeanTop<'_> {
         nonodd::chain_at(self.input, &self.layers[..depth - 1], log_u)
     }
 
-    /// The coupling strength `theta(u)` of (N6) at the top, with `theta'(u)` (Richardson's central
-    /// difference in `log u`: each point is a chain below, whose `q_{L-1}` has no closed derivative).
+    /// The coupling strength `theta(u)` of (N6) at the top, with `theta'(u)` (from the slope of
+    /// `q_{L-1}` along the chain below).
     fn coupling(&self, log_u: f64, below: &Chain) -> Option<(f64, f64)> {
-        let depth = self.layers.len();
-        if self.coupling == 0.0 || depth == 1 || self.top().offset_var == 0.0 {
+        let (depth, top) = (self.layers.len(), self.top());
+        if self.coupling == 0.0 || depth == 1 || top.offset_var == 0.0 {
             return Some((0.0, 0.0));
         }
-        let lower = &self.layers[..depth - 1];
-        let theta_at = |log_u: f64, chain: &Chain| nonodd::mean_resolvent(lower, chain).map(|q| self.coupling * nonodd::coupling_strength(self.top(), q, log_u.exp()));
-        let theta = theta_at(log_u, below)?;
-        const H: f64 = 1e-3;
-        let at = |k: f64| self.below(log_u + k * H).and_then(|c| theta_at(log_u + k * H, &c));
-        let slope = (8.0 * (at(1.0)? - at(-1.0)?) - (at(2.0)? - at(-2.0)?)) / (12.0 * H);
-        Some((theta, slope / log_u.exp()))
+        let u = log_u.exp();
+        let (q, dq_dlog_u) = nonodd::mean_resolvent(&self.layers[..depth - 1], below)?;
+        let theta = self.coupling * nonodd::coupling_strength(top, q, u);
+        let slope = self.coupling * top.aspect / top.offset_var * (-dq_dlog_u / (u * q * q) - 1.0);
+        Some((theta, slope))
     }
 
     /// The residuals of (N4a)–(N4f) at `z`, the moments on a grid refined `refine` times.
@@ -206,39 +204,51 @@ fn worst(r: &[f64; UNKNOWNS]) -> f64 {
 }
 
 /// The uniform problem (every layer's law averaged) with the mass constraint: the odd top
-/// solve (entropic.md §10) at the start `tilted_start(c, t)`, `t` the root of `E(P - a) = 0`.
+/// solve (entropic.md §10) from the averaged unit's effective start `c'`, the root of
+/// `E(P - a) = 0`, with the tilt `t` that takes the start `c` there (`c' = tilted_start(c, t)`).
 /// Exact for `L = 1`, where every unit shares one law; the starting point otherwise.
+///
+/// The root is sought in `c'` itself, not in `t`: far from the teacher's scale `t` nearly cancels
+/// the start (`c' = c - t`), and `c'` computed from `t` would lose those digits.
 fn uniform_with_mass(map: &dyn MirrorMap, p: &MeanTop, layers: &[Layer]) -> Result<(entropic::Solution, squared::Solution, f64), TopError> {
-    let problem = |t: f64| Problem { layers, ratio: p.ratio, teacher: p.teacher, start: map.tilted_start(p.start, t), noise_var: p.noise_var };
-    let gap = |t: f64| -> Result<f64, TopError> {
-        let problem = problem(t);
+    let problem = |start: f64| Problem { layers, ratio: p.ratio, teacher: p.teacher, start, noise_var: p.noise_var };
+    let gap = |start: f64| -> Result<f64, TopError> {
+        let problem = problem(start);
         let (solution, _) = entropic::solve(map, &problem)?;
-        Ok(moments(map, p.teacher, problem.start, solution.eta, solution.s, 1).gap)
+        Ok(moments(map, p.teacher, start, solution.eta, solution.s, 1).gap)
     };
-    // The student's mean falls as the tilt grows (the start moves down): bracket the root.
-    let g0 = gap(0.0)?;
-    let direction = if g0 > 0.0 { 1.0 } else { -1.0 };
-    let (mut lo, mut hi, mut step) = (0.0, 0.0, 0.25);
-    if g0 != 0.0 {
-        loop {
-            hi = lo + direction * step;
-            if gap(hi)? * direction <= 0.0 {
+    let no_root = || TopError::NoSolution { start: p.start, scale: p.teacher.r };
+    // The student's mean grows with its start. On the half line the search runs in log c'.
+    let (to_start, from_start): (&dyn Fn(f64) -> f64, &dyn Fn(f64) -> f64) =
+        if map.positive_domain() { (&|x: f64| x.exp(), &|c: f64| c.ln()) } else { (&|x: f64| x, &|c: f64| c) };
+    // From the teacher's mean (the squared map's root), else the start, by steps on the problem's
+    // scale, doubling until the gap changes sign.
+    let guess = if map.positive_domain() && !(p.teacher.mean() > 0.0) { p.start } else { p.teacher.mean() };
+    let x0 = from_start(guess);
+    let step0 = if map.positive_domain() { 0.5 } else { p.teacher.r + p.noise_var.sqrt() + p.start.abs() };
+    let g0 = gap(to_start(x0))?;
+    let x = if g0 == 0.0 {
+        x0
+    } else {
+        let direction = if g0 > 0.0 { -1.0 } else { 1.0 };
+        let (mut near, mut far, mut step) = (x0, x0, step0);
+        for doubling in 0.. {
+            far = x0 + direction * step;
+            if gap(to_start(far))? * g0 <= 0.0 {
                 break;
             }
-            (lo, step) = (hi, 2.0 * step);
-            if step > 1e3 {
-                return Err(TopError::NoSolution { start: p.start, scale: p.teacher.r });
+            if doubling == 60 {
+                return Err(no_root());
             }
+            (near, step) = (far, 2.0 * step);
         }
-    }
-    let t = if g0 == 0.0 {
-        0.0
-    } else {
         // A failed solve inside the bracket counts as the far side (rare; its error resurfaces below).
-        brent_root(|t| gap(t).unwrap_or(-direction), lo.min(hi), lo.max(hi), 1e-14, 200).ok_or(TopError::NoSolution { start: p.start, scale: p.teacher.r })?.0
+        let tolerance = 1e-15 * near.abs().max(far.abs()).max(f64::MIN_POSITIVE);
+        brent_root(|x| gap(to_start(x)).unwrap_or(-g0), near.min(far), near.max(far), tolerance, 200).ok_or_else(no_root)?.0
     };
-    let (solution, chain) = entropic::solve(map, &problem(t))?;
-    Ok((solution, chain, t))
+    let effective = to_start(x);
+    let (solution, chain) = entropic::solve(map, &problem(effective))?;
+    Ok((solution, chain, map.tilt(p.start, effective)))
 }
 
 /// What [`damped_newton`] ends with: the point, its residuals, the evaluations used and the
@@ -262,7 +272,9 @@ impl Newton {
 /// Quasi-Newton on `f` from `z`: a finite-difference Jacobian, then Broyden's rank-one updates
 /// (each evaluation costs a quadrature per unit, so they are worth saving); each step halved
 /// until the worst residual falls, and the Jacobian recomputed once when no halving helps.
-fn damped_newton(f: &dyn Fn(&[f64; UNKNOWNS]) -> Option<[f64; UNKNOWNS]>, z: [f64; UNKNOWNS]) -> Option<Newton> {
+/// `tilt_unit` is the tilts' natural size (the last two unknowns; the others are logarithms):
+/// the differences step by a millionth of it, or of the unknown where that is larger.
+fn damped_newton(f: &dyn Fn(&[f64; UNKNOWNS]) -> Option<[f64; UNKNOWNS]>, z: [f64; UNKNOWNS], tilt_unit: f64) -> Option<Newton> {
     let mut count = 0u64;
     let mut eval = |z: &[f64; UNKNOWNS]| {
         count += 1;
@@ -272,7 +284,7 @@ fn damped_newton(f: &dyn Fn(&[f64; UNKNOWNS]) -> Option<[f64; UNKNOWNS]>, z: [f6
     let jacobian = |z: &[f64; UNKNOWNS], r: &[f64; UNKNOWNS], eval: &mut dyn FnMut(&[f64; UNKNOWNS]) -> Option<[f64; UNKNOWNS]>| -> Option<faer::Mat<f64>> {
         let mut j = faer::Mat::<f64>::zeros(UNKNOWNS, UNKNOWNS);
         for col in 0..UNKNOWNS {
-            let h = 1e-6 * z[col].abs().max(1.0);
+            let h = 1e-6 * z[col].abs().max(if col >= 4 { tilt_unit } else { 1.0 });
             let mut y = *z;
             y[col] += h;
             let ry = eval(&y)?;
@@ -351,6 +363,9 @@ impl MirrorMap for Projection {
     }
     fn tilted_start(&self, c: f64, t: f64) -> f64 {
         c - t
+    }
+    fn tilt(&self, c: f64, c_prime: f64) -> f64 {
+        c - c_prime
     }
 }
 
@@ -437,7 +452,7 @@ pub fn boundary(p: &MeanTop, by_newton: bool) -> Result<f64, TopError> {
         let at = MeanTop { ratio: Ratio::new(delta), start: 0.0, ..*p };
         at.evaluate(&Projection, &[0.0, w[1], w[2], w[3], w[4], w[5]], 1).map(|e| e.residuals)
     };
-    let newton = damped_newton(&system, w0).ok_or_else(no_boundary)?;
+    let newton = damped_newton(&system, w0, p.teacher.r + p.noise_var.sqrt()).ok_or_else(no_boundary)?;
     if !(worst(&newton.residuals) <= entropic::MAX_RESIDUAL) {
         return Err(TopError::UnitLawNoConvergence { evaluations: newton.evaluations, residuals: newton.residuals.to_vec() });
     }
@@ -448,9 +463,13 @@ pub fn boundary(p: &MeanTop, by_newton: bool) -> Result<f64, TopError> {
 /// offsets' coupling (0, 1/4, ..., 1), each stage from the last one's root: far from its root the
 /// coupling's tilt `lambda2 = 0` of the averaged point can lead the first steps astray.
 fn newton_with_continuation(map: &dyn MirrorMap, p: &MeanTop, z0: [f64; UNKNOWNS]) -> Option<Newton> {
+    // The tilt that doubles a start on the teacher's and the noise's scale (a fixed number for the
+    // entropic map, whose tilt is logarithmic).
+    let scale = p.teacher.r + p.noise_var.sqrt();
+    let tilt_unit = Some(map.tilt(2.0 * scale, scale).abs()).filter(|t| t.is_finite() && *t > 0.0).unwrap_or(1.0);
     let at = |share: f64, z: [f64; UNKNOWNS]| {
         let q = MeanTop { coupling: share * p.coupling, ..*p };
-        damped_newton(&|z: &[f64; UNKNOWNS]| q.evaluate(map, z, 1).map(|e| e.residuals), z)
+        damped_newton(&|z: &[f64; UNKNOWNS]| q.evaluate(map, z, 1).map(|e| e.residuals), z, tilt_unit)
     };
     let converged = |n: &Newton| worst(&n.residuals) <= entropic::MAX_RESIDUAL;
     let direct = at(1.0, z0)?;

@@ -157,6 +157,13 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
         return predict(&Spec { mirror: Mirror::Squared, ..spec.clone() });
     }
     let route = if spec.activation.is_odd() { None } else { Some(nonodd_route(spec).map_err(|why| PredictError::NotOdd(spec.activation, why))?) };
+    if route == Some(NonOddRoute::TopSystem) && spec.depth() == 1 && spec.init != 0.0 && spec.mirror != Mirror::Entropic {
+        // One layer: every unit's feature has the same mean, so a constant start lies along the mean
+        // spike, and the tilt that keeps the mass takes any start to the same effective one
+        // (equations/nonodd.md §5): the answer is the zero start's, without the tilt's cancellation
+        // when the start is far from the teacher's scale.
+        return predict(&Spec { init: 0.0, ..spec.clone() });
+    }
     let (mixed, gep, offsets) = mixed_layers(spec);
     if let Some((i, g)) = gep.iter().enumerate().find(|(_, g)| !(g.rho1 > 0.0)) {
         return Err(PredictError::NoSignal { layer: i + 1, rho1: g.rho1 });
