@@ -408,6 +408,35 @@ fn slow_the_realized_route_carries_the_mean_at_double_size() {
     assert_realized_mean_route_agrees(2, 6, 0.005, "slow-nonodd-realized-mean");
 }
 
+/// Zero labels (no teacher, no noise) from a start, L = 2: the averaged problem's root is the zero
+/// problem, so the solver starts from the untilted start instead. Its risk must be the limit of a
+/// vanishing teacher's (solved the ordinary way) and grow as c^2.
+#[test]
+fn with_zero_labels_the_start_alone_costs_its_square() {
+    let mut worst: f64 = 0.0;
+    for mirror in ["squared", "pnorm:2.5"] {
+        let at = |norm2: f64, init: f64| {
+            let s = spec(&[
+                "data.dim=400",
+                "features.widths=[1000,1000]",
+                "features.activation=relu",
+                "training.samples=300",
+                &format!("training.mirror={mirror}"),
+                &format!("teacher.norm2={norm2:e}"),
+                "teacher.noise_std=0",
+                &format!("training.init={init:e}"),
+            ]);
+            predict(&s).unwrap_or_else(|e| panic!("{mirror}, norm2 {norm2:e}, init {init:e}: {e}")).excess_risk
+        };
+        let zero = at(0.0, 0.03);
+        let (vanishing, doubled) = (relative(at(1e-16, 0.03), zero), relative(at(0.0, 0.06), 4.0 * zero));
+        eprintln!("{mirror}: zero labels {zero:.12e}; a teacher of norm 1e-8 off by {vanishing:.1e}, twice the start off 4x by {doubled:.1e}");
+        assert!(zero > 0.0 && vanishing < 1e-6 && doubled < 1e-9, "{mirror}: {zero}, {vanishing}, {doubled}");
+        worst = worst.max(vanishing).max(doubled);
+    }
+    common::record("nonodd-zero-labels", &format!("worst relative difference {worst:.0e} (L = 2, squared and p-norm 2.5)"));
+}
+
 /// `q_{L-1}(u)`'s slope along the chain (forward mode through the gains and elasticities, which
 /// `theta'(u)` in (N4c) uses) against Richardson's central difference of chains solved at nearby
 /// shifts, for ReLU, GELU and sigmoid two to five layers down.

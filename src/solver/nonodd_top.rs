@@ -463,9 +463,9 @@ pub fn boundary(p: &MeanTop, by_newton: bool) -> Result<f64, TopError> {
 /// offsets' coupling (0, 1/4, ..., 1), each stage from the last one's root: far from its root the
 /// coupling's tilt `lambda2 = 0` of the averaged point can lead the first steps astray.
 fn newton_with_continuation(map: &dyn MirrorMap, p: &MeanTop, z0: [f64; UNKNOWNS]) -> Option<Newton> {
-    // The tilt that doubles a start on the teacher's and the noise's scale (a fixed number for the
-    // entropic map, whose tilt is logarithmic).
-    let scale = p.teacher.r + p.noise_var.sqrt();
+    // The tilt that doubles a start on the scale of the teacher, the noise and the start (a fixed
+    // number for the entropic map, whose tilt is logarithmic).
+    let scale = p.teacher.r + p.noise_var.sqrt() + p.start.abs();
     let tilt_unit = Some(map.tilt(2.0 * scale, scale).abs()).filter(|t| t.is_finite() && *t > 0.0).unwrap_or(1.0);
     let at = |share: f64, z: [f64; UNKNOWNS]| {
         let q = MeanTop { coupling: share * p.coupling, ..*p };
@@ -493,26 +493,51 @@ fn newton_with_continuation(map: &dyn MirrorMap, p: &MeanTop, z0: [f64; UNKNOWNS
 /// The root of (N4a)–(N4f), from the averaged problem's point. Near the entropic map's boundary
 /// the averaged problem can lack a positive interpolator where the unit law has one; then the
 /// root at half the noise variance is the starting point (at most `MAX_HALVINGS` times).
+///
+/// Where the start is far above the labels' scale (no teacher and no noise at the extreme), the
+/// averaged root is near the zero problem: its start is moved to `c' ~ E a ~ 0`, nothing is left
+/// to fit, and it maps to a point far from the unit law's root (the units' starts differ, so that
+/// risk is not zero). The averaged problem at the start itself, untilted, is then the second
+/// starting point (the only one for zero labels, where the first maps to no point).
 fn unit_law_root(map: &dyn MirrorMap, p: &MeanTop, halvings: usize) -> Result<Newton, TopError> {
     const MAX_HALVINGS: usize = 6;
     let averaged = p.averaged_layers();
-    let (z0, start_evaluations) = match uniform_with_mass(map, p, &averaged) {
-        Ok((uniform, chain, t)) => {
-            let log_u = chain.chain.log_shifts[p.layers.len() - 1];
-            let z0 = p.mapped_point(&averaged, log_u, uniform.distance, Some(uniform.eta), t).ok_or(TopError::NoSolution { start: p.start, scale: p.teacher.r })?;
-            (z0, uniform.iterations)
-        }
-        Err(e) if p.noise_var > 0.0 && halvings < MAX_HALVINGS && map.positive_domain() => {
-            let quieter = unit_law_root(map, &MeanTop { noise_var: 0.5 * p.noise_var, ..*p }, halvings + 1).map_err(|_| e)?;
-            (quieter.point, quieter.evaluations)
-        }
-        Err(e) => return Err(e),
+    let mapped = |(uniform, chain, t): (entropic::Solution, squared::Solution, f64)| {
+        let log_u = chain.chain.log_shifts[p.layers.len() - 1];
+        let z0 = p.mapped_point(&averaged, log_u, uniform.distance, Some(uniform.eta), t).ok_or(TopError::NoSolution { start: p.start, scale: p.teacher.r })?;
+        Ok::<_, TopError>((z0, uniform.iterations))
     };
-    let no_convergence = |r: [f64; UNKNOWNS], evaluations: u64| TopError::UnitLawNoConvergence { evaluations, residuals: r.to_vec() };
-    let mut newton = newton_with_continuation(map, p, z0).ok_or(no_convergence([f64::INFINITY; UNKNOWNS], start_evaluations))?;
-    newton.evaluations += start_evaluations;
-    if !(worst(&newton.residuals) <= entropic::MAX_RESIDUAL) {
-        return Err(no_convergence(newton.residuals, newton.evaluations));
+    let untilted = || {
+        let problem = Problem { layers: &averaged, ratio: p.ratio, teacher: p.teacher, start: p.start, noise_var: p.noise_var };
+        entropic::solve(map, &problem).and_then(|(solution, chain)| mapped((solution, chain, 0.0)))
+    };
+    let zero_labels = p.teacher.r == 0.0 && p.noise_var == 0.0;
+    let first = if zero_labels {
+        untilted()
+    } else {
+        match uniform_with_mass(map, p, &averaged) {
+            Ok(root) => mapped(root),
+            Err(e) if p.noise_var > 0.0 && halvings < MAX_HALVINGS && map.positive_domain() => {
+                unit_law_root(map, &MeanTop { noise_var: 0.5 * p.noise_var, ..*p }, halvings + 1).map(|quieter| (quieter.point, quieter.evaluations)).map_err(|_| e)
+            }
+            Err(e) => Err(e),
+        }
+    };
+    let (z0, mut evaluations) = first?;
+    let converged = |n: &Newton| worst(&n.residuals) <= entropic::MAX_RESIDUAL;
+    let mut newton = newton_with_continuation(map, p, z0);
+    if !newton.as_ref().is_some_and(converged) && !zero_labels && !map.positive_domain() {
+        if let Ok((z1, more)) = untilted() {
+            if let Some(second) = newton_with_continuation(map, p, z1).filter(converged) {
+                evaluations += more + newton.as_ref().map_or(0, |n| n.evaluations);
+                newton = Some(second);
+            }
+        }
+    }
+    let mut newton = newton.ok_or(TopError::UnitLawNoConvergence { evaluations, residuals: vec![f64::INFINITY; UNKNOWNS] })?;
+    newton.evaluations += evaluations;
+    if !converged(&newton) {
+        return Err(TopError::UnitLawNoConvergence { evaluations: newton.evaluations, residuals: newton.residuals.to_vec() });
     }
     Ok(newton)
 }
