@@ -111,6 +111,9 @@ pub fn prediction_table(spec: &Spec, p: &Prediction, set: &[&str]) -> String {
         )
         .unwrap();
     }
+    if let Some(caveat) = p.caveat {
+        writeln!(out, "  caveat     {caveat}").unwrap();
+    }
     writeln!(out).unwrap();
     let Some(t) = &p.top else {
         let why = if spec.ridge > 0.0 {

@@ -341,15 +341,7 @@ fn one_layer_matches_the_independent_python_reference() {
 /// each (`Var a*_i/p + (E a*_i - a_0)^2 (v_k^T 1)^2`), and the deterministic equivalent of the
 /// ridgeless interpolator. No unit-law quadrature, chain or CGMT.
 fn realized_with_mean(spec: &Spec, seed: u64) -> f64 {
-    let second = common::realized_second_moment(spec, seed);
-    let eigen = second.self_adjoint_eigen(faer::Side::Lower).expect("symmetric eigenproblem converges");
-    let p = second.nrows();
-    let lambdas: Vec<f64> = (0..p).map(|k| eigen.S()[k].max(0.0)).collect();
-    let mean = spec.prior_mean_entry() - spec.init;
-    let var = spec.norm2 / p as f64 - spec.prior_mean_entry().powi(2);
-    let u = eigen.U();
-    let weights: Vec<f64> = (0..p).map(|k| var + mean * mean * (0..p).map(|i| u[(i, k)]).sum::<f64>().powi(2)).collect();
-    rfrisk::det_equiv::with_eigen_weights(&lambdas, &weights, spec.samples, 0.0, spec.noise_std.powi(2)).excess_risk()
+    common::ridgeless_risk_with_mean(&common::realized_second_moment(spec, seed), spec)
 }
 
 /// The specs of the realized route with a mean part: ReLU at L = 2, 3, sigmoid at L = 2 with a

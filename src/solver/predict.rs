@@ -32,6 +32,10 @@ pub struct Prediction {
     /// ridge, a teacher below the last layer, or least squares.
     pub top: Option<TopReport>,
     pub solver: SolverReport,
+    /// A known limit of the theory that applies to this spec (equations/nonodd.md §7a); absent
+    /// where none is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caveat: Option<&'static str>,
 }
 
 /// What the solver did: unknowns at the returned point and the residual of every equation.
@@ -219,6 +223,7 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
         .chain(extra_residuals)
         .collect();
     let max_residual = residuals.iter().fold(0.0f64, |m, r| m.max(r.value.abs()));
+    let caveat = (mean_top && depth >= 2 && (spec.prior_mean_entry() != 0.0 || spec.init != 0.0 || spec.mirror == Mirror::Entropic)).then_some(SECOND_ORDER_CAVEAT);
     Ok(Prediction {
         excess_risk,
         test_error: excess_risk + noise_var,
@@ -228,6 +233,7 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
         gep,
         offsets,
         top,
+        caveat,
         solver: SolverReport {
             equations: match spec.mirror {
                 _ if mean_top => "equations/nonodd.md §5",
@@ -289,6 +295,12 @@ fn mirror_map(mirror: Mirror) -> Box<dyn crate::solver::mirror::MirrorMap> {
         Mirror::PNorm { q } => Box::new(PNorm { q }),
     }
 }
+
+/// What `predict` says of a mean part from two layers on: Gaussian equivalence leaves out the
+/// top layer's second Hermite terms, which reach the mean directions (equations/nonodd.md §7a).
+pub const SECOND_ORDER_CAVEAT: &str = "with a mean part (a half-normal teacher, a start or the entropic map's mass) from two layers on, Gaussian \
+     equivalence leaves out second-order terms along the mean directions, which do not vanish with size: the real model sits about 2% below this \
+     for ReLU at L = 2 with a half-normal teacher (equations/nonodd.md §7a)";
 
 /// Which part of the mean-corrected theory (equations/nonodd.md) answers a non-odd spec.
 #[derive(Clone, Copy, Debug, PartialEq)]

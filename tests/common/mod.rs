@@ -21,30 +21,58 @@ pub fn resized(spec: &Spec, num: usize, den: usize) -> Spec {
     Spec { dim: scale(spec.dim), widths: spec.widths.iter().map(|&w| scale(w)).collect(), samples: scale(spec.samples), ..spec.clone() }
 }
 
-/// The uncentred feature second moment of the last layer, from realized weights.
-pub fn realized_second_moment(spec: &Spec, seed: u64) -> faer::Mat<f64> {
+/// A drawn network's realized per-unit Gaussian-equivalent layers: the weights, and the last
+/// layer's centred covariance, mean, and each unit's offset `b = w^T m` and pre-activation variance.
+pub struct RealizedLayers {
+    pub weights: Vec<faer::Mat<f64>>,
+    pub sigma: faer::Mat<f64>,
+    pub mean: Vec<f64>,
+    pub offsets: Vec<f64>,
+    pub variances: Vec<f64>,
+}
+
+pub fn realized_layers(spec: &Spec, seed: u64) -> RealizedLayers {
     let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed);
     let mut sigma = faer::Mat::<f64>::identity(spec.dim, spec.dim);
     let mut mean = vec![0.0; spec.dim];
+    let (mut weights, mut offsets, mut variances) = (Vec::new(), Vec::new(), Vec::new());
     let mut prev = spec.dim;
     for &width in &spec.widths {
         let w = rfrisk::realized::weight_matrix(width, prev, spec.weights, &mut rng);
         let ws = &w * &sigma;
         let wsw = &ws * w.transpose();
-        let units: Vec<_> = (0..width)
-            .map(|i| {
-                let b: f64 = (0..prev).map(|j| w[(i, j)] * mean[j]).sum();
-                rfrisk::activation::unit_moments(spec.activation, b, wsw[(i, i)])
-            })
-            .collect();
+        offsets = (0..width).map(|i| (0..prev).map(|j| w[(i, j)] * mean[j]).sum()).collect();
+        variances = (0..width).map(|i| wsw[(i, i)]).collect();
+        let units: Vec<_> = (0..width).map(|i| rfrisk::activation::unit_moments(spec.activation, offsets[i], variances[i])).collect();
         sigma = faer::Mat::from_fn(width, width, |i, j| {
             let cross = units[i].rho1 * units[j].rho1 * 0.5 * (wsw[(i, j)] + wsw[(j, i)]);
             if i == j { units[i].variance } else { cross }
         });
         mean = units.iter().map(|u| u.mean).collect();
+        weights.push(w);
         prev = width;
     }
-    faer::Mat::from_fn(prev, prev, |i, j| sigma[(i, j)] + mean[i] * mean[j])
+    RealizedLayers { weights, sigma, mean, offsets, variances }
+}
+
+/// The uncentred feature second moment of the last layer, from realized weights.
+pub fn realized_second_moment(spec: &Spec, seed: u64) -> faer::Mat<f64> {
+    let r = realized_layers(spec, seed);
+    let p = r.mean.len();
+    faer::Mat::from_fn(p, p, |i, j| r.sigma[(i, j)] + r.mean[i] * r.mean[j])
+}
+
+/// The ridgeless deterministic equivalent on a last-layer second moment for `spec`'s teacher
+/// and start: the energy of `a* - a_0` on eigenvector `k` is `Var a*_i + (E a*_i - a_0)^2 (1^T u_k)^2`.
+pub fn ridgeless_risk_with_mean(second: &faer::Mat<f64>, spec: &Spec) -> f64 {
+    let eigen = second.self_adjoint_eigen(faer::Side::Lower).expect("symmetric eigenproblem converges");
+    let p = second.nrows();
+    let lambdas: Vec<f64> = (0..p).map(|k| eigen.S()[k].max(0.0)).collect();
+    let mean = spec.prior_mean_entry() - spec.init;
+    let var = spec.norm2 / p as f64 - spec.prior_mean_entry().powi(2);
+    let u = eigen.U();
+    let weights: Vec<f64> = (0..p).map(|k| var + mean * mean * (0..p).map(|i| u[(i, k)]).sum::<f64>().powi(2)).collect();
+    rfrisk::det_equiv::with_eigen_weights(&lambdas, &weights, spec.samples, 0.0, spec.noise_std.powi(2)).excess_risk()
 }
 
 /// The mean of `xs` and its standard error (sample standard deviation over sqrt n).
