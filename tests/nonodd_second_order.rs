@@ -11,11 +11,11 @@ use faer::Mat;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
-use rfrisk::spec::{Prior, Spec};
+use rfrisk::spec::{Activation, Prior, Spec};
 
 /// `E phi phi^T` of the real last-layer features, over `samples` Gaussian inputs (products in
 /// `f32`, sums over chunks in `f64`).
-fn real_second_moment(weights: &[Mat<f64>], samples: usize, seed: u64) -> Mat<f64> {
+fn real_second_moment(activation: Activation, weights: &[Mat<f64>], samples: usize, seed: u64) -> Mat<f64> {
     const CHUNK: usize = 4000;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let weights: Vec<Mat<f32>> = weights.iter().map(|w| Mat::from_fn(w.nrows(), w.ncols(), |i, j| w[(i, j)] as f32)).collect();
@@ -25,7 +25,7 @@ fn real_second_moment(weights: &[Mat<f64>], samples: usize, seed: u64) -> Mat<f6
         let mut h = Mat::<f32>::from_fn(CHUNK, dim, |_, _| rng.sample(StandardNormal));
         for w in &weights {
             h = &h * w.transpose();
-            h = Mat::from_fn(h.nrows(), h.ncols(), |i, j| h[(i, j)].max(0.0));
+            h = Mat::from_fn(h.nrows(), h.ncols(), |i, j| activation.eval_f32(h[(i, j)]));
         }
         let gram = h.transpose() * &h;
         sum = Mat::from_fn(width, width, |i, j| sum[(i, j)] + gram[(i, j)] as f64);
@@ -54,7 +54,7 @@ fn second_order_correction(r: &RealizedLayers) -> Mat<f64> {
     let width = w2.nrows();
     let project = |v: &dyn Fn(usize) -> f64| (0..width).map(|j| (0..d1).map(|a| w2[(j, a)] * v(a)).sum::<f64>()).collect::<Vec<f64>>();
     let (w2_ones, w2_tau) = (project(&|_| 1.0), project(&|a| tau[a]));
-    let units: Vec<_> = (0..width).map(|j| rfrisk::activation::unit_moments(rfrisk::spec::Activation::Relu, r.offsets[j], r.variances[j])).collect();
+    let units: Vec<_> = (0..width).map(|j| rfrisk::activation::unit_moments(Activation::Relu, r.offsets[j], r.variances[j])).collect();
     let e2: Vec<f64> = (0..width)
         .map(|j| {
             let s = r.variances[j].sqrt();
@@ -76,7 +76,7 @@ fn departures(spec: &Spec, draws: u64, samples: usize) -> Vec<[f64; 4]> {
         .map(|seed| {
             let layers = realized_layers(spec, seed);
             let ge = Mat::from_fn(layers.mean.len(), layers.mean.len(), |i, j| layers.sigma[(i, j)] + layers.mean[i] * layers.mean[j]);
-            let real = real_second_moment(&layers.weights, samples, 1_000_000 + seed);
+            let real = real_second_moment(spec.activation, &layers.weights, samples, 1_000_000 + seed);
             let delta = second_order_correction(&layers);
             let corrected = &ge + &delta;
             let rel = |s: &Spec, m: &Mat<f64>| ridgeless_risk_with_mean(m, s) / ridgeless_risk_with_mean(&ge, s) - 1.0;
@@ -145,4 +145,34 @@ fn the_real_features_depart_from_gaussian_equivalence_by_the_second_order_terms(
 #[ignore]
 fn slow_the_second_order_terms_carry_the_departure_at_double_size() {
     assert_second_order(&relu_l2(400, 1000, 300), 2, 2_000_000, 0.015, 0.8, 0.006, "slow-nonodd-second-order");
+}
+
+/// Where else the departure reaches (d0 = 400, widths 1000, n = 300, noise 0.1, one draw, 1e6
+/// inputs): the real model against GE for other activations, depths and mean parts, with the same
+/// spec's centred teacher from a zero start beside it. `predict`'s caveat bounds them by 5%.
+#[test]
+#[ignore]
+fn slow_the_departure_elsewhere_stays_within_the_caveats_bound() {
+    let cases: [(&str, &[&str]); 6] = [
+        ("sigmoid L=2 half-normal", &["features.activation=sigmoid", "teacher.prior=half-normal"]),
+        ("gelu L=2 half-normal", &["features.activation=gelu", "teacher.prior=half-normal"]),
+        ("leaky-relu:0.1 L=2 start 0.05", &["features.activation=leaky-relu:0.1", "training.init=0.05"]),
+        ("relu L=2 start 0.05", &["features.activation=relu", "training.init=0.05"]),
+        ("softplus L=2 half-normal", &["features.activation=softplus", "teacher.prior=half-normal"]),
+        ("relu L=3 half-normal", &["features.activation=relu", "teacher.prior=half-normal", "features.widths=[1000,1000,1000]"]),
+    ];
+    let mut parts = Vec::new();
+    for (name, extra) in cases {
+        let s = spec(&[&["data.dim=400", "features.widths=[1000,1000]", "training.samples=300", "teacher.noise_std=0.1"][..], extra].concat());
+        let centred = Spec { prior: Prior::Gaussian, init: 0.0, ..s.clone() };
+        let layers = realized_layers(&s, 1);
+        let ge = Mat::from_fn(layers.mean.len(), layers.mean.len(), |i, j| layers.sigma[(i, j)] + layers.mean[i] * layers.mean[j]);
+        let real = real_second_moment(s.activation, &layers.weights, 1_000_000, 7);
+        let rel = |t: &Spec| ridgeless_risk_with_mean(&real, t) / ridgeless_risk_with_mean(&ge, t) - 1.0;
+        let (with_mean, without) = (rel(&s), rel(&centred));
+        eprintln!("{name:32} real against GE {:+.2}% (centred, zero start {:+.2}%)", 100.0 * with_mean, 100.0 * without);
+        assert!(with_mean.abs() < 0.05, "{name}: the departure {with_mean:+.4} exceeds the caveat's bound");
+        parts.push(format!("{name} {:+.1}%", 100.0 * with_mean));
+    }
+    common::record("slow-nonodd-second-order-elsewhere", &parts.join("; "));
 }

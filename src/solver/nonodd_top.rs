@@ -528,9 +528,14 @@ fn unit_law_root(map: &dyn MirrorMap, p: &MeanTop, halvings: usize) -> Result<Ne
     let mut newton = newton_with_continuation(map, p, z0);
     if !newton.as_ref().is_some_and(converged) && !zero_labels && !map.positive_domain() {
         if let Ok((z1, more)) = untilted() {
-            if let Some(second) = newton_with_continuation(map, p, z1).filter(converged) {
-                evaluations += more + newton.as_ref().map_or(0, |n| n.evaluations);
-                newton = Some(second);
+            // Whichever attempt is reported, the other's evaluations count too.
+            evaluations += more;
+            match newton_with_continuation(map, p, z1) {
+                Some(second) if converged(&second) => {
+                    evaluations += newton.as_ref().map_or(0, |n| n.evaluations);
+                    newton = Some(second);
+                }
+                second => evaluations += second.map_or(0, |n| n.evaluations),
             }
         }
     }
