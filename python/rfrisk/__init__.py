@@ -105,7 +105,9 @@ def predict(spec: Spec, *, set: Mapping[str, Any] | None = None, **overrides: An
     Keys include ``test_error``, ``excess_risk``, ``bias``, ``variance``,
     ``approximation_error``, ``gep`` (per layer), ``top`` (the last layer's scalar
     problem, or None), ``solver`` (unknowns, residuals) and ``spec`` (the validated spec,
-    every key explicit). Floats are bit-identical to the CLI's.
+    every key explicit), and ``caveat`` where a known limit of the theory applies (a
+    non-odd network of two or more layers with a mean part; equations/nonodd.md §7a).
+    Floats are bit-identical to the CLI's.
 
     Raises SpecError (with ``.key``), OutsideTheory, or SolverError (with ``.residuals``).
     """
