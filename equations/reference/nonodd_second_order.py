@@ -14,8 +14,9 @@ its mean part along 1 included). The real model's simulated risk sits on the sec
 
     python3 nonodd_second_order.py D0 WIDTH N_TRAIN MC_SAMPLES SEED
 
-d0 = 400, widths 1000, n = 300, 2e6 samples, seeds 1-5 printed (nonodd.md §9 item 18):
-GE -> real -2.09 % to -2.20 %, GE -> GE + Δ -1.8 % to -2.2 %.  Needs numpy and scipy; about a
+d0 = 400, widths 1000, n = 300, 2e6 samples, seeds 1-5 printed (nonodd.md §7a), half-normal teacher:
+GE -> real -2.09, -2.15, -2.20, -2.59, -2.30 %; GE -> GE + Δ -1.81, -1.97, -1.90, -2.35, -2.07 %;
+a Gaussian teacher: real -0.33 % to -0.36 %, GE + Δ -0.01 %. Needs numpy and scipy; about a
 minute per seed at 2e6 samples on two cores.
 """
 import sys
