@@ -176,3 +176,25 @@ fn slow_the_departure_elsewhere_stays_within_the_caveats_bound() {
     }
     common::record("slow-nonodd-second-order-elsewhere", &parts.join("; "));
 }
+
+/// `predict` and `simulate`'s summary carry the caveat exactly where (N8) reaches the risk: a
+/// non-odd network of two or more layers with a mean part.
+#[test]
+fn the_caveat_is_said_exactly_where_the_second_order_terms_apply() {
+    let base = ["data.dim=200", "features.widths=[400,400]", "training.samples=100", "teacher.noise_std=0.1"];
+    let cases: [(&[&str], bool); 7] = [
+        (&["features.activation=relu", "teacher.prior=half-normal"], true),
+        (&["features.activation=leaky-relu", "training.init=0.05"], true),
+        (&["features.activation=relu", "teacher.prior=half-normal", "training.mirror=entropic"], true),
+        (&["features.activation=relu", "teacher.prior=half-normal", "features.widths=[400]"], false),
+        (&["features.activation=relu"], false),
+        (&["features.activation=sigmoid", "training.mirror=pnorm:1.5"], false),
+        (&["features.activation=tanh", "teacher.prior=half-normal", "training.init=0.05"], false),
+    ];
+    for (extra, expected) in cases {
+        let s = spec(&[&base[..], extra].concat());
+        let prediction = rfrisk::predict(&s).unwrap_or_else(|e| panic!("{extra:?}: {e}"));
+        assert_eq!(prediction.caveat.is_some(), expected, "{extra:?}: predict's caveat");
+        assert_eq!(rfrisk::simulate::summarize(&s, &[]).caveat.is_some(), expected, "{extra:?}: the simulation summary's caveat");
+    }
+}

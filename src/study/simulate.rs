@@ -380,6 +380,9 @@ pub struct Summary {
     /// What the columns hold when they are not a regression's risks (classification).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<&'static str>,
+    /// The theory's known limit for this spec, `predict`'s caveat (equations/nonodd.md §7a).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caveat: Option<&'static str>,
 }
 
 /// The columns of a classification run, said where they are printed.
@@ -404,7 +407,9 @@ pub fn summarize(spec: &Spec, rows: &[TrialRow]) -> Summary {
             },
         );
     }
-    let theory = match predict(spec) {
+    let prediction = predict(spec);
+    let caveat = prediction.as_ref().ok().and_then(|p| p.caveat);
+    let theory = match prediction {
         Ok(p) => Theory::Prediction {
             excess_risk: p.excess_risk,
             test_error: p.test_error,
@@ -415,7 +420,7 @@ pub fn summarize(spec: &Spec, rows: &[TrialRow]) -> Summary {
         Err(e) => Theory::Unavailable { unavailable: e.to_string() },
     };
     let note = (spec.task == validation::model::Task::Classification).then_some(CLASSIFICATION_COLUMNS);
-    Summary { laws, theory, note }
+    Summary { laws, theory, note, caveat }
 }
 
 /// The summary for a person: mean ± s.e. per law, and how many s.e. from theory.
@@ -453,6 +458,9 @@ pub fn summary_table(summary: &Summary) -> String {
     }
     if let Some(note) = summary.note {
         writeln!(out, "{note}").unwrap();
+    }
+    if let Some(caveat) = summary.caveat {
+        writeln!(out, "theory caveat: {caveat}").unwrap();
     }
     out
 }
