@@ -143,7 +143,15 @@ fn relu_is_answered_by_the_mean_corrected_theory_where_it_is_derived() {
         args.extend_from_slice(sets);
         let out = rfrisk(&args);
         assert!(out.status.success(), "{sets:?}: {}", String::from_utf8_lossy(&out.stderr));
+        // ...with the caveat of nonodd.md §7a in the table, and in a sweep's note on stderr.
+        assert!(String::from_utf8_lossy(&out.stdout).contains("  caveat     with a mean part"), "{sets:?}: no caveat line");
+        args[0] = "sweep";
+        args.extend_from_slice(&["--param", "training.samples", "--values", "200,300"]);
+        let out = rfrisk(&args);
+        assert!(out.status.success() && String::from_utf8_lossy(&out.stderr).contains("note: 2 of 2 points: with a mean part"), "{sets:?}: no note in the sweep");
     }
+    let out = rfrisk(&["predict", p, "--set", "features.activation=relu"]);
+    assert!(out.status.success() && !String::from_utf8_lossy(&out.stdout).contains("caveat"), "a centred teacher from zero has no caveat");
     // ...and a signed teacher with the entropic map is refused: no interpolator for ReLU, not solved for GELU.
     for (activation, needle) in [("relu", "no positive interpolator"), ("gelu", "negative mean")] {
         let activation = format!("features.activation={activation}");

@@ -54,6 +54,10 @@ pub fn sweep(swept: SweptArgs, out: Option<PathBuf>) -> Result<String, Failure> 
     for (value, error) in &failed {
         eprintln!("warning: {param}={value}: {error}");
     }
+    let caveated: Vec<_> = points.iter().filter_map(|p| p.outcome.as_ref().ok().and_then(|p| p.caveat)).collect();
+    if let Some(caveat) = caveated.first() {
+        eprintln!("note: {} of {} points: {caveat}", caveated.len(), points.len());
+    }
     let csv = sweep_of::to_csv(&param, &points);
     let stdout = match out {
         Some(path) => {
