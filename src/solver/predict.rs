@@ -301,7 +301,8 @@ fn mirror_map(mirror: Mirror) -> Box<dyn crate::solver::mirror::MirrorMap> {
 pub const SECOND_ORDER_CAVEAT: &str = "with a mean part (a half-normal teacher, a start or the entropic map's mass) from two layers on, Gaussian \
      equivalence leaves out second-order terms along the mean directions, which do not vanish with size. Measured for the squared map at L = 2, \
      the real model sits about 2% (ReLU, a half-normal teacher) to 4% (ReLU or leaky ReLU with a start) below this, within 1% for sigmoid, GELU, \
-     softplus and ReLU at L = 3; not measured for the other maps (equations/nonodd.md §7a)";
+     softplus and ReLU at L = 3; not measured for the other maps. For ReLU at L = 2 with the squared map, the limit with these terms is 2.0% \
+     lower for a half-normal teacher (equations/nonodd.md §7a)";
 
 /// Which part of the mean-corrected theory (equations/nonodd.md) answers a non-odd spec.
 #[derive(Clone, Copy, Debug, PartialEq)]
