@@ -1,7 +1,8 @@
 """The squared map's risk for ReLU at L = 2 with the second-order term (N8) carried, in the
 proportional limit (equations/nonodd.md §7a, "Carried in the limit"), written without the Rust code:
 
-    python3 equations/reference/nonodd_second_order_theory.py
+    python3 equations/reference/nonodd_second_order_theory.py          # the risks
+    python3 equations/reference/nonodd_second_order_theory.py forms    # the new quadratic forms on drawn weights
 
 It extends the Woodbury form of nonodd_coupling_woodbury.py. That script reduces the offsets' coupling
 omega f'^T + f' omega^T + (s^T B s) omega omega^T to one strength theta along omega. Here f' = D1 W_perp P B s
@@ -112,6 +113,40 @@ def risk(d0, d1, d2, n, prior, init, sigma, with_second_order, nodes=120, spike=
     return (kappa ** 2 * q + s2 * df2n) / (1 - df2n)
 
 
+def check_forms(d0=400, d1=1000, d2=1000, kappa=1 / 5.557854563709818, u=0.9780367920674864, seed=1):
+    """The quadratic forms of f' and p on one drawn network's bulk resolvent against the formulas
+    (kappa and u of the half-normal case, from `rfrisk predict`: 1/beta and u_2)."""
+    rng = np.random.default_rng(seed)
+    w1 = rng.standard_normal((d1, d0)) / math.sqrt(d0)
+    w2 = rng.standard_normal((d2, d1)) / math.sqrt(d1)
+    mu1, var1, rho, _ = relu_moments(0.0, 1.0)
+    r1a, r2a = rho ** 2, var1 - rho ** 2
+    gram = w1 @ w1.T
+    cov1 = r1a * gram + r2a * np.eye(d1)  # B, unit-variance layer 1 as in the theory
+    m = mu1 * np.ones(d1)
+    proj = np.eye(d1) - np.outer(m, m) / (m @ m)
+    perp = w2 @ proj
+    _, var, rho1, e2 = relu_moments(w2 @ m, var1)
+    bulk = (rho1[:, None] * perp) @ cov1 @ (rho1[:, None] * perp).T + np.diag(var - rho1 ** 2 * var1)
+    res = np.linalg.inv(bulk + kappa * np.eye(d2))
+    ip = lambda x, y: x @ res @ y / d2
+    f = d2 * rho1 * (perp @ (proj @ cov1 @ (m / (m @ m))))
+    p = rho1 * (perp @ ((gram - np.diag(np.diag(gram))) @ np.ones(d1)))
+    lam, lw = gram_law(d1 / d0)
+    beta = r1a * lam + r2a
+    mean_of = lambda h: np.sum(lw * h)
+
+    def projected(h1, h2):
+        h1, h2, r = h1 - mean_of(h1), h2 - mean_of(h2), 1 / (beta + u)
+        return mean_of(h1 * h2 * r) - mean_of(h1 * r) * mean_of(h2 * r) / mean_of(r)
+
+    for name, drawn, limit in [("<f',f'>", ip(f, f), (d2 / d1) / mu1 ** 2 * projected(beta, beta)),
+                               ("<f',p>", ip(f, p), projected(beta, lam - 1) / mu1),
+                               ("<p,p>", ip(p, p), (d1 / d2) * projected(lam - 1, lam - 1))]:
+        print(f"{name:8} drawn {drawn:.4f}, limit {limit:.4f} ({drawn / limit - 1:+.2%})")
+    print(f"cross forms (0 in the limit): <f',e2> {ip(f, e2):+.4f}, <p,e2> {ip(p, e2):+.4f}, <p,1> {ip(p, np.ones(d2)):+.4f}; <e2,e2> {ip(e2, e2):.4f}")
+
+
 CASES = [
     ("half-normal teacher, zero start", (400, 1000, 1000, 300, "half-normal", 0.0, 0.1)),
     ("gaussian teacher, init 0.05", (400, 1000, 1000, 300, "gaussian", 0.05, 0.1)),
@@ -119,6 +154,10 @@ CASES = [
 ]
 
 if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] == ["forms"]:
+        check_forms()
+        sys.exit()
     for name, args in CASES:
         coupled, carried = risk(*args, False), risk(*args, True)
         print(f"relu L=2 d={args[:3]} n={args[3]} {name}: coupled {coupled:.15g}, with (N8) {carried:.15g} ({carried / coupled - 1:+.4%})")
