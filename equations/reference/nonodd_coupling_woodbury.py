@@ -10,7 +10,8 @@ rank-two coupling [omega, D1 W_perp f] with omega_i = rho1(b_i) b_i; the cross q
 D1 W_perp f vanish (W_perp -> -W_perp), which leaves a rank-one term along omega of strength
 theta = (gamma_2/M_1)(1/m_1(u) - u), and the mean spike (infinite) along mu(b). The risk is
 kappa^2 d/dkappa[kappa F(kappa)] + sigma^2 df2/n over 1 - df2/n, F = (a* - a0)^T (Sigma + kappa)^{-1} (a* - a0).
-Prints each case's excess risk with the coupling and without it (theta = 0).
+Prints each case's excess risk with the coupling and without it (theta = 0). `risk(..., low_rank=...)`
+takes other low-rank terms in place of the coupling (nonodd_second_order_theory.py).
 """
 import math
 import numpy as np
@@ -25,7 +26,11 @@ def relu_moments(b, v):
     return mu, (b * b + v) * P + b * sd * p - mu * mu, P
 
 
-def risk(d0, d1, d2, n, prior, init, sigma, coupled, nodes=120):
+def risk(d0, d1, d2, n, prior, init, sigma, coupled, nodes=120, low_rank=None):
+    """`low_rank(law, ip, u)`, where given, replaces the coupling: it returns the Gram matrix of the
+    low-rank directions under the bulk resolvent, their strengths S (in units of 1/d2; any entry may
+    be large, as the spike's) and their overlaps with 1, and F's coherent part is
+    <1,1> - r^T S (I + G S)^{-1} r. `law` holds the sizes and the offsets' law."""
     g1, g2, delta, s2 = d1 / d0, d2 / d1, n / d2, sigma * sigma
     mu1, var1, rho = relu_moments(0.0, 1.0)
     r1a, r2a, M1 = rho ** 2, var1 - rho ** 2, mu1 ** 2
@@ -53,10 +58,16 @@ def risk(d0, d1, d2, n, prior, init, sigma, coupled, nodes=120):
     var_a = 1 - mean ** 2
     c = init * math.sqrt(d2)
 
+    law = dict(d1=d1, d2=d2, g1=g1, g2=g2, mu1=mu1, var1=var1, r1a=r1a, r2a=r2a, M1=M1, m1=m1, b=b, mu=mu, omega=omega)
+
     def F(k):
         g, u = diag(k)
         ip = lambda x, y: np.sum(w * x * y * g)
         one = np.ones_like(b)
+        if low_rank is not None:
+            G, S, r = low_rank(law, ip, u)
+            coherent = ip(one, one) - r @ S @ np.linalg.solve(np.eye(len(r)) + G @ S, r)
+            return var_a * np.sum(w * g) + (mean - c) ** 2 * coherent
         if coupled:
             U, cinv = [mu, omega], np.diag([0.0, 1 / ((g2 / M1) * (1 / m1(u) - u))])
         else:
