@@ -223,7 +223,7 @@ pub fn predict(spec: &Spec) -> Result<Prediction, PredictError> {
         .chain(extra_residuals)
         .collect();
     let max_residual = residuals.iter().fold(0.0f64, |m, r| m.max(r.value.abs()));
-    let caveat = (mean_top && depth >= 2 && (spec.prior_mean_entry() != 0.0 || spec.init != 0.0 || spec.mirror == Mirror::Entropic)).then_some(SECOND_ORDER_CAVEAT);
+    let caveat = (mean_top && depth >= 2 && (start_or_prior_mean(spec) || spec.mirror == Mirror::Entropic)).then_some(SECOND_ORDER_CAVEAT);
     Ok(Prediction {
         excess_risk,
         test_error: excess_risk + noise_var,
@@ -313,14 +313,18 @@ pub enum NonOddRoute {
     TopSystem,
 }
 
+/// A teacher's or a start's mean along 1 (the entropic map's mass is another mean part).
+fn start_or_prior_mean(spec: &Spec) -> bool {
+    spec.prior_mean_entry() != 0.0 || spec.init != 0.0
+}
+
 /// The route of a non-odd spec, or why the theory does not answer it (`predict` exits 3 with
 /// the reason; `gap`'s checklist says the same).
 pub fn nonodd_route(spec: &Spec) -> Result<NonOddRoute, &'static str> {
     if spec.depth() > nonodd::MAX_POLISHED_DEPTH {
         return Err("the mean-corrected solver takes at most 40 layers (its variance shrinks geometrically with depth, and its Newton polish is dense; equations/nonodd.md §4)");
     }
-    let start_or_prior_mean = spec.prior_mean_entry() != 0.0 || spec.init != 0.0;
-    if spec.mirror == Mirror::Squared && !start_or_prior_mean {
+    if spec.mirror == Mirror::Squared && !start_or_prior_mean(spec) {
         return Ok(NonOddRoute::Chain);
     }
     // A signed teacher under the spike: where every unit's mean is positive the entropic map has no

@@ -55,11 +55,17 @@ pub fn realized_layers(spec: &Spec, seed: u64) -> RealizedLayers {
     RealizedLayers { weights, sigma, mean, offsets, variances }
 }
 
+impl RealizedLayers {
+    /// The last layer's uncentred second moment, `sigma + mean mean^T`.
+    pub fn second_moment(&self) -> faer::Mat<f64> {
+        let p = self.mean.len();
+        faer::Mat::from_fn(p, p, |i, j| self.sigma[(i, j)] + self.mean[i] * self.mean[j])
+    }
+}
+
 /// The uncentred feature second moment of the last layer, from realized weights.
 pub fn realized_second_moment(spec: &Spec, seed: u64) -> faer::Mat<f64> {
-    let r = realized_layers(spec, seed);
-    let p = r.mean.len();
-    faer::Mat::from_fn(p, p, |i, j| r.sigma[(i, j)] + r.mean[i] * r.mean[j])
+    realized_layers(spec, seed).second_moment()
 }
 
 /// The ridgeless deterministic equivalent on a last-layer second moment for `spec`'s teacher
